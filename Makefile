@@ -1,0 +1,77 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DEMO_PASSWORD ?= observe2021
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Per-checkout names, so several checkouts on one machine never share a test
+# database or a Celery queue.
+CHECKOUT_ID := $(shell pwd | md5sum | cut -c1-8)
+TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/elmon_$(CHECKOUT_ID)
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+INTEGRATION_ENV := DATABASE_URL=$(TEST_PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
+	CELERY_TASK_DEFAULT_QUEUE=elmon-$(CHECKOUT_ID) CELERY_KEY_PREFIX=elmon-$(CHECKOUT_ID):
+# Unit tests always run on the embedded defaults, whatever the shell exports.
+EMBEDDED_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL
+
+.PHONY: run test test-unit test-integration test-e2e venv venv-dev browser migrate demo lint bench bench-quick clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: $(VENV)/bin/activate requirements.txt
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime-installed
+venv-dev: $(VENV)/.dev-installed
+
+migrate: venv
+	$(EMBEDDED_ENV) $(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(EMBEDDED_ENV) $(PY) manage.py load_demo --password "$(DEMO_PASSWORD)" --reports 40
+
+run: demo
+	@echo
+	@echo "  Observer web app:   http://$(HOST):$(PORT)/            (log in as demo-observer)"
+	@echo "  Triage admin:       http://$(HOST):$(PORT)/admin/      (demo-coordinator, demo-admin)"
+	@echo "  API docs:           http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Health:             http://$(HOST):$(PORT)/healthz"
+	@echo "  Password for every demo user: $(DEMO_PASSWORD)"
+	@echo
+	$(EMBEDDED_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Chromium (Debian package) and axe-core (npm) for the end-to-end tests.
+browser:
+	@command -v chromium >/dev/null || (echo "installing chromium" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core >/dev/null)
+	@if [ -f package.json ]; then [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund; fi
+
+test: venv-dev browser
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+	$(MAKE) test-e2e
+
+test-unit: venv-dev
+	$(EMBEDDED_ENV) $(PY) -m pytest -m "not integration and not e2e" -q
+
+test-integration: venv-dev
+	$(INTEGRATION_ENV) $(PY) -m pytest -m integration -q
+
+test-e2e: venv-dev browser
+	$(EMBEDDED_ENV) $(PY) -m pytest -m e2e -q
+
+lint: venv-dev
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 media

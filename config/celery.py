@@ -1,0 +1,12 @@
+"""The Celery application. Configuration lives in `config.settings` under the
+`CELERY_` namespace, so the web process and the worker read the same values."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from monitoring.api import views as monitoring_api
+from reports.api import views as reports_api
+
+from . import views
+
+api_v1 = [
+    path("auth/token/", monitoring_api.TokenView.as_view(), name="token"),
+    path("me/", monitoring_api.MeView.as_view(), name="me"),
+    path("elections/", monitoring_api.ElectionListView.as_view(), name="elections"),
+    path("stations/", monitoring_api.StationListView.as_view(), name="stations"),
+    path("categories/", reports_api.CategoryListView.as_view(), name="categories"),
+    path("reports/", reports_api.ReportListCreateView.as_view(), name="reports"),
+    path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("reports.urls")),
+]
+
+handler500 = "config.views.server_error"

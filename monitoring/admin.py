@@ -1,0 +1,99 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .models import Accreditation, Deployment, District, Election, Observer, ObserverOrganization, PollingStation, Region
+from .services import accreditation_set_status, observer_set_role
+
+
+@admin.register(Election)
+class ElectionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "voting_day", "polls_open", "polls_close", "status"]
+    list_filter = ["status"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ru", "name_kk", "timezone"]
+    search_fields = ["code", "name_en", "name_ru", "name_kk"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "region"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    search_fields = ["code", "name_en", "name_ru", "name_kk"]
+
+
+@admin.register(PollingStation)
+class PollingStationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "settlement", "district", "election", "registered_voters"]
+    list_filter = ["election", "district__region"]
+    list_select_related = ["district__region", "election"]
+    search_fields = ["code", "name", "settlement", "address"]
+    raw_id_fields = ["district"]
+    show_full_result_count = False
+
+
+@admin.register(ObserverOrganization)
+class ObserverOrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "contact"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Accreditation)
+class AccreditationAdmin(admin.ModelAdmin):
+    list_display = ["number", "organization", "election", "status", "valid_from", "valid_until", "revoked_at"]
+    list_filter = ["status", "election"]
+    list_select_related = ["organization", "election"]
+    search_fields = ["number", "organization__name"]
+    readonly_fields = ["revoked_at"]
+    actions = ["suspend", "revoke", "reinstate"]
+
+    def _set(self, request, queryset, status, verb):
+        for accreditation in queryset:
+            accreditation_set_status(accreditation=accreditation, status=status, reason=f"{verb} by {request.user.get_username()} in admin")
+        self.message_user(request, _("%(count)d accreditation(s) %(verb)s.") % {"count": queryset.count(), "verb": verb}, messages.SUCCESS)
+
+    @admin.action(description=_("Suspend selected accreditations"), permissions=["change"])
+    def suspend(self, request, queryset):
+        self._set(request, queryset, Accreditation.Status.SUSPENDED, "suspended")
+
+    @admin.action(description=_("Revoke selected accreditations"), permissions=["change"])
+    def revoke(self, request, queryset):
+        self._set(request, queryset, Accreditation.Status.REVOKED, "revoked")
+
+    @admin.action(description=_("Reinstate selected accreditations"), permissions=["change"])
+    def reinstate(self, request, queryset):
+        self._set(request, queryset, Accreditation.Status.ACTIVE, "reinstated")
+
+
+class DeploymentInline(admin.TabularInline):
+    model = Deployment
+    extra = 0
+    raw_id_fields = ["station", "district"]
+
+
+@admin.register(Observer)
+class ObserverAdmin(admin.ModelAdmin):
+    list_display = ["public_code", "user", "organization", "role", "badge_number"]
+    list_filter = ["role", "organization"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["public_code", "badge_number", "user__username"]
+    readonly_fields = ["public_code"]
+    raw_id_fields = ["user"]
+    inlines = [DeploymentInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        observer_set_role(observer=obj, role=obj.role)
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ["observer", "election", "station", "district"]
+    list_filter = ["election"]
+    list_select_related = ["observer", "election", "station", "district"]
+    raw_id_fields = ["observer", "station", "district"]

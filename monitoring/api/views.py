@@ -1,0 +1,119 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from monitoring.models import Accreditation, Election
+from monitoring.selectors import deployments_of, observer_for, stations_near, stations_search
+
+from .serializers import (
+    ElectionSerializer,
+    MeSerializer,
+    StationQuerySerializer,
+    StationSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (POST), or revoke the
+    token used for this request (DELETE). Repeated failures lock the account
+    for a while (django-axes)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request=request, username=data.validated_data["username"], password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Unable to log in with the provided credentials.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        observer = observer_for(request.user)
+        organization = observer.organization if observer else None
+        accreditations = (
+            Accreditation.objects.filter(organization=organization).select_related("election")
+            if organization
+            else Accreditation.objects.none()
+        )
+        deployments = deployments_of(observer=observer) if observer else []
+        payload = {
+            "username": request.user.get_username(),
+            "role": observer.role if observer else None,
+            "public_code": observer.public_code if observer else None,
+            "badge_number": observer.badge_number if observer else "",
+            "is_superuser": request.user.is_superuser,
+            "organization": {"id": organization.pk, "name": organization.name, "kind": organization.kind} if organization else None,
+            "accreditations": accreditations,
+            "deployments": deployments,
+        }
+        return Response(MeSerializer(payload).data)
+
+
+class ElectionListView(ListAPIView):
+    queryset = Election.objects.all()
+    serializer_class = ElectionSerializer
+    pagination_class = None
+    filter_backends = []
+
+
+class StationListView(ListAPIView):
+    """Polling stations of one election: search by code prefix or name (`q`), or
+    the nearest to a point (`near=LAT,LON`, nearest first, with `distance_m`)."""
+
+    serializer_class = StationSerializer
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("election", str, required=True, description="Election code."),
+            OpenApiParameter("q", str, description="Code prefix or part of the name."),
+            OpenApiParameter("near", str, description="LAT,LON in decimal degrees."),
+        ],
+        responses={200: StationSerializer(many=True), 400: inline_serializer("StationQueryError", {"election": serializers.ListField()})},
+    )
+    def get(self, request, *args, **kwargs):
+        query = StationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        self.query = query.validated_data
+        if self.query.get("near"):
+            limit = self.paginator.get_limit(request) or 10
+            lat, lon = self.query["near"]
+            found = stations_near(election=self.query["election"], latitude=lat, longitude=lon, limit=min(limit, 100))
+            stations = []
+            for station, distance in found:
+                station.distance_m = distance
+                stations.append(station)
+            return Response(
+                {"count": len(stations), "next": None, "previous": None, "results": self.get_serializer(stations, many=True).data}
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return stations_search(election=self.query["election"], query=self.query.get("q", ""))

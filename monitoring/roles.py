@@ -1,0 +1,40 @@
+"""Roles are Django groups, so the admin's permission system enforces them.
+
+Observers have no admin access; coordinators triage their organization's
+reports; auditors only read. Which rows each role sees is scoped in the
+selectors and in the admin (organization isolation); these permissions decide
+which *kinds* of object and action they get at all."""
+
+ROLE_GROUPS = {
+    "observer": "Observers",
+    "coordinator": "Coordinators",
+    "auditor": "Auditors",
+}
+
+_READ_MONITORING = [
+    ("monitoring", "view_election"),
+    ("monitoring", "view_region"),
+    ("monitoring", "view_district"),
+    ("monitoring", "view_pollingstation"),
+    ("monitoring", "view_observerorganization"),
+    ("monitoring", "view_accreditation"),
+    ("monitoring", "view_observer"),
+    ("monitoring", "view_deployment"),
+]
+_READ_REPORTS = [
+    ("reports", "view_incidentcategory"),
+    ("reports", "view_incidentreport"),
+    ("reports", "view_attachment"),
+    ("reports", "view_flag"),
+    ("reports", "view_reportevent"),
+    ("reports", "view_exportrecord"),
+]
+
+ROLE_PERMISSIONS = {
+    "observer": [],
+    "coordinator": _READ_MONITORING + _READ_REPORTS + [("reports", "change_incidentreport"), ("reports", "change_flag")],
+    "auditor": _READ_MONITORING + _READ_REPORTS,
+}
+
+# Roles that work in the Django admin.
+STAFF_ROLES = {"coordinator", "auditor"}

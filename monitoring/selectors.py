@@ -1,0 +1,78 @@
+"""Shared reads about who may observe what. Writes live in services.py."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from .models import Accreditation, Deployment, Election, Observer, PollingStation
+from .spatial import station_index
+
+
+def observer_for(user) -> Observer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return Observer.objects.select_related("organization", "user").get(user_id=user.pk)
+    except Observer.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class AccreditationCheck:
+    """Whether an organization may file for an election, and why not."""
+
+    ok: bool
+    code: str  # "active", "not_accredited" or "accreditation_revoked"
+    accreditation: Accreditation | None
+
+
+def accreditation_check(*, organization_id: int | None, election_id: int) -> AccreditationCheck:
+    """Status-level gate used at intake: an active accreditation must exist.
+    Validity at the moment of the incident is checked by the pipeline."""
+    if organization_id is None:
+        return AccreditationCheck(False, "not_accredited", None)
+    accreditations = list(Accreditation.objects.filter(organization_id=organization_id, election_id=election_id))
+    if not accreditations:
+        return AccreditationCheck(False, "not_accredited", None)
+    active = next((a for a in accreditations if a.status == Accreditation.Status.ACTIVE), None)
+    if active is None:
+        latest = max(accreditations, key=lambda a: a.revoked_at or a.updated_at)
+        return AccreditationCheck(False, "accreditation_revoked", latest)
+    return AccreditationCheck(True, "active", active)
+
+
+def deployments_of(*, observer: Observer, election: Election | None = None) -> QuerySet[Deployment]:
+    qs = Deployment.objects.filter(observer=observer).select_related("election", "station__district__region", "district__region")
+    if election is not None:
+        qs = qs.filter(election=election)
+    return qs
+
+
+def is_deployed_at(*, observer_id: int, station: PollingStation) -> bool:
+    return Deployment.objects.filter(
+        Q(station_id=station.pk) | Q(district_id=station.district_id),
+        observer_id=observer_id,
+        election_id=station.election_id,
+    ).exists()
+
+
+def open_elections_at(moment: dt.datetime) -> QuerySet[Election]:
+    return Election.objects.filter(status=Election.Status.OPEN, observation_starts_at__lte=moment).filter(
+        Q(observation_ends_at__isnull=True) | Q(observation_ends_at__gte=moment)
+    )
+
+
+def stations_search(*, election: Election, query: str = "") -> QuerySet[PollingStation]:
+    qs = PollingStation.objects.filter(election=election).select_related("district__region")
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(code__istartswith=query) | Q(name__icontains=query) | Q(settlement__icontains=query))
+    return qs.order_by("code")
+
+
+def stations_near(*, election: Election, latitude: float, longitude: float, limit: int = 10) -> list[tuple[PollingStation, float]]:
+    """The `limit` stations nearest to a point, nearest first, with distances in metres."""
+    nearby = station_index(election).nearest(latitude, longitude, k=limit)
+    stations = PollingStation.objects.select_related("district__region").in_bulk([n.station_id for n in nearby])
+    return [(stations[n.station_id], n.distance_m) for n in nearby if n.station_id in stations]

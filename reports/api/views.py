@@ -1,0 +1,109 @@
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from monitoring.selectors import observer_for
+from reports.models import IncidentCategory, IncidentReport, ReportState, TriageStatus
+from reports.photos import PhotoRejected
+from reports.selectors import reports_visible_to, reports_with_details
+from reports.services import IdempotencyConflict, SubmissionRefused, report_submit
+
+from .serializers import CategorySerializer, ReportCreateSerializer, ReportSerializer
+
+ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+class CategoryListView(generics.ListAPIView):
+    queryset = IncidentCategory.objects.filter(is_active=True)
+    serializer_class = CategorySerializer
+    pagination_class = None
+    filter_backends = []
+
+
+class ReportFilter(django_filters.FilterSet):
+    election = django_filters.CharFilter(field_name="election__code")
+    station = django_filters.CharFilter(field_name="station__code")
+    category = django_filters.CharFilter(field_name="category__code")
+    state = django_filters.ChoiceFilter(choices=ReportState.choices)
+    triage_status = django_filters.ChoiceFilter(choices=TriageStatus.choices)
+
+    class Meta:
+        model = IncidentReport
+        fields = ["election", "station", "category", "state", "triage_status"]
+
+
+class ReportListCreateView(generics.ListCreateAPIView):
+    """Observers list the reports they filed; coordinators and auditors their
+    organization's. POST files a report (JSON, or multipart with `photos`)."""
+
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return reports_with_details(reports_visible_to(self.request.user)).order_by("-received_at", "id")
+
+    @extend_schema(
+        request={"application/json": ReportCreateSerializer, "multipart/form-data": ReportCreateSerializer},
+        responses={
+            201: ReportSerializer,
+            200: OpenApiResponse(ReportSerializer, description="Resend of an already received report (same client_uuid and content)."),
+            400: OpenApiResponse(description="Field errors: {field: [messages]}."),
+            403: OpenApiResponse(ErrorSerializer, description="Not allowed to file (e.g. no active accreditation)."),
+            409: OpenApiResponse(ErrorSerializer, description="client_uuid already used for different content."),
+            413: OpenApiResponse(ErrorSerializer, description="Request too large."),
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        observer = observer_for(request.user)
+        if observer is None:
+            return Response({"detail": "Only observers can file reports.", "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
+        data = request.data
+        if hasattr(data, "getlist"):
+            # Multipart: photos is a repeatable file field; other fields are single values.
+            values = {key: data.get(key) for key in data if key != "photos"}
+            values["photos"] = request.FILES.getlist("photos")
+            data = values
+        incoming = ReportCreateSerializer(data=data, context={"request": request, "observer": observer})
+        incoming.is_valid(raise_exception=True)
+        photos = [self._read(f) for f in incoming.validated_data.get("photos", [])]
+        try:
+            result = report_submit(observer=observer, data=incoming.to_input(), photos=photos)
+        except SubmissionRefused as exc:
+            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_403_FORBIDDEN)
+        except IdempotencyConflict as exc:
+            return Response(
+                {
+                    "detail": "This client_uuid was already used for a different report.",
+                    "code": "client_uuid_conflict",
+                    "report": str(exc.existing.pk),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except PhotoRejected as exc:
+            raise ValidationError({"photos": [str(exc)]}) from None
+        report = reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
+        return Response(
+            ReportSerializer(report, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @staticmethod
+    def _read(upload) -> bytes:
+        upload.seek(0)
+        return upload.read()
+
+
+class ReportDetailView(generics.RetrieveAPIView):
+    """One report with its state, rejection reasons, flags and geotag. Reports the
+    user may not see are answered with 404, as if they did not exist."""
+
+    serializer_class = ReportSerializer
+    lookup_field = "pk"
+    filter_backends = []
+
+    def get_queryset(self):
+        return reports_with_details(reports_visible_to(self.request.user))

@@ -1,0 +1,66 @@
+"""The observer's web form. It builds the same `ReportInput` the API does, so
+both go through `services.report_submit`."""
+
+import datetime as dt
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.models import Election, PollingStation
+
+from .models import IncidentCategory, Severity
+from .services import ReportInput
+
+
+class ReportForm(forms.Form):
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    election = forms.ModelChoiceField(
+        queryset=Election.objects.filter(status=Election.Status.OPEN), to_field_name="code", label=_("Election")
+    )
+    station = forms.CharField(max_length=32, label=_("Polling station code"))
+    category = forms.ModelChoiceField(queryset=IncidentCategory.objects.filter(is_active=True), to_field_name="code", label=_("Category"))
+    severity = forms.ChoiceField(choices=[("", _("Category default"))] + list(Severity.choices), required=False, label=_("Severity"))
+    occurred_at = forms.DateTimeField(
+        label=_("When (station local time)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False, label=_("What happened"))
+    latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1_000_000)
+
+    def clean(self):
+        cleaned = super().clean()
+        election, code = cleaned.get("election"), cleaned.get("station")
+        if election and code:
+            station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
+            if station is None:
+                self.add_error("station", _("No such polling station in this election."))
+            else:
+                cleaned["station"] = station
+                occurred = cleaned.get("occurred_at")
+                if occurred is not None:
+                    # The form shows wall-clock time at the station; store the instant.
+                    naive = timezone.make_naive(occurred, dt.UTC) if timezone.is_aware(occurred) else occurred
+                    cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
+        if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+            cleaned["latitude"] = cleaned["longitude"] = cleaned["accuracy_m"] = None
+        return cleaned
+
+    def to_input(self) -> ReportInput:
+        d = self.cleaned_data
+        return ReportInput(
+            client_uuid=d["client_uuid"],
+            election=d["election"],
+            station=d["station"],
+            category=d["category"],
+            severity=d.get("severity") or None,
+            occurred_at=d["occurred_at"],
+            description=d.get("description", ""),
+            latitude=d.get("latitude"),
+            longitude=d.get("longitude"),
+            accuracy_m=d.get("accuracy_m") if d.get("latitude") is not None else None,
+        )

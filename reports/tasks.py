@@ -1,0 +1,49 @@
+"""Celery tasks: thin adapters that take ids and call a service.
+
+`process_report` is safe to run any number of times (the service claims the
+row and returns early when the work is done), acknowledged late so a killed
+worker's report is redelivered, and retried with capped exponential backoff on
+transient errors only (database or broker connectivity)."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=settings.PIPELINE["RETRY_BACKOFF_MAX"],
+    retry_jitter=True,
+    max_retries=8,
+)
+def process_report(self, report_id: str) -> str:
+    try:
+        outcome = services.report_process(report_id=report_id)
+    except TRANSIENT_ERRORS as exc:
+        logger.warning("transient error processing report %s (attempt %s): %s", report_id, self.request.retries + 1, type(exc).__name__)
+        try:
+            services.report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (will retry)")
+        except TRANSIENT_ERRORS:
+            pass
+        raise
+    return outcome.state
+
+
+@shared_task(acks_late=True)
+def sweep_stuck_reports() -> int:
+    enqueued = services.reports_sweep_stuck()
+    if enqueued:
+        logger.info("sweeper re-enqueued %d stuck report(s)", enqueued)
+    return enqueued

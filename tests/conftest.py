@@ -1,0 +1,164 @@
+"""Shared fixtures: a small election world and the personas every access test
+speaks about (accredited observer, coordinator, auditor, observer of another
+organization, observer of a revoked organization, an unaccredited one, a
+platform auditor and a superuser)."""
+
+import datetime as dt
+import io
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+
+from monitoring.models import Accreditation, Election, Observer, PollingStation
+from tests.factories import (
+    ALMATY,
+    AccreditationFactory,
+    DeploymentFactory,
+    DistrictFactory,
+    ElectionFactory,
+    OrganizationFactory,
+    PollingStationFactory,
+    RegionFactory,
+    make_observer,
+)
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class World:
+    election: Election
+    station: PollingStation  # Almaty, where the observer is deployed
+    station_far: PollingStation  # Nur-Sultan, ~970 km away
+    station_west: PollingStation  # Aktobe, UTC+5 in 2021
+    observer: Observer
+    observer_2: Observer
+    coordinator: Observer
+    auditor: Observer
+    other_observer: Observer
+    other_coordinator: Observer
+    revoked_observer: Observer
+    unaccredited_observer: Observer
+    platform_auditor: Observer
+    superuser: object
+    accreditation: Accreditation
+    revoked_accreditation: Accreditation
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; the personas would dominate test time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    election = ElectionFactory(code="kz-test-2021")
+    almaty = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
+    astana = RegionFactory(code="nur-sultan", name_en="Nur-Sultan city", timezone="Asia/Almaty", geonames_admin1=["05"], aliases=["Astana"])
+    aktobe = RegionFactory(code="aktobe", name_en="Aktobe Region", timezone="Asia/Aqtobe", geonames_admin1=["04"])
+    station = PollingStationFactory(
+        election=election, code="02001", district=DistrictFactory(region=almaty, code="almaly"), latitude=43.25249, longitude=76.9115
+    )
+    station_far = PollingStationFactory(
+        election=election,
+        code="05001",
+        district=DistrictFactory(region=astana, code="yesil"),
+        latitude=51.1801,
+        longitude=71.44598,
+        settlement="Astana",
+    )
+    station_west = PollingStationFactory(
+        election=election,
+        code="13001",
+        district=DistrictFactory(region=aktobe, code="aktobe-city"),
+        latitude=50.27969,
+        longitude=57.20718,
+        settlement="Aktobe",
+    )
+
+    org = OrganizationFactory(name="Civic Observers")
+    other_org = OrganizationFactory(name="Other Mission")
+    revoked_org = OrganizationFactory(name="Revoked Union")
+    unaccredited_org = OrganizationFactory(name="Green Future")
+    accreditation = AccreditationFactory(organization=org, election=election)
+    AccreditationFactory(organization=other_org, election=election)
+    revoked = AccreditationFactory(organization=revoked_org, election=election, status=Accreditation.Status.REVOKED, status_reason="test")
+
+    observer = make_observer(org, "observer", "observer")
+    observer_2 = make_observer(org, "observer", "observer-2")
+    DeploymentFactory(observer=observer, election=election, station=station)
+    superuser = get_user_model().objects.create_superuser("admin", password=PASSWORD)
+    return World(
+        election=election,
+        station=station,
+        station_far=station_far,
+        station_west=station_west,
+        observer=observer,
+        observer_2=observer_2,
+        coordinator=make_observer(org, "coordinator", "coordinator"),
+        auditor=make_observer(org, "auditor", "auditor"),
+        other_observer=make_observer(other_org, "observer", "other-observer"),
+        other_coordinator=make_observer(other_org, "coordinator", "other-coordinator"),
+        revoked_observer=make_observer(revoked_org, "observer", "revoked-observer"),
+        unaccredited_observer=make_observer(unaccredited_org, "observer", "unaccredited-observer"),
+        platform_auditor=make_observer(None, "auditor", "platform-auditor"),
+        superuser=superuser,
+        accreditation=accreditation,
+        revoked_accreditation=revoked,
+    )
+
+
+def report_payload(world: World, **overrides) -> dict:
+    """A valid API submission: ballot stuffing seen at the observer's station at
+    09:30 Almaty time on voting day, GPS 30 m from the station."""
+    payload = {
+        "client_uuid": str(uuid.uuid4()),
+        "election": world.election.code,
+        "station": world.station.code,
+        "category": "carousel_voting",
+        "occurred_at": dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY).isoformat(),
+        "description": "Same group of voters came back a second time.",
+        "latitude": 43.2527,
+        "longitude": 76.9118,
+        "accuracy_m": 12.0,
+    }
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api_client):
+    """api_client authenticated as the given Observer or user."""
+
+    def login(who):
+        user = who.user if isinstance(who, Observer) else who
+        api_client.force_authenticate(user=user)
+        return api_client
+
+    return login
+
+
+def jpeg_bytes(*, size=(64, 48), colour=(200, 30, 30), exif=None) -> bytes:
+    image = Image.new("RGB", size, colour)
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, format="JPEG", exif=exif)
+    else:
+        image.save(out, format="JPEG")
+    return out.getvalue()

@@ -1,0 +1,254 @@
+"""The report intake API: create, resend, conflict, refusals, bad input, scoping."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from reports.models import Attachment, IncidentReport, ReportEvent
+from tests.conftest import jpeg_bytes, report_payload
+
+REPORTS = "/api/v1/reports/"
+
+
+@pytest.fixture
+def submit(as_user, django_capture_on_commit_callbacks):
+    """POST a report as `who`, running on-commit callbacks (the pipeline, eagerly)."""
+
+    def post(who, payload, **kwargs):
+        client = as_user(who)
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(REPORTS, payload, format=kwargs.pop("format", "json"), **kwargs)
+
+    return post
+
+
+def test_observer_files_a_report_and_it_is_accepted_with_geotag_and_flags(world, submit, as_user):
+    response = submit(world.observer, report_payload(world, category="ballot_stuffing"))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["state"] == "received"  # saved first; the pipeline runs after commit
+    body = as_user(world.observer).get(f"{REPORTS}{response.json()['id']}/").json()
+    assert body["state"] == "accepted"
+    assert body["station"] == "02001"
+    assert body["severity"] == "critical"  # the category's default
+    assert body["observer_code"] == world.observer.public_code
+    geotag = body["geotag"]
+    assert geotag["source"] == "device_gps"
+    assert geotag["nearest_station"] == "02001"
+    assert 20 < geotag["claimed_station_distance_m"] < 60
+    assert geotag["region"] == "almaty"
+    assert geotag["settlement"] == "Almaty"
+    assert [f["code"] for f in body["flags"]] == ["critical_category"]
+    assert body["triage_status"] == "escalated"
+    assert body["risk_score"] > 0
+    report = IncidentReport.objects.get(pk=body["id"])
+    assert report.organization_id == world.observer.organization_id
+    assert len(report.content_sha256) == 64 and report.chain_seq == 1
+
+
+def test_resend_with_same_client_uuid_and_content_returns_the_same_report(world, submit):
+    payload = report_payload(world)
+    first = submit(world.observer, payload)
+    again = submit(world.observer, payload)
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert IncidentReport.objects.count() == 1
+    assert ReportEvent.objects.filter(action="submitted").count() == 1
+
+
+def test_same_client_uuid_with_different_content_is_a_conflict(world, submit):
+    payload = report_payload(world)
+    first = submit(world.observer, payload)
+    changed = dict(payload, description="Something else entirely.")
+    response = submit(world.observer, changed)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "client_uuid_conflict"
+    assert response.json()["report"] == first.json()["id"]
+    assert IncidentReport.objects.count() == 1
+
+
+def test_same_client_uuid_from_another_observer_is_a_separate_report(world, submit):
+    payload = report_payload(world)
+    assert submit(world.observer, payload).status_code == 201
+    assert submit(world.observer_2, payload).status_code == 201
+    assert IncidentReport.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "persona, code",
+    [
+        ("unaccredited_observer", "not_accredited"),
+        ("revoked_observer", "accreditation_revoked"),
+        ("auditor", "not_an_observer"),
+        ("platform_auditor", "not_an_observer"),
+    ],
+)
+def test_observers_without_an_active_accreditation_are_refused_with_a_reason(world, submit, persona, code):
+    response = submit(getattr(world, persona), report_payload(world))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+    assert IncidentReport.objects.count() == 0
+
+
+def test_anonymous_cannot_file(world, api_client):
+    response = api_client.post(REPORTS, report_payload(world), format="json")
+    assert response.status_code == 401
+    assert IncidentReport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"client_uuid": "not-a-uuid"}, "client_uuid"),
+        ({"election": "no-such-election"}, "election"),
+        ({"station": "99999"}, "station"),
+        ({"category": "alien_invasion"}, "category"),
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "2021-01-10T09:30:00"}, "occurred_at"),  # no offset: ambiguous
+        ({"latitude": 91}, "latitude"),
+        ({"longitude": "east"}, "longitude"),
+        ({"longitude": None}, "longitude"),  # latitude without longitude
+        ({"accuracy_m": -5}, "accuracy_m"),
+        ({"description": "x" * 5001}, "description"),
+        ({"description": "nul\x00byte"}, "description"),
+        ({"client_uuid": None}, "client_uuid"),
+        ({"amends": str(uuid.uuid4())}, "amends"),
+    ],
+)
+def test_bad_input_gets_400_with_the_field_named(world, submit, overrides, field):
+    response = submit(world.observer, report_payload(world, **overrides))
+
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert IncidentReport.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2, 3]", b'"just a string"', b"null", b"\xff\xfe"])
+def test_malformed_json_is_a_400_not_a_500(world, as_user, body):
+    response = as_user(world.observer).generic("POST", REPORTS, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()
+
+
+def test_oversized_json_body_is_refused_with_413(world, as_user):
+    body = b'{"description": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = as_user(world.observer).generic("POST", REPORTS, body, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, submit):
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make: must not survive
+    original = jpeg_bytes(exif=exif.tobytes())
+    payload = report_payload(world)
+    payload["photos"] = [io.BytesIO(original), io.BytesIO(jpeg_bytes(colour=(1, 2, 3)))]
+    payload["photos"][0].name, payload["photos"][1].name = "a.jpg", "b.jpg"
+
+    response = submit(world.observer, payload, format="multipart")
+
+    assert response.status_code == 201, response.content
+    photos = response.json()["photos"]
+    assert len(photos) == 2
+    assert photos[0]["sha256"] == hashlib.sha256(original).hexdigest()
+    stored = Attachment.objects.get(pk=photos[0]["id"])
+    with stored.file.open("rb") as fh:
+        data = fh.read()
+    assert b"PhoneMaker" not in data
+    assert not Image.open(io.BytesIO(data)).getexif()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"<html><script>alert(1)</script></html>", b"\xff\xd8\xff\xe0 truncated jpeg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'],
+)
+def test_non_images_are_refused_and_nothing_is_stored(world, submit, content):
+    import io
+
+    payload = report_payload(world)
+    upload = io.BytesIO(content)
+    upload.name = "photo.jpg"
+    payload["photos"] = [upload]
+
+    response = submit(world.observer, payload, format="multipart")
+
+    assert response.status_code == 400
+    assert "photos" in response.json()
+    assert IncidentReport.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_observers_list_only_their_own_reports_and_coordinators_their_organizations(world, submit, as_user):
+    mine = submit(world.observer, report_payload(world)).json()["id"]
+    colleague = submit(world.observer_2, report_payload(world)).json()["id"]
+    other = submit(world.other_observer, report_payload(world)).json()["id"]
+
+    def ids(who):
+        return {r["id"] for r in as_user(who).get(REPORTS).json()["results"]}
+
+    assert ids(world.observer) == {mine}
+    assert ids(world.coordinator) == {mine, colleague}
+    assert ids(world.auditor) == {mine, colleague}
+    assert ids(world.other_coordinator) == {other}
+    assert ids(world.platform_auditor) == {mine, colleague, other}
+    assert ids(world.superuser) == {mine, colleague, other}
+
+
+def test_another_organizations_report_is_a_404(world, submit, as_user):
+    other = submit(world.other_observer, report_payload(world)).json()["id"]
+    assert as_user(world.coordinator).get(f"{REPORTS}{other}/").status_code == 404
+    assert as_user(world.observer).get(f"{REPORTS}{other}/").status_code == 404
+    assert as_user(world.other_coordinator).get(f"{REPORTS}{other}/").status_code == 200
+
+
+def test_report_detail_lists_rejection_reasons_in_the_readers_language(world, submit, as_user):
+    # Filed while accredited, but the incident time is before the accreditation's validity.
+    world.accreditation.valid_from = world.accreditation.valid_from.replace(year=2021, month=1, day=10, hour=12)
+    world.accreditation.save()
+    report_id = submit(world.observer, report_payload(world)).json()["id"]
+
+    body = as_user(world.observer).get(f"{REPORTS}{report_id}/").json()
+    assert body["state"] == "rejected"
+    assert body["rejection_reasons"][0]["code"] == "accreditation_revoked"
+    assert "accreditation" in body["rejection_reasons"][0]["message"]
+
+
+def test_list_query_count_does_not_grow_with_reports(world, submit, as_user, django_assert_max_num_queries):
+    for _ in range(3):
+        submit(world.observer, report_payload(world))
+    client = as_user(world.observer)
+    with django_assert_max_num_queries(8):
+        assert len(client.get(REPORTS).json()["results"]) == 3
+    for _ in range(7):
+        submit(world.observer, report_payload(world))
+    with django_assert_max_num_queries(8):
+        assert len(client.get(REPORTS).json()["results"]) == 10
+
+
+def test_photo_door_serves_only_to_people_who_may_see_the_report(world, submit, client):
+    import io
+
+    payload = report_payload(world)
+    upload = io.BytesIO(jpeg_bytes())
+    upload.name = "p.jpg"
+    payload["photos"] = [upload]
+    photo_id = submit(world.observer, payload, format="multipart").json()["photos"][0]["id"]
+    url = reverse("web:photo", args=[photo_id])
+
+    client.force_login(world.coordinator.user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    client.force_login(world.other_coordinator.user)
+    assert client.get(url).status_code == 404
