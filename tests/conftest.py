@@ -61,6 +61,11 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def world(db) -> World:
+    from reports.models import IncidentCategory
+    from reports.taxonomy import taxonomy_sync
+
+    # Transactional tests flush tables, including the taxonomy the migration loaded.
+    taxonomy_sync(IncidentCategory)
     election = ElectionFactory(code="kz-test-2021")
     almaty = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
     astana = RegionFactory(code="nur-sultan", name_en="Nur-Sultan city", timezone="Asia/Almaty", geonames_admin1=["05"], aliases=["Astana"])
