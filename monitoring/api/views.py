@@ -41,6 +41,11 @@ class TokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request=request, username=data.validated_data["username"], password=data.validated_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            return Response(
+                {"detail": "Too many failed login attempts. Try again later or ask your coordinator.", "code": "locked_out"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the provided credentials.")
         token, _ = Token.objects.get_or_create(user=user)
