@@ -265,10 +265,18 @@ def text_similarity(a: str, b: str) -> float:
     return 2 * len(ga & gb) / (len(ga) + len(gb))
 
 
-def _amend_related(a: PeerReport, b: PeerReport) -> bool:
-    """A correction and the report it corrects describe one incident: never
-    duplicates, never travel."""
-    return a.amends_id == b.report_id or b.amends_id == a.report_id
+def current_reports(subject: PeerReport, peers: Sequence[PeerReport]) -> list[PeerReport] | None:
+    """The peers that still stand, or None when the subject itself was
+    corrected. A report that a later (accepted) report amends is a withdrawn
+    claim: its correction takes its place in every cross-report rule, so a
+    correction to another station is not travel and a report and its
+    correction are not duplicates nor counted twice in a hot spot."""
+    corrected = {p.amends_id for p in peers if p.amends_id}
+    if subject.amends_id:
+        corrected.add(subject.amends_id)
+    if subject.report_id in corrected:
+        return None
+    return [p for p in peers if p.report_id not in corrected and p.report_id != subject.report_id]
 
 
 def _related_ids(reports: Iterable[PeerReport], limit: int) -> list[str]:
@@ -456,10 +464,8 @@ def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], threshol
     reports of the pair carry the flag."""
     max_kmh, min_m = thresholds["TRAVEL_MAX_KMH"], thresholds["TRAVEL_MIN_METERS"]
     conflicts = []
-    for peer in peers:
-        if peer.report_id == subject.report_id or peer.observer_id != subject.observer_id or peer.station_id == subject.station_id:
-            continue
-        if _amend_related(subject, peer):
+    for peer in current_reports(subject, peers) or ():
+        if peer.observer_id != subject.observer_id or peer.station_id == subject.station_id:
             continue
         distance = haversine_m(subject.station_latitude, subject.station_longitude, peer.station_latitude, peer.station_longitude)
         seconds = abs((peer.occurred_at - subject.occurred_at).total_seconds())
@@ -488,10 +494,8 @@ def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapp
     window = thresholds["DUPLICATE_WINDOW_MINUTES"] * 60
     minimum = thresholds["DUPLICATE_MIN_SIMILARITY"]
     matches = []
-    for peer in peers:
-        if peer.report_id == subject.report_id or peer.station_id != subject.station_id or peer.category_code != subject.category_code:
-            continue
-        if _amend_related(subject, peer):
+    for peer in current_reports(subject, peers) or ():
+        if peer.station_id != subject.station_id or peer.category_code != subject.category_code:
             continue
         gap = abs((peer.occurred_at - subject.occurred_at).total_seconds())
         if gap > window:
@@ -533,18 +537,14 @@ def densest_window(subject: PeerReport, members: Sequence[PeerReport], window_se
     return ordered[best[0] : best[1]]
 
 
-def _countable(members: Sequence[PeerReport]) -> list[PeerReport]:
-    """A correction and the report it corrects count once (the correction)."""
-    corrected = {m.amends_id for m in members if m.amends_id}
-    return [m for m in members if m.report_id not in corrected]
-
-
 def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapping) -> FlagResult | None:
     """Many reports at one station, or in one district, within one time window.
     Raised on every report of the window, so the whole cluster surfaces; the
     station scope wins over the district one."""
     window = thresholds["HOTSPOT_WINDOW_MINUTES"] * 60
-    others = [p for p in peers if p.report_id != subject.report_id]
+    others = current_reports(subject, peers)
+    if others is None:
+        return None  # corrected: the correction carries the flag
     scopes = (
         (None, [p for p in others if p.station_id == subject.station_id], thresholds["HOTSPOT_STATION_MIN_REPORTS"], subject.station_code),
         (
@@ -555,10 +555,7 @@ def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mappin
         ),
     )
     for variant, scope_peers, minimum, place in scopes:
-        members = _countable([subject, *scope_peers])
-        if subject not in members:
-            return None  # superseded by a correction: the correction carries the flag
-        cluster = densest_window(subject, members, window)
+        cluster = densest_window(subject, [subject, *scope_peers], window)
         if len(cluster) < minimum:
             continue
         params = {

@@ -12,7 +12,8 @@ not depend on the order in which workers picked the reports up.
 
 Locking, in this order and no other, so that concurrent workers never deadlock:
 1. cluster locks: PostgreSQL transaction-level advisory locks on the report's
-   district and on its observer, in ascending key order. Two workers whose
+   district and on its observer (and on those of the report it corrects, if
+   any), in ascending key order. Two workers whose
    reports could be each other's neighbours share at least one of them, so they
    serialize and each sees the other's committed result;
 2. the report's own row (`SELECT … FOR UPDATE`);
@@ -112,12 +113,12 @@ def _lock_key(kind: str, pk) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock_clusters(*, district_id, observer_id) -> None:
-    """Take the advisory locks of the report's neighbourhoods (see module doc).
-    Released at commit or rollback."""
+def _lock_clusters(places: list[tuple]) -> None:
+    """Take the advisory locks of the neighbourhoods of `places` ((district id,
+    observer id) pairs; see the module doc). Released at commit or rollback."""
     if connection.vendor != "postgresql":
         return
-    keys = sorted({_lock_key("district", district_id), _lock_key("observer", observer_id)})
+    keys = sorted({_lock_key("district", d) for d, _ in places} | {_lock_key("observer", o) for _, o in places})
     with connection.cursor() as cursor:
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
@@ -142,10 +143,17 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         return ProcessOutcome(str(report_id), state or "missing", changed=False)
 
     with transaction.atomic():
-        keys = IncidentReport.objects.filter(pk=report_id).values_list("station__district_id", "submitted_by_id").first()
-        if keys is None:
+        # The report's neighbourhood, and the one of the report it corrects (a
+        # correction withdraws it from its own clusters). Submitted fields never
+        # change, so reading them before locking is safe.
+        places = list(
+            IncidentReport.objects.filter(Q(pk=report_id) | Q(amendments__pk=report_id)).values_list(
+                "station__district_id", "submitted_by_id"
+            )
+        )
+        if not places:
             return ProcessOutcome(str(report_id), "missing", changed=False)
-        _lock_clusters(district_id=keys[0], observer_id=keys[1])
+        _lock_clusters(places)
         report = (
             IncidentReport.objects.select_for_update(of=("self",))
             .select_related("election", "station__district__region", "category", "submitted_by", "organization")
@@ -161,7 +169,9 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         location = _geotag(report)
         regions = _apply_geotag(report, location)
         accepted = not reasons
-        pool = _peer_pool(report)
+        subject = _peer_from_report(report)
+        centres = [subject, *_corrected_report(report)]
+        pool = _peer_pool(report.election_id, centres)
         flags = rules.evaluate(_rule_facts(report, location, regions, pool)) if accepted else []
 
         report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
@@ -189,7 +199,7 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         if any(f.code == "critical_category" for f in flags) and report.triage_status == TriageStatus.NEW:
             set_triage_status(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=now)
 
-        _refresh_neighbours(subject=_peer_from_report(report), accepted=accepted, pool=pool, now=now)
+        _refresh_neighbours(subject=subject, accepted=accepted, centres=centres, pool=pool, now=now)
     return ProcessOutcome(str(report.pk), report.state, changed=True)
 
 
@@ -379,21 +389,29 @@ def _neighbourhood_seconds() -> float:
     return 60 * max(thresholds["HOTSPOT_WINDOW_MINUTES"], thresholds["DUPLICATE_WINDOW_MINUTES"])
 
 
-def _peer_pool(report: IncidentReport) -> list[rules.PeerReport]:
-    """Accepted reports (other than this one) that cross-report rules may relate
-    to this report or to one of its neighbours: the same district within twice
-    the longest window (a neighbour's own window reaches that far), and every
-    report of the same observer in the election."""
+def _corrected_report(report: IncidentReport) -> list[rules.PeerReport]:
+    """The accepted report this one amends, if any."""
+    if not report.amends_id:
+        return []
+    rows = IncidentReport.objects.filter(pk=report.amends_id, state=ReportState.ACCEPTED).values(*PEER_FIELDS)
+    return [_peer(row) for row in rows]
+
+
+def _peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
+    """Accepted reports (other than the first centre, the report being
+    processed) that cross-report rules may relate to a centre or to one of its
+    neighbours: the same district within twice the longest window (a
+    neighbour's own window reaches that far), and every report of the same
+    observer in the election."""
     reach = dt.timedelta(seconds=2 * _neighbourhood_seconds())
-    near = Q(
-        station__district_id=report.station.district_id,
-        occurred_at__gte=report.occurred_at - reach,
-        occurred_at__lte=report.occurred_at + reach,
-    )
+    near = Q(pk__in=[])
+    for c in centres:
+        near |= Q(station__district_id=c.district_id, occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach)
+        near |= Q(submitted_by_id=c.observer_id)
     rows = (
-        IncidentReport.objects.filter(election_id=report.election_id, state=ReportState.ACCEPTED)
-        .filter(near | Q(submitted_by_id=report.submitted_by_id))
-        .exclude(pk=report.pk)
+        IncidentReport.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
+        .filter(near)
+        .exclude(pk=centres[0].report_id)
         .order_by("occurred_at", "pk")
         .values(*PEER_FIELDS)
     )
@@ -477,20 +495,25 @@ def _risk_scores(severities: dict) -> dict:
     return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
 
 
-def _refresh_neighbours(*, subject: rules.PeerReport, accepted: bool, pool: list[rules.PeerReport], now: dt.datetime) -> None:
+def _refresh_neighbours(
+    *, subject: rules.PeerReport, accepted: bool, centres: list[rules.PeerReport], pool: list[rules.PeerReport], now: dt.datetime
+) -> None:
     """Recompute the cross-report flags that the subject's (new) state can
-    change on other reports: `hotspot` and `duplicate` on accepted reports of its
-    district close in time, `impossible_travel` on its observer's reports."""
+    change on other reports: `hotspot` and `duplicate` on accepted reports of a
+    centre's district close in time, `impossible_travel` on a centre's
+    observer's reports; everything on the report the subject corrects."""
     reach = dt.timedelta(seconds=_neighbourhood_seconds())
     todo: dict[str, tuple[rules.PeerReport, tuple[str, ...]]] = {}
+    corrected = {c.report_id for c in centres[1:]}
     for peer in pool:
-        codes = ()
-        if peer.district_id == subject.district_id and abs(peer.occurred_at - subject.occurred_at) <= reach:
-            codes += ("duplicate", "hotspot")
-        if peer.observer_id == subject.observer_id:
-            codes += ("impossible_travel",)
+        codes = set(rules.CROSS_REPORT_CODES) if peer.report_id in corrected else set()
+        for centre in centres:
+            if peer.district_id == centre.district_id and abs(peer.occurred_at - centre.occurred_at) <= reach:
+                codes |= {"duplicate", "hotspot"}
+            if peer.observer_id == centre.observer_id:
+                codes.add("impossible_travel")
         if codes:
-            todo[peer.report_id] = (peer, codes)
+            todo[peer.report_id] = (peer, tuple(c for c in rules.CROSS_REPORT_CODES if c in codes))
     if not todo:
         return
     # Lock the neighbours in primary-key order; anyone else changing their state
