@@ -4,9 +4,12 @@ rejection code, every flag, clusters that grow, and concurrent workers on one
 cluster ending in the same state as a sequential re-run."""
 
 import datetime as dt
+import os
+import signal
 import uuid
 import zoneinfo
 
+import psycopg
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +19,13 @@ from monitoring.services import accreditation_set_status
 from reports.models import Flag, IncidentCategory, IncidentReport
 from reports.services import ReportInput, report_process, report_submit
 from tests.exif import photo_with_exif
-from tests.factories import AccreditationFactory, DistrictFactory, ElectionFactory, OrganizationFactory, PollingStationFactory, make_observer
+from tests.factories import (
+    AccreditationFactory,
+    ElectionFactory,
+    OrganizationFactory,
+    PollingStationFactory,
+    make_observer,
+)
 from tests.integration.conftest import wait_until
 from tests.processes import start_worker, stop
 
@@ -206,7 +215,9 @@ def test_concurrent_workers_on_one_cluster_end_as_a_sequential_run_would(world, 
     extra = start_worker(tmp_path / "extra-worker.log", concurrency=4, name="itest-extra")
     try:
         station, far = world.station, world.station_far
-        second = PollingStationFactory(election=world.election, code="02002", district=station.district, latitude=43.2380, longitude=76.8890)
+        second = PollingStationFactory(
+            election=world.election, code="02002", district=station.district, latitude=43.2380, longitude=76.8890
+        )
         observers = [observer_at(world, s, f"busy-{i}") for i, s in enumerate([station, second] * 4)]
         for o in observers[:3]:
             Deployment.objects.create(observer=o, election=world.election, station=far)
@@ -248,3 +259,50 @@ def test_concurrent_workers_on_one_cluster_end_as_a_sequential_run_would(world, 
     stale = sorted(set(concurrent[0]) ^ set(sequential[0]))
     assert not stale, f"{len(stale)} flag rows differ from a sequential re-run, e.g. {stale[:2]}"
     assert sequential[1] == concurrent[1]
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
+    """acks_late + reject_on_worker_lost: the report a dying worker held is
+    delivered again and processed once. The test holds the report's district
+    lock so the worker is caught mid-task, kills the worker's pool processes
+    (which the test started), then lets go."""
+    from reports.services.pipeline import _lock_key
+    from tests.processes import database_url_for_tests
+
+    blocker = psycopg.connect(database_url_for_tests(), autocommit=True)
+    try:
+        blocker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("district", world.station.district_id)])
+        report = submit(world.observer, world.station, occurred_at=at(16, 0))
+
+        def waiting_with(attempts):
+            row = IncidentReport.objects.filter(pk=report.pk).values_list("state", "processing_attempts").get()
+            waiting = blocker.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            return row == ("processing", attempts) and waiting > 0
+
+        wait_until(lambda: waiting_with(1), message="the worker to block on the district lock")
+        children = _children(celery_worker.proc.pid)
+        assert children
+        for child in children:
+            os.kill(child, signal.SIGKILL)
+        wait_until(lambda: waiting_with(2), timeout=60, message="the report to be delivered again")
+    finally:
+        blocker.close()  # releases the lock
+    wait_until(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
+    assert "WorkerLostError" in celery_worker.log_text()
+    assert IncidentReport.objects.get(pk=report.pk).events.filter(action="processed").count() == 1
