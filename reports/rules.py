@@ -215,6 +215,11 @@ def km(metres: float) -> float:
     return round(metres / 1000, 1)
 
 
+def number(value: float) -> int | float:
+    """A threshold as people write it: 150, not 150.0."""
+    return int(value) if float(value).is_integer() else value
+
+
 def off_site_allowance_m(threshold_m: float, accuracy_m: float | None) -> float:
     return threshold_m + (accuracy_m or 0.0)
 
@@ -367,7 +372,9 @@ def late_filing(f: RuleFacts) -> FlagResult | None:
     delay = (f.received_at - f.occurred_at).total_seconds()
     if delay <= threshold_hours * 3600:
         return None
-    return FlagResult("late_filing", FLAG_SEVERITY["late_filing"], {"hours": round(delay / 3600, 1), "threshold_hours": threshold_hours})
+    return FlagResult(
+        "late_filing", FLAG_SEVERITY["late_filing"], {"hours": round(delay / 3600, 1), "threshold_hours": number(threshold_hours)}
+    )
 
 
 def region_mismatch(f: RuleFacts) -> FlagResult | None:
@@ -480,7 +487,7 @@ def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], threshol
         "distance_km": km(distance),
         "minutes": _minutes(seconds),
         "speed_kmh": round(implied_speed_kmh(distance, seconds)) if seconds > 0 else None,
-        "threshold_kmh": max_kmh,
+        "threshold_kmh": number(max_kmh),
         "related_reports": _related_ids((c[0] for c in conflicts), thresholds["RELATED_REPORTS_MAX"]),
     }
     if seconds == 0:

@@ -244,7 +244,7 @@ def test_impossible_travel_flags_both_reports(world, file_report):
     travel = flags_of(there)["impossible_travel"]
     assert travel.params["related_reports"] == [str(here.pk)]
     assert travel.explanation == (
-        "The same observer reported from station 02001, 972.7 km away, 35 min apart: 1668 km/h, faster than 150.0 km/h."
+        "The same observer reported from station 02001, 972.7 km away, 35 min apart: 1668 km/h, faster than 150 km/h."
     )
 
 

@@ -129,7 +129,7 @@ def test_late_filing_strictly_after_the_threshold():
     report = peer()
     assert flag(facts(report=report, received_at=report.occurred_at + dt.timedelta(hours=24)), "late_filing") is None
     result = flag(facts(report=report, received_at=report.occurred_at + dt.timedelta(hours=30, minutes=30)), "late_filing")
-    assert result.explanation() == "Received 30.5 h after the incident, later than 24.0 h."
+    assert result.explanation() == "Received 30.5 h after the incident, later than 24 h."
 
 
 # --- region_mismatch ---
@@ -206,7 +206,7 @@ def test_impossible_travel_names_the_other_station_and_the_speed():
     result = rules.impossible_travel(here, [there], THRESHOLDS)
     assert result.params["related_reports"] == [there.report_id]
     assert result.explanation() == (
-        "The same observer reported from station 05001, 972.7 km away, 35 min apart: 1668 km/h, faster than 150.0 km/h."
+        "The same observer reported from station 05001, 972.7 km away, 35 min apart: 1668 km/h, faster than 150 km/h."
     )
     assert rules.impossible_travel(there, [here], THRESHOLDS).params["related_reports"] == [here.report_id]
 
