@@ -15,6 +15,9 @@ from monitoring.spatial import StationIndex
 from reports import rules
 from tests.unit.pipeline.facts import STATION_05001, THRESHOLDS, facts, peer
 
+# These tests are about values, not speed: no per-example deadline (CI machines are slow).
+untimed = settings(deadline=None)
+
 latitudes = st.floats(min_value=-89.9, max_value=89.9, allow_nan=False)
 longitudes = st.floats(min_value=-180, max_value=180, allow_nan=False)
 points = st.tuples(latitudes, longitudes)
@@ -27,6 +30,7 @@ instants = st.datetimes(min_value=dt.datetime(2015, 1, 1), max_value=dt.datetime
 # --- Distance ---
 
 
+@untimed
 @given(points, points)
 def test_haversine_is_symmetric_and_bounded(a, b):
     d = haversine_m(*a, *b)
@@ -34,11 +38,13 @@ def test_haversine_is_symmetric_and_bounded(a, b):
     assert 0 <= d <= math.pi * EARTH_RADIUS_M + 1e-6
 
 
+@untimed
 @given(points)
 def test_haversine_of_a_point_to_itself_is_zero(a):
     assert haversine_m(*a, *a) == 0
 
 
+@untimed
 @given(points, points, points)
 def test_haversine_triangle_inequality(a, b, c):
     assert haversine_m(*a, *c) <= haversine_m(*a, *b) + haversine_m(*b, *c) + 1e-6
@@ -73,11 +79,13 @@ accuracies = st.one_of(st.none(), st.floats(min_value=0, max_value=5000, allow_n
 distances = st.floats(min_value=0, max_value=2_000_000, allow_nan=False)
 
 
+@untimed
 @given(thresholds_m, accuracies)
 def test_off_site_never_at_exactly_the_threshold_plus_accuracy(threshold, accuracy):
     assert not rules.is_off_site(rules.off_site_allowance_m(threshold, accuracy), threshold, accuracy)
 
 
+@untimed
 @given(distances, distances, thresholds_m, accuracies)
 def test_off_site_is_monotonic_in_distance(d1, d2, threshold, accuracy):
     near, far = sorted((d1, d2))
@@ -85,6 +93,7 @@ def test_off_site_is_monotonic_in_distance(d1, d2, threshold, accuracy):
         assert rules.is_off_site(far, threshold, accuracy)
 
 
+@untimed
 @given(distances, thresholds_m, st.floats(min_value=0, max_value=2000), st.floats(min_value=0, max_value=2000))
 def test_a_worse_fix_never_makes_a_report_more_off_site(distance, threshold, acc1, acc2):
     good, poor = sorted((acc1, acc2))
@@ -92,7 +101,7 @@ def test_a_worse_fix_never_makes_a_report_more_off_site(distance, threshold, acc
         assert rules.is_off_site(distance, threshold, good)
 
 
-@settings(deadline=None)
+@untimed
 @given(st.floats(min_value=0, max_value=200_000), st.floats(min_value=0, max_value=200))
 def test_off_site_rule_agrees_with_the_predicate(distance, accuracy):
     flagged = "off_site" in [f.code for f in rules.evaluate(facts(claimed_station_distance_m=distance, accuracy_m=accuracy))]
@@ -106,6 +115,7 @@ speeds = st.integers(min_value=10, max_value=1000)
 seconds = st.integers(min_value=0, max_value=48 * 3600)
 
 
+@untimed
 @given(speeds, st.integers(min_value=1, max_value=48 * 200).map(lambda n: n * 18))
 def test_no_impossible_travel_at_exactly_the_threshold_speed(max_kmh, secs):
     exactly = max_kmh * 1000 * secs / 3600  # an integer number of metres: secs is a multiple of 18
@@ -114,6 +124,7 @@ def test_no_impossible_travel_at_exactly_the_threshold_speed(max_kmh, secs):
     assert rules.is_impossible_travel(exactly + 1, secs, max_kmh=max_kmh, min_m=2000)
 
 
+@untimed
 @given(distances, distances, seconds, speeds)
 def test_impossible_travel_is_monotonic_in_distance(d1, d2, secs, max_kmh):
     near, far = sorted((d1, d2))
@@ -121,6 +132,7 @@ def test_impossible_travel_is_monotonic_in_distance(d1, d2, secs, max_kmh):
         assert rules.is_impossible_travel(far, secs, max_kmh=max_kmh, min_m=2000)
 
 
+@untimed
 @given(distances, seconds, seconds, speeds)
 def test_more_time_never_makes_travel_less_possible(distance, s1, s2, max_kmh):
     quick, slow = sorted((s1, s2))
@@ -128,6 +140,7 @@ def test_more_time_never_makes_travel_less_possible(distance, s1, s2, max_kmh):
         assert rules.is_impossible_travel(distance, quick, max_kmh=max_kmh, min_m=2000)
 
 
+@untimed
 @given(distances, seconds)
 def test_implied_speed_matches_the_predicate(distance, secs):
     speed = rules.implied_speed_kmh(distance, secs)
@@ -135,7 +148,7 @@ def test_implied_speed_matches_the_predicate(distance, secs):
         assert rules.is_impossible_travel(distance, secs, max_kmh=150, min_m=2000) is (speed > 150)
 
 
-@settings(deadline=None)
+@untimed
 @given(kz_points, kz_points, instants, st.integers(min_value=-20 * 3600, max_value=20 * 3600))
 def test_impossible_travel_is_symmetric(a, b, when, gap):
     first = peer(observer_id=9, station_id=1, station_latitude=a[0], station_longitude=a[1], occurred_at=when)
@@ -151,6 +164,7 @@ def test_impossible_travel_is_symmetric(a, b, when, gap):
 # --- Time zones ---
 
 
+@untimed
 @given(instants, st.sampled_from(KZ_ZONES))
 def test_local_time_round_trips(moment, zone):
     local = to_local(moment, zone)
@@ -158,6 +172,7 @@ def test_local_time_round_trips(moment, zone):
     assert local_to_utc(local.date(), local.time(), zone) == moment.replace(microsecond=moment.microsecond)
 
 
+@untimed
 @given(instants, st.sampled_from(KZ_ZONES), st.integers(min_value=-12, max_value=14))
 def test_polling_hours_depend_on_the_instant_not_on_the_offset_it_was_written_with(moment, zone, hours):
     written = moment.astimezone(dt.timezone(dt.timedelta(hours=hours)))
@@ -165,6 +180,7 @@ def test_polling_hours_depend_on_the_instant_not_on_the_offset_it_was_written_wi
     assert rules.within_polling_hours(written, zone, *args) == rules.within_polling_hours(moment, zone, *args)
 
 
+@untimed
 @given(st.sampled_from(KZ_ZONES), st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2030, 12, 31)))
 def test_polls_opening_and_closing_instants_are_inside_and_a_minute_out_is_outside(zone, day):
     opens, closes = dt.time(7), dt.time(20)
@@ -186,6 +202,7 @@ def test_kazakhstan_offsets_are_those_of_the_date():
 # --- Photo time ---
 
 
+@untimed
 @given(instants, st.integers(min_value=-10 * 24 * 3600, max_value=10 * 24 * 3600))
 def test_photo_time_mismatch_is_symmetric_and_strict(occurred, gap):
     photo = rules.PhotoFacts(number=1, latitude=None, longitude=None, taken_at=occurred + dt.timedelta(seconds=gap))
@@ -203,6 +220,7 @@ def test_photo_time_mismatch_is_symmetric_and_strict(occurred, gap):
 texts = st.text(alphabet=st.sampled_from("abc деж әқ 12,."), max_size=40)
 
 
+@untimed
 @given(texts, texts)
 def test_text_similarity_is_symmetric_and_between_zero_and_one(a, b):
     s = rules.text_similarity(a, b)
@@ -235,7 +253,7 @@ def test_hotspot_flags_whole_clusters_whatever_the_order(offsets, rng):
             assert result.params["count"] >= THRESHOLDS["HOTSPOT_STATION_MIN_REPORTS"]
 
 
-@settings(deadline=None)
+@untimed
 @given(texts, texts, st.integers(min_value=-40, max_value=40))
 def test_duplicate_is_symmetric(a, b, minutes):
     first = peer(description=a)
