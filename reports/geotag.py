@@ -26,6 +26,8 @@ class GeotagResult:
     nearest_station_id: int | None
     nearest_station_code: str
     nearest_station_distance_m: float | None
+    # The registry's district for the fix: the nearest station's.
+    nearest_station_district_id: int | None
     settlement: str
     settlement_distance_m: float | None
     admin_area: str  # GeoNames "CC.admin1" of the settlement, e.g. "KZ.02"
@@ -33,6 +35,7 @@ class GeotagResult:
 
 
 def locate(*, device: Point | None, photo: Point | None, station: Point) -> tuple[str, Point]:
+    """The best location evidence available, and where it came from."""
     if device is not None:
         return "device_gps", device
     if photo is not None:
@@ -41,6 +44,9 @@ def locate(*, device: Point | None, photo: Point | None, station: Point) -> tupl
 
 
 def geotag(*, device: Point | None, photo: Point | None, station: Point, station_index, gazetteer) -> GeotagResult:
+    """Resolve where a report was filed from. `station_index` is a
+    monitoring.spatial.StationIndex (k-d tree: O(log n) per lookup, whatever the
+    registry's size); `gazetteer` a monitoring.gazetteer.Gazetteer or None."""
     source, point = locate(device=device, photo=photo, station=station)
     claimed = None if source == "station" else haversine_m(point.latitude, point.longitude, station.latitude, station.longitude)
     nearest = station_index.nearest(point.latitude, point.longitude, k=1)
@@ -54,6 +60,7 @@ def geotag(*, device: Point | None, photo: Point | None, station: Point, station
         nearest_station_id=nearest[0].station_id if nearest else None,
         nearest_station_code=nearest[0].code if nearest else "",
         nearest_station_distance_m=round(nearest[0].distance_m, 1) if nearest else None,
+        nearest_station_district_id=nearest[0].district_id if nearest else None,
         settlement=settlement.name if settlement else "",
         settlement_distance_m=None if settlement_distance is None else round(settlement_distance, 1),
         admin_area=f"{settlement.country}.{settlement.admin1}" if settlement else "",

@@ -3,7 +3,9 @@
 `process_report` is safe to run any number of times (the service claims the
 row and returns early when the work is done), acknowledged late so a killed
 worker's report is redelivered, and retried with capped exponential backoff on
-transient errors only (database or broker connectivity)."""
+transient errors only (database or broker connectivity, a deadlock). Every
+countdown stays below the broker's visibility timeout (config.settings checks
+it at start-up), so Redis never redelivers a message that is only waiting."""
 
 import logging
 
@@ -37,6 +39,17 @@ def process_report(self, report_id: str) -> str:
             services.report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (will retry)")
         except TRANSIENT_ERRORS:
             pass
+        raise
+    except Exception as exc:
+        # A bug or bad reference data: retrying at once would fail the same way.
+        # The report stays `processing`; the sweeper re-enqueues it later and,
+        # after PIPELINE_MAX_ATTEMPTS, marks it `failed` for a coordinator.
+        # Only the exception type is recorded: messages may quote report content.
+        logger.exception("error processing report %s", report_id)
+        try:
+            services.report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (see the worker log)")
+        except Exception:  # the database may be what failed
+            logger.warning("could not record the error of report %s", report_id)
         raise
     return outcome.state
 

@@ -93,10 +93,15 @@ def report_submit_check(*, observer: Observer, election: Election) -> None:
     if observer.role not in SUBMITTING_ROLES or observer.organization_id is None:
         raise SubmissionRefused("not_an_observer", "Only observers of an accredited organization can file reports.")
     if not election.is_open:
-        raise SubmissionRefused("election_closed", "The election is closed to new reports.")
+        raise SubmissionRefused("election_closed", validation.reason_text({"code": "election_closed"}))
     check = accreditation_check(organization_id=observer.organization_id, election_id=election.pk)
     if not check.ok:
-        raise SubmissionRefused(check.code, str(validation.REASON_TEXT[check.code]).format(status=check.code))
+        reason = {"code": check.code, "params": {}}
+        if check.accreditation is not None:
+            reason["params"] = {"variant": check.accreditation.status}
+            if check.accreditation.revoked_at is not None:
+                reason["params"]["date"] = validation.format_moment(check.accreditation.revoked_at)
+        raise SubmissionRefused(check.code, validation.reason_text(reason))
 
 
 def _existing(observer: Observer, client_uuid) -> IncidentReport | None:

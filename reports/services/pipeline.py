@@ -1,26 +1,52 @@
 """The pipeline: validate → geotag → flag, one report at a time, idempotent and
-safe under concurrency; and the sweeper that re-enqueues what the broker lost."""
+safe under concurrency; and the sweeper that re-enqueues what the broker lost.
+
+The pure stages (`reports.validation`, `reports.geotag`, `reports.rules`) decide;
+this module gathers their facts from the database and stores their results.
+
+Cross-report flags (`impossible_travel`, `duplicate`, `hotspot`) relate a
+report to its neighbours: accepted reports of the same district close in time,
+and the same observer's reports. Processing a report therefore recomputes those
+flags on the neighbours too (recomputed, never appended), so the final flags do
+not depend on the order in which workers picked the reports up.
+
+Locking, in this order and no other, so that concurrent workers never deadlock:
+1. cluster locks: PostgreSQL transaction-level advisory locks on the report's
+   district and on its observer (and on those of the report it corrects, if
+   any), in ascending key order. Two workers whose
+   reports could be each other's neighbours share at least one of them, so they
+   serialize and each sees the other's committed result;
+2. the report's own row (`SELECT … FOR UPDATE`);
+3. the neighbours' rows, in primary-key order.
+Triage writes lock a single report row and wait for nothing else, so they can
+delay the pipeline but never deadlock with it. (On SQLite, the embedded mode,
+write transactions are serialized anyway.)
+"""
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.gazetteer import gazetteer
-from monitoring.models import Accreditation, PollingStation, Region
+from monitoring.models import Accreditation, District, Region
+from monitoring.selectors import is_deployed_at
 from monitoring.spatial import station_index
 
 from .. import rules, validation
-from ..geotag import Point, geotag
+from ..geotag import GeotagResult, Point, geotag
 from ..models import Flag, IncidentReport, ReportEvent, ReportState, TriageStatus
 from .intake import enqueue_processing
 from .triage import set_triage_status
 
 logger = logging.getLogger(__name__)
+
+DONE_STATES = (ReportState.ACCEPTED, ReportState.REJECTED, ReportState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -30,99 +56,141 @@ class ProcessOutcome:
     changed: bool
 
 
+# --- Claiming and giving up ---
+
+
 def _claim(report_id) -> bool:
     """Mark the report as being processed (a committed, conditional UPDATE, so
     attempts survive a killed worker). False if there is nothing to claim."""
     max_attempts = settings.PIPELINE["MAX_ATTEMPTS"]
-    now = timezone.now()
     with transaction.atomic():
         claimed = IncidentReport.objects.filter(
             pk=report_id, state__in=[ReportState.RECEIVED, ReportState.PROCESSING], processing_attempts__lt=max_attempts
-        ).update(state=ReportState.PROCESSING, processing_started_at=now, processing_attempts=F("processing_attempts") + 1)
+        ).update(state=ReportState.PROCESSING, processing_started_at=timezone.now(), processing_attempts=F("processing_attempts") + 1)
     if claimed:
         return True
-    # Out of attempts: stop looping and put it in front of a coordinator.
-    with transaction.atomic():
-        stuck = (
-            IncidentReport.objects.select_for_update()
-            .filter(pk=report_id, state__in=[ReportState.RECEIVED, ReportState.PROCESSING], processing_attempts__gte=max_attempts)
-            .first()
-        )
-        if stuck is not None:
-            previous = stuck.state
-            stuck.state = ReportState.FAILED
-            stuck.processed_at = now
-            stuck.save(update_fields=["state", "processed_at", "updated_at"])
-            ReportEvent.objects.create(
-                report=stuck,
-                at=now,
-                action=ReportEvent.Action.PIPELINE_FAILED,
-                from_value=previous,
-                to_value=ReportState.FAILED,
-                note=f"gave up after {stuck.processing_attempts} attempts: {stuck.last_error}"[:2000],
-            )
+    _give_up(report_id)
     return False
 
 
+def _give_up(report_id) -> bool:
+    """Out of attempts: stop looping and put the report in front of a
+    coordinator (state `failed`, a `pipeline_failed` event). True if it did."""
+    now = timezone.now()
+    with transaction.atomic():
+        stuck = (
+            IncidentReport.objects.select_for_update(of=("self",))
+            .filter(
+                pk=report_id,
+                state__in=[ReportState.RECEIVED, ReportState.PROCESSING],
+                processing_attempts__gte=settings.PIPELINE["MAX_ATTEMPTS"],
+            )
+            .first()
+        )
+        if stuck is None:
+            return False
+        previous = stuck.state
+        stuck.state = ReportState.FAILED
+        stuck.processed_at = now
+        stuck.save(update_fields=["state", "processed_at", "updated_at"])
+        ReportEvent.objects.create(
+            report=stuck,
+            at=now,
+            action=ReportEvent.Action.PIPELINE_FAILED,
+            from_value=previous,
+            to_value=ReportState.FAILED,
+            note=f"gave up after {stuck.processing_attempts} attempts: {stuck.last_error or 'no error recorded'}"[:2000],
+        )
+    logger.warning("report %s marked failed after %s attempts", report_id, settings.PIPELINE["MAX_ATTEMPTS"])
+    return True
+
+
+# --- Cluster locks ---
+
+
+def _lock_key(kind: str, pk) -> int:
+    digest = hashlib.blake2b(f"reports.pipeline:{kind}:{pk}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_clusters(places: list[tuple]) -> None:
+    """Take the advisory locks of the neighbourhoods of `places` ((district id,
+    observer id) pairs; see the module doc). Released at commit or rollback."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({_lock_key("district", d) for d, _ in places} | {_lock_key("observer", o) for _, o in places})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# --- The pipeline ---
+
+
 def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutcome:
-    """Run validate → geotag → flag for one report and store the result.
+    """Run validate → geotag → flag for one report and store the result; then
+    recompute the cross-report flags of its neighbours.
 
     Idempotent: the same inputs give the same state, geotag and flags, and no
     duplicate rows or events. Two workers on the same report serialize on the
-    row lock; the second sees the work done and returns. `force` re-runs a
-    finished report (after reference data was corrected) and records who did it.
+    locks; the second sees the work done and returns. `force` re-runs a finished
+    (or failed) report, e.g. after a coordinator corrected reference data, and
+    records a `reprocessed` event with `actor`. Call it outside any transaction
+    that already holds report locks (it takes locks in a fixed order).
     """
     if not force and not _claim(report_id):
         state = IncidentReport.objects.filter(pk=report_id).values_list("state", flat=True).first()
         return ProcessOutcome(str(report_id), state or "missing", changed=False)
 
     with transaction.atomic():
+        # The report's neighbourhood, and the one of the report it corrects (a
+        # correction withdraws it from its own clusters). Submitted fields never
+        # change, so reading them before locking is safe.
+        places = list(
+            IncidentReport.objects.filter(Q(pk=report_id) | Q(amendments__pk=report_id)).values_list(
+                "station__district_id", "submitted_by_id"
+            )
+        )
+        if not places:
+            return ProcessOutcome(str(report_id), "missing", changed=False)
+        _lock_clusters(places)
         report = (
             IncidentReport.objects.select_for_update(of=("self",))
             .select_related("election", "station__district__region", "category", "submitted_by", "organization")
             .get(pk=report_id)
         )
-        if report.state in (ReportState.ACCEPTED, ReportState.REJECTED, ReportState.FAILED) and not force:
+        if report.state in DONE_STATES and not force:
             return ProcessOutcome(str(report.pk), report.state, changed=False)
         now = timezone.now()
         previous_state = report.state
+        previous_flags = set(Flag.objects.filter(report=report).values_list("code", flat=True))
 
-        reasons = validation.validate(_validation_facts(report, now))
+        reasons = validation.validate(_validation_facts(report))
         location = _geotag(report)
-        flags = [] if reasons else rules.evaluate(_rule_facts(report, location))
+        regions = _apply_geotag(report, location)
+        accepted = not reasons
+        subject = _peer_from_report(report)
+        centres = [subject, *_corrected_report(report)]
+        pool = _peer_pool(report.election_id, centres)
+        flags = rules.evaluate(_rule_facts(report, location, regions, pool)) if accepted else []
 
-        report.state = ReportState.REJECTED if reasons else ReportState.ACCEPTED
+        report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
         report.rejection_reasons = [r.as_json() for r in reasons]
         report.processed_at = now
         report.last_error = ""
-        _apply_geotag(report, location)
-        report.risk_score = 0 if reasons else rules.risk_score(severity=report.severity, flags=flags)
-        report.save(
-            update_fields=[
-                "state",
-                "rejection_reasons",
-                "processed_at",
-                "last_error",
-                "risk_score",
-                "location_source",
-                "location_latitude",
-                "location_longitude",
-                "geo_region",
-                "geo_district",
-                "geo_settlement",
-                "geo_admin_area",
-                "settlement_distance_m",
-                "nearest_station",
-                "nearest_station_distance_m",
-                "claimed_station_distance_m",
-                "updated_at",
-            ]
-        )
-        _store_flags(report, flags, now)
+        _store_flags(report.pk, flags, now)
+        report.risk_score = _risk_scores({report.pk: report.severity})[report.pk] if accepted else 0
+        report.save(update_fields=REPORT_PIPELINE_FIELDS)
 
         if force:
             ReportEvent.objects.create(
-                report=report, actor=actor, at=now, action=ReportEvent.Action.REPROCESSED, from_value=previous_state, to_value=report.state
+                report=report,
+                actor=actor,
+                at=now,
+                action=ReportEvent.Action.REPROCESSED,
+                from_value=previous_state,
+                to_value=report.state,
+                note=_flag_change_note(previous_flags, {f.code for f in flags}),
             )
         elif previous_state != report.state:
             ReportEvent.objects.create(
@@ -130,23 +198,56 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
             )
         if any(f.code == "critical_category" for f in flags) and report.triage_status == TriageStatus.NEW:
             set_triage_status(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=now)
+
+        _refresh_neighbours(subject=subject, accepted=accepted, centres=centres, pool=pool, now=now)
     return ProcessOutcome(str(report.pk), report.state, changed=True)
 
 
+REPORT_PIPELINE_FIELDS = [
+    "state",
+    "rejection_reasons",
+    "processed_at",
+    "last_error",
+    "risk_score",
+    "location_source",
+    "location_latitude",
+    "location_longitude",
+    "geo_region",
+    "geo_district",
+    "geo_settlement",
+    "geo_admin_area",
+    "settlement_distance_m",
+    "nearest_station",
+    "nearest_station_distance_m",
+    "claimed_station_distance_m",
+    "updated_at",
+]
+
+
 def report_mark_error(*, report_id, error: str) -> None:
-    """Remember the last transient error (shown to coordinators; no personal data)."""
+    """Remember the last error (shown to coordinators; no personal data)."""
     IncidentReport.objects.filter(pk=report_id).update(last_error=error[:500])
 
 
-def _validation_facts(report: IncidentReport, now: dt.datetime) -> validation.ValidationFacts:
+def _flag_change_note(before: set[str], after: set[str]) -> str:
+    added, removed = sorted(after - before), sorted(before - after)
+    if not added and not removed:
+        return "flags unchanged"
+    return "flags: " + " ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
+
+
+# --- Facts ---
+
+
+def _validation_facts(report: IncidentReport) -> validation.ValidationFacts:
     accreditations = tuple(
-        validation.AccreditationFacts(status=a.status, valid_from=a.valid_from, valid_until=a.valid_until)
-        for a in Accreditation.objects.filter(organization_id=report.organization_id, election_id=report.election_id)
+        validation.AccreditationFacts(status=a.status, valid_from=a.valid_from, valid_until=a.valid_until, revoked_at=a.revoked_at)
+        for a in Accreditation.objects.filter(organization_id=report.organization_id, election_id=report.election_id).order_by("pk")
     )
     election = report.election
     return validation.ValidationFacts(
         occurred_at=report.occurred_at,
-        now=now,
+        received_at=report.received_at,
         election_code=election.code,
         election_status=election.status,
         observation_starts_at=election.observation_starts_at,
@@ -158,10 +259,22 @@ def _validation_facts(report: IncidentReport, now: dt.datetime) -> validation.Va
     )
 
 
-def _geotag(report: IncidentReport):
+def _photos(report: IncidentReport) -> list[rules.PhotoFacts]:
+    return [
+        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
+        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
+            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
+        )
+    ]
+
+
+def _geotag(report: IncidentReport) -> GeotagResult:
     device = Point(report.latitude, report.longitude) if report.latitude is not None else None
     photo_fix = (
-        report.attachments.filter(exif_latitude__isnull=False).order_by("position").values_list("exif_latitude", "exif_longitude").first()
+        report.attachments.filter(exif_latitude__isnull=False, exif_longitude__isnull=False)
+        .order_by("position", "pk")
+        .values_list("exif_latitude", "exif_longitude")
+        .first()
     )
     photo = Point(*photo_fix) if photo_fix else None
     station = report.station
@@ -174,7 +287,15 @@ def _geotag(report: IncidentReport):
     )
 
 
-def _apply_geotag(report: IncidentReport, location) -> None:
+@dataclass(frozen=True)
+class ResolvedRegions:
+    gps_region: Region | None  # the registry's: region of the nearest station's district
+    admin_region: Region | None  # the gazetteer's first-level division, mapped to a region
+
+
+def _apply_geotag(report: IncidentReport, location: GeotagResult) -> ResolvedRegions:
+    """Store the geotag. Region and district come from the station registry (the
+    nearest station's); settlement and first-level area from the gazetteer."""
     report.location_source = location.source
     report.location_latitude = location.latitude
     report.location_longitude = location.longitude
@@ -184,63 +305,239 @@ def _apply_geotag(report: IncidentReport, location) -> None:
     report.claimed_station_distance_m = location.claimed_station_distance_m
     report.nearest_station_distance_m = location.nearest_station_distance_m
     report.nearest_station_id = location.nearest_station_id
-    nearest = (
-        PollingStation.objects.select_related("district__region").filter(pk=location.nearest_station_id).first()
-        if location.nearest_station_id
-        else None
-    )
+    admin_region = _region_for_admin1(location.admin1) if location.admin1 else None
     if location.source == "station":
         report.geo_district = report.station.district
         report.geo_region = report.station.district.region
-        return
-    report.geo_district = nearest.district if nearest else None
-    region_by_gazetteer = _region_for_admin1(location.admin1) if location.admin1 else None
-    report.geo_region = region_by_gazetteer or (nearest.district.region if nearest else None)
+        return ResolvedRegions(gps_region=None, admin_region=admin_region)
+    district = (
+        District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
+        if location.nearest_station_district_id
+        else None
+    )
+    report.geo_district = district
+    report.geo_region = district.region if district else admin_region
+    return ResolvedRegions(gps_region=district.region if district else None, admin_region=admin_region)
 
 
 def _region_for_admin1(admin1: str) -> Region | None:
-    for region in Region.objects.all():
+    for region in Region.objects.order_by("code"):
         if admin1 in (region.geonames_admin1 or []):
             return region
     return None
 
 
-def _rule_facts(report: IncidentReport, location) -> rules.RuleFacts:
-    election = report.election
-    return rules.RuleFacts(
-        station_code=report.station.code,
-        station_timezone=report.station.district.region.timezone,
+PEER_FIELDS = (
+    "id",
+    "submitted_by_id",
+    "organization_id",
+    "station_id",
+    "station__code",
+    "station__latitude",
+    "station__longitude",
+    "station__district_id",
+    "station__district__name_en",
+    "station__district__region__timezone",
+    "category__code",
+    "occurred_at",
+    "description",
+    "amends_id",
+)
+
+
+def _peer(row: dict) -> rules.PeerReport:
+    return rules.PeerReport(
+        report_id=str(row["id"]),
+        observer_id=row["submitted_by_id"],
+        organization_id=row["organization_id"],
+        station_id=row["station_id"],
+        station_code=row["station__code"],
+        station_latitude=row["station__latitude"],
+        station_longitude=row["station__longitude"],
+        district_id=row["station__district_id"],
+        district_name=row["station__district__name_en"],
+        timezone=row["station__district__region__timezone"],
+        category_code=row["category__code"],
+        occurred_at=row["occurred_at"],
+        description=row["description"],
+        amends_id=str(row["amends_id"]) if row["amends_id"] else None,
+    )
+
+
+def _peer_from_report(report: IncidentReport) -> rules.PeerReport:
+    station = report.station
+    return rules.PeerReport(
+        report_id=str(report.pk),
+        observer_id=report.submitted_by_id,
+        organization_id=report.organization_id,
+        station_id=station.pk,
+        station_code=station.code,
+        station_latitude=station.latitude,
+        station_longitude=station.longitude,
+        district_id=station.district_id,
+        district_name=station.district.name_en,
+        timezone=station.district.region.timezone,
         category_code=report.category.code,
+        occurred_at=report.occurred_at,
+        description=report.description,
+        amends_id=str(report.amends_id) if report.amends_id else None,
+    )
+
+
+def _neighbourhood_seconds() -> float:
+    thresholds = settings.PIPELINE
+    return 60 * max(thresholds["HOTSPOT_WINDOW_MINUTES"], thresholds["DUPLICATE_WINDOW_MINUTES"])
+
+
+def _corrected_report(report: IncidentReport) -> list[rules.PeerReport]:
+    """The accepted report this one amends, if any."""
+    if not report.amends_id:
+        return []
+    rows = IncidentReport.objects.filter(pk=report.amends_id, state=ReportState.ACCEPTED).values(*PEER_FIELDS)
+    return [_peer(row) for row in rows]
+
+
+def _peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
+    """Accepted reports (other than the first centre, the report being
+    processed) that cross-report rules may relate to a centre or to one of its
+    neighbours: the same district within twice the longest window (a
+    neighbour's own window reaches that far), and every report of the same
+    observer in the election."""
+    reach = dt.timedelta(seconds=2 * _neighbourhood_seconds())
+    near = Q(pk__in=[])
+    for c in centres:
+        near |= Q(station__district_id=c.district_id, occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach)
+        near |= Q(submitted_by_id=c.observer_id)
+    rows = (
+        IncidentReport.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
+        .filter(near)
+        .exclude(pk=centres[0].report_id)
+        .order_by("occurred_at", "pk")
+        .values(*PEER_FIELDS)
+    )
+    return [_peer(row) for row in rows]
+
+
+def _rule_facts(report: IncidentReport, location: GeotagResult, regions: ResolvedRegions, pool) -> rules.RuleFacts:
+    election = report.election
+    region = report.station.district.region
+    return rules.RuleFacts(
+        report=_peer_from_report(report),
+        station_region_code=region.code,
+        station_region_name=region.name_en,
         category_name_en=report.category.name_en,
         category_phase=report.category.phase,
         category_critical=report.category.critical,
-        occurred_at=report.occurred_at,
+        received_at=report.received_at,
         voting_day=election.voting_day,
         polls_open=election.polls_open,
         polls_close=election.polls_close,
         location_source=location.source,
+        latitude=location.latitude,
+        longitude=location.longitude,
         accuracy_m=report.accuracy_m if location.source == "device_gps" else None,
         claimed_station_distance_m=location.claimed_station_distance_m,
+        gps_region_code=regions.gps_region.code if regions.gps_region else None,
+        gps_region_name=regions.gps_region.name_en if regions.gps_region else "",
+        admin_region_code=regions.admin_region.code if regions.admin_region else None,
+        settlement=location.settlement,
+        deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station),
         thresholds=settings.PIPELINE,
+        photos=tuple(_photos(report)),
+        peers=tuple(pool),
     )
 
 
-def _store_flags(report: IncidentReport, flags: list[rules.FlagResult], now: dt.datetime) -> None:
-    """Make the report's flags exactly `flags`: update in place (keeping a
-    coordinator's confirm/clear decision), add new ones, drop ones no longer raised."""
-    existing = {f.code: f for f in Flag.objects.filter(report=report)}
+# --- Storing flags ---
+
+
+def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, codes=None) -> bool:
+    """Make the report's flags among `codes` (all codes when None) exactly
+    `flags`: update in place (keeping a coordinator's confirm/clear decision and
+    the first `raised_at`), add new ones, drop the ones no longer raised.
+    Writes only what differs, so a re-run changes nothing. New rows are
+    upserted on the (report, code) constraint, so a racing writer can never
+    create a duplicate. Returns whether anything changed."""
+    scope = Flag.objects.filter(report_id=report_id)
+    if codes is not None:
+        scope = scope.filter(code__in=list(codes))
+    existing = {f.code: f for f in scope}
     wanted = {f.code: f for f in flags}
-    Flag.objects.filter(report=report).exclude(code__in=list(wanted)).delete()
+    stale = [code for code in existing if code not in wanted]
+    if stale:
+        Flag.objects.filter(report_id=report_id, code__in=stale).delete()
+    new, changed = [], bool(stale)
     for code, result in wanted.items():
         explanation = result.explanation("en")
         flag = existing.get(code)
         if flag is None:
-            Flag.objects.create(
-                report=report, code=code, severity=result.severity, explanation=explanation, params=result.params, raised_at=now
+            new.append(
+                Flag(report_id=report_id, code=code, severity=result.severity, explanation=explanation, params=result.params, raised_at=now)
             )
         elif (flag.severity, flag.explanation, flag.params) != (result.severity, explanation, result.params):
             flag.severity, flag.explanation, flag.params = result.severity, explanation, result.params
             flag.save(update_fields=["severity", "explanation", "params", "updated_at"])
+            changed = True
+    if new:
+        Flag.objects.bulk_create(
+            new, update_conflicts=True, unique_fields=["report", "code"], update_fields=["severity", "explanation", "params", "updated_at"]
+        )
+        changed = True
+    return changed
+
+
+def _risk_scores(severities: dict) -> dict:
+    """Risk of each report from its stored flags, leaving out the ones a
+    coordinator cleared (rules.risk_score documents the formula)."""
+    flags: dict = {pk: [] for pk in severities}
+    for flag in Flag.objects.filter(report_id__in=list(severities)).exclude(state=Flag.State.CLEARED).only("report_id", "severity"):
+        flags[flag.report_id].append(flag)
+    return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
+
+
+def _refresh_neighbours(
+    *, subject: rules.PeerReport, accepted: bool, centres: list[rules.PeerReport], pool: list[rules.PeerReport], now: dt.datetime
+) -> None:
+    """Recompute the cross-report flags that the subject's (new) state can
+    change on other reports: `hotspot` and `duplicate` on accepted reports of a
+    centre's district close in time, `impossible_travel` on a centre's
+    observer's reports; everything on the report the subject corrects."""
+    reach = dt.timedelta(seconds=_neighbourhood_seconds())
+    todo: dict[str, tuple[rules.PeerReport, tuple[str, ...]]] = {}
+    corrected = {c.report_id for c in centres[1:]}
+    for peer in pool:
+        codes = set(rules.CROSS_REPORT_CODES) if peer.report_id in corrected else set()
+        for centre in centres:
+            if peer.district_id == centre.district_id and abs(peer.occurred_at - centre.occurred_at) <= reach:
+                codes |= {"duplicate", "hotspot"}
+            if peer.observer_id == centre.observer_id:
+                codes.add("impossible_travel")
+        if codes:
+            todo[peer.report_id] = (peer, tuple(c for c in rules.CROSS_REPORT_CODES if c in codes))
+    if not todo:
+        return
+    # Lock the neighbours in primary-key order; anyone else changing their state
+    # holds one of our cluster locks, so they are still accepted.
+    locked = dict(
+        IncidentReport.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(todo), state=ReportState.ACCEPTED)
+        .order_by("pk")
+        .values_list("pk", "severity")
+    )
+    everyone = [*pool, subject] if accepted else list(pool)
+    changed = {}
+    for pk, severity in locked.items():
+        peer, codes = todo[str(pk)]
+        others = [p for p in everyone if p.report_id != peer.report_id]
+        flags = rules.evaluate_cross(peer, others, settings.PIPELINE, codes)
+        if _store_flags(pk, flags, now, codes=codes):
+            changed[pk] = severity
+    if not changed:
+        return
+    current = dict(IncidentReport.objects.filter(pk__in=list(changed)).values_list("pk", "risk_score"))
+    for pk, score in _risk_scores(changed).items():
+        if current.get(pk) != score:
+            IncidentReport.objects.filter(pk=pk).update(risk_score=score, updated_at=now)
 
 
 # --- Sweeper ---
@@ -248,13 +545,21 @@ def _store_flags(report: IncidentReport, flags: list[rules.FlagResult], now: dt.
 
 def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
     """Re-enqueue reports stuck in received/processing (the broker was down at
-    submission, or a worker died). Returns how many were enqueued."""
+    submission, or a worker died), and mark the ones that ran out of attempts
+    `failed` for a coordinator instead of enqueueing them forever. Returns how
+    many were enqueued."""
     age = older_than_seconds if older_than_seconds is not None else settings.PIPELINE["SWEEP_AFTER_SECONDS"]
     cutoff = timezone.now() - dt.timedelta(seconds=age)
     stuck = list(
         IncidentReport.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING], received_at__lt=cutoff)
         .exclude(state=ReportState.PROCESSING, processing_started_at__gte=cutoff)
         .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "processing_attempts")[:limit]
     )
-    return sum(1 for report_id in stuck if enqueue_processing(report_id))
+    enqueued = 0
+    for report_id, attempts in stuck:
+        if attempts >= settings.PIPELINE["MAX_ATTEMPTS"]:
+            _give_up(report_id)
+        elif enqueue_processing(report_id):
+            enqueued += 1
+    return enqueued
