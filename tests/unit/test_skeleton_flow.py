@@ -30,10 +30,11 @@ def _state(report_id):
 
 
 def test_running_the_pipeline_again_leaves_the_same_state_flags_and_events(world, filed):
-    # Off site (Nur-Sultan coordinates for an Almaty station) and after polls closed.
+    # Off site (Nur-Sultan coordinates for an Almaty station, so in another region),
+    # after polls closed, and filed years later.
     report = filed(world.observer, latitude=51.1801, longitude=71.44598, occurred_at="2021-01-10T21:30:00+06:00")
     before, events = _state(report.pk), ReportEvent.objects.filter(report=report).count()
-    assert {f[0] for f in before[-1]} == {"off_site", "outside_polling_hours"}
+    assert {f[0] for f in before[-1]} == {"off_site", "region_mismatch", "outside_polling_hours", "late_filing"}
 
     outcome = report_process(report_id=report.pk)
 
@@ -64,7 +65,7 @@ def test_outside_polling_hours_is_judged_in_the_stations_own_zone(world, filed):
 def test_no_gps_falls_back_to_the_station_and_is_flagged(world, filed):
     report = filed(world.observer, latitude=None, longitude=None, accuracy_m=None)
     assert report.location_source == "station"
-    assert list(report.flags.values_list("code", flat=True)) == ["no_location"]
+    assert list(report.flags.order_by("code").values_list("code", flat=True)) == ["late_filing", "no_location"]
 
 
 def test_coordinator_queue_is_scoped_ordered_by_risk_and_actions_are_audited(world, filed, client):
