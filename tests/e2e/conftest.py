@@ -218,3 +218,65 @@ def record_measurement(name: str, value) -> None:
 
 
 __all__ = ["STATION", "PASSWORD", "log_in", "wait_offline_ready", "outbox_count", "wait_outbox", "fill_report", "save_screenshot"]
+
+
+def send_and_wait_sent(page, timeout: float = 60000) -> None:
+    """Press "Send report" and wait until the outbox is empty after a new successful sending."""
+    before = page.get_attribute("#outbox-status", "data-last-sync")
+    page.click("#send")
+    page.wait_for_function(
+        """(before) => {
+            const s = document.querySelector('#outbox-status');
+            return s.getAttribute('data-waiting') === '0' && s.getAttribute('data-last-sync') !== before;
+        }""",
+        arg=before,
+        timeout=timeout,
+    )
+
+
+def queue_offline(page, expected_waiting: int) -> None:
+    page.click("#send")
+    wait_outbox(page, expected_waiting)
+    page.wait_for_function("() => document.querySelector('#id_description').value === ''")
+
+
+def wait_for_state(app, username: str, count: int, *, timeout: float = 60) -> list[dict]:
+    """Poll the server's database until `count` reports of `username` are past the pipeline."""
+    deadline = time.monotonic() + timeout
+    reports = []
+    while time.monotonic() < deadline:
+        reports = app.reports_of(username)
+        if len(reports) >= count and all(r["state"] in ("accepted", "rejected") for r in reports):
+            return reports
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} processed reports of {username}, have {reports}")
+
+
+FETCH_PROBE = "() => fetch('/healthz', {cache: 'no-store'}).then(r => 'status ' + r.status, e => 'failed: ' + e.message)"
+
+
+def service_worker(context):
+    return context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+
+
+def jpeg(width: int = 2400, height: int = 1800, colour=(30, 90, 160)) -> bytes:
+    """A camera-sized photo with some detail (so it does not compress to nothing)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, width, 40):
+        draw.line([(i, 0), (width - i, height)], fill=((i * 7) % 255, (i * 3) % 255, 200), width=3)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def server_log_responses(app, offset: int) -> list[int]:
+    """Status codes of report POSTs in the server log written after `offset`."""
+    import re
+
+    text = app.log.read_bytes()[offset:].decode("utf-8", "replace")
+    return [int(code) for code in re.findall(r'"POST /api/v1/reports/ HTTP/1\.1" (\d{3})', text)]

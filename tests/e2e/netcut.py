@@ -21,6 +21,9 @@ class SwitchableProxy:
         self._stop = threading.Event()
         self._acceptor: threading.Thread | None = None
         self.connections_accepted = 0
+        # When set, requests still reach the server but every answer is lost on
+        # the way back (the connection is reset): "sent, but did it arrive?".
+        self.swallow_responses = False
         self.up()
 
     @property
@@ -58,8 +61,14 @@ class SwitchableProxy:
     @staticmethod
     def _kill(conn: socket.socket) -> None:
         try:
-            # RST instead of FIN: the browser sees the connection fail at once.
+            # Reset rather than a polite close: the browser sees the connection fail at once.
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        try:
+            # shutdown() also wakes the pump thread blocked in recv() on this socket;
+            # close() alone would leave the connection working until that recv returns.
+            conn.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         try:
@@ -90,13 +99,16 @@ class SwitchableProxy:
                 self._connections.update((client, upstream))
                 self.connections_accepted += 1
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool = False) -> None:
         try:
             while True:
                 chunk = source.recv(65536)
                 if not chunk:
+                    break
+                if answers and self.swallow_responses:
+                    self._kill(target)
                     break
                 target.sendall(chunk)
         except OSError:
