@@ -441,8 +441,9 @@
     }
     function section(container, title, list) {
       if (!list.length) { return; }
-      container.appendChild(el("h3", {}, title));
-      var ul = el("ul");
+      var id = "suggest-" + container.childNodes.length;
+      container.appendChild(el("p", { "class": "label", id: id }, title));
+      var ul = el("ul", { "aria-labelledby": id });
       list.forEach(function (s) {
         var label = s.code + " · " + s.name + (s.distance !== undefined && s.distance !== null ? " — " + distanceText(s.distance) : "");
         var button = el("button", { type: "button", "data-code": s.code, "aria-pressed": String(f.station.value.trim() === s.code) }, label);
@@ -676,7 +677,7 @@
   function init() {
     if (!data) {
       // Logged out (login page): pages of the previous session must not stay on the phone.
-      forgetPages();
+      if (document.querySelector("[data-logged-out]")) { forgetPages(); }
       return;
     }
     registerWorker();
