@@ -14,6 +14,7 @@ from .conftest import (
     log_in,
     queue_offline,
     record_measurement,
+    save_screenshot,
     server_log_responses,
     service_worker,
     wait_for_state,
@@ -53,6 +54,7 @@ def test_three_reports_filed_offline_reach_the_server_exactly_once(app, new_cont
         wait_outbox(page, 3)
         wait_outbox(second_tab, 3)
         assert second_tab.locator("#outbox-list li").count() == 3
+        save_screenshot(second_tab, "my-reports-offline-queued")
         assert app.reports_of("e2e-offline") == []
         _assert_network_cut(page, worker)
     finally:
