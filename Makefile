@@ -18,7 +18,7 @@ INTEGRATION_ENV := DATABASE_URL=$(TEST_PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_UR
 # Unit tests always run on the embedded defaults, whatever the shell exports.
 EMBEDDED_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL
 
-.PHONY: run test test-unit test-integration test-e2e venv venv-dev browser migrate demo lint bench bench-quick clean
+.PHONY: run test test-unit test-integration test-e2e venv venv-dev browser migrate demo lint bench bench-quick clean messages
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,15 @@ test-integration: venv-dev
 
 test-e2e: venv-dev browser
 	$(EMBEDDED_ENV) $(PY) -m pytest -m e2e -q
+
+# Translation catalogs (kk, ru) of the observer pages and domain labels: extract,
+# then compile with msgfmt. The compiled .mo files are committed, so a fresh
+# clone needs no gettext tools; re-run this after changing translatable text.
+MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "*/migrations/*" -i "*/admin.py" -i "*/export.py" \
+	-i "*/management/*" -i "bench/*" -i "staticfiles/*" -i "test-results/*"
+messages: venv
+	$(EMBEDDED_ENV) $(PY) manage.py makemessages -l kk -l ru --no-location --no-obsolete $(MESSAGES_IGNORE)
+	for lang in kk ru; do msgfmt --check -o locale/$$lang/LC_MESSAGES/django.mo locale/$$lang/LC_MESSAGES/django.po; done
 
 lint: venv-dev
 	$(PY) -m ruff check .

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Observers pay for every byte on election day: compress pages and API answers.
+    "django.middleware.gzip.GZipMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,6 +147,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# The lockout answer: the observer login page with a translated message (JSON on /api/).
+AXES_LOCKOUT_CALLABLE = "reports.views.observer.login_locked_out"
 # Behind a reverse proxy set AXES_IPWARE_META_PRECEDENCE_ORDER accordingly; default is REMOTE_ADDR.
 
 # --- i18n / time --------------------------------------------------------------------

@@ -76,3 +76,16 @@ def stations_near(*, election: Election, latitude: float, longitude: float, limi
     nearby = station_index(election).nearest(latitude, longitude, k=limit)
     stations = PollingStation.objects.select_related("district__region").in_bulk([n.station_id for n in nearby])
     return [(stations[n.station_id], n.distance_m) for n in nearby if n.station_id in stations]
+
+
+def stations_of_deployments(*, observer: Observer, election: Election | None = None, limit: int = 200) -> list[PollingStation]:
+    """The stations an observer is posted to: their own stations first, then the
+    stations of districts they cover as a mobile team (at most `limit`)."""
+    deployments = list(deployments_of(observer=observer, election=election))
+    stations = [d.station for d in deployments if d.station_id]
+    district_ids = [d.district_id for d in deployments if d.district_id]
+    if district_ids:
+        seen = {s.pk for s in stations}
+        extra = PollingStation.objects.filter(district_id__in=district_ids).select_related("district__region").order_by("code")
+        stations += [s for s in extra[:limit] if s.pk not in seen]
+    return stations[:limit]

@@ -1,10 +1,11 @@
-"""The observer's web form. It builds the same `ReportInput` the API does, so
-both go through `services.report_submit`."""
+"""The observer's web forms. `ReportForm` builds the same `ReportInput` the API
+does, so both go through `services.report_submit`."""
 
 import datetime as dt
 import uuid
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,17 +14,51 @@ from monitoring.models import Election, PollingStation
 from .models import IncidentCategory, Severity
 from .services import ReportInput
 
+PHASE_ORDER = [phase for phase, _label in IncidentCategory.Phase.choices]
+
+
+class ObserverLoginForm(AuthenticationForm):
+    """Django's login form with our own (translated) wording."""
+
+    error_messages = {
+        "invalid_login": _("Wrong username or password. Both are case-sensitive."),
+        "inactive": _("This account is inactive. Ask your coordinator."),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("Username")
+        self.fields["password"].label = _("Password")
+        self.fields["username"].widget.attrs.update({"autocapitalize": "none", "autocomplete": "username", "spellcheck": "false"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+def grouped_category_choices(categories) -> list:
+    """[(phase label, [(code, name), ...]), ...] in the order of the election day,
+    names in the active language."""
+    by_phase: dict[str, list] = {}
+    for category in categories:
+        by_phase.setdefault(category.phase, []).append((category.code, category.name))
+    labels = dict(IncidentCategory.Phase.choices)
+    return [(labels[phase], by_phase[phase]) for phase in PHASE_ORDER if phase in by_phase]
+
 
 class ReportForm(forms.Form):
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     election = forms.ModelChoiceField(
         queryset=Election.objects.filter(status=Election.Status.OPEN), to_field_name="code", label=_("Election")
     )
-    station = forms.CharField(max_length=32, label=_("Polling station code"))
-    category = forms.ModelChoiceField(queryset=IncidentCategory.objects.filter(is_active=True), to_field_name="code", label=_("Category"))
+    station = forms.CharField(
+        max_length=32,
+        label=_("Polling station"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "search", "list": "station-list", "spellcheck": "false"}),
+    )
+    category = forms.ModelChoiceField(
+        queryset=IncidentCategory.objects.filter(is_active=True), to_field_name="code", label=_("What kind of incident")
+    )
     severity = forms.ChoiceField(choices=[("", _("Category default"))] + list(Severity.choices), required=False, label=_("Severity"))
     occurred_at = forms.DateTimeField(
-        label=_("When (station local time)"),
+        label=_("When (local time at the station)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
     )
@@ -31,6 +66,11 @@ class ReportForm(forms.Form):
     latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
     accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1_000_000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = self.fields["category"].queryset
+        self.fields["category"].widget.choices = [("", _("Choose…"))] + grouped_category_choices(categories)
 
     def clean(self):
         cleaned = super().clean()

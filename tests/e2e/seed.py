@@ -1,0 +1,48 @@
+"""The e2e server's data: one open election, stations in Almaty and Astana, an
+accredited organization and one observer per scenario (so scenarios sharing the
+server never see each other's reports). Run as `python -m tests.e2e.seed` with
+the server's environment."""
+
+import django
+
+PASSWORD = "correct horse battery"
+OBSERVERS = ["e2e-gps", "e2e-offline", "e2e-toggle", "e2e-lang", "e2e-nogps", "e2e-nojs", "e2e-axe", "e2e-weight", "e2e-tabs"]
+STATION = {"code": "02001", "latitude": 43.25249, "longitude": 76.9115}
+
+
+def main() -> None:
+    django.setup()
+    from reports.models import IncidentCategory
+    from reports.taxonomy import taxonomy_sync
+    from tests.factories import (
+        AccreditationFactory,
+        DeploymentFactory,
+        DistrictFactory,
+        ElectionFactory,
+        OrganizationFactory,
+        PollingStationFactory,
+        RegionFactory,
+        make_observer,
+    )
+
+    taxonomy_sync(IncidentCategory)
+    election = ElectionFactory(code="kz-e2e-2021", name="Majilis (e2e)")
+    almaty = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
+    astana = RegionFactory(code="nur-sultan", name_en="Nur-Sultan city", timezone="Asia/Almaty", geonames_admin1=["05"])
+    almaly = DistrictFactory(region=almaty, code="almaly")
+    station = PollingStationFactory(election=election, district=almaly, name="School No. 12", settlement="Almaty", **STATION)
+    PollingStationFactory(election=election, code="02002", district=almaly, name="Lyceum No. 3", latitude=43.2566, longitude=76.9286)
+    PollingStationFactory(election=election, code="02003", district=almaly, name="House of Culture", latitude=43.2380, longitude=76.8890)
+    PollingStationFactory(
+        election=election, code="05001", district=DistrictFactory(region=astana, code="yesil"), name="School No. 1",
+        settlement="Astana", latitude=51.1801, longitude=71.44598,
+    )  # fmt: skip
+    organization = OrganizationFactory(name="Civic Observers (e2e)")
+    AccreditationFactory(organization=organization, election=election)
+    for username in OBSERVERS:
+        observer = make_observer(organization, "observer", username, password=PASSWORD)
+        DeploymentFactory(observer=observer, election=election, station=station)
+
+
+if __name__ == "__main__":
+    main()
