@@ -11,6 +11,7 @@ from django.conf import settings
 
 from reports.models import IncidentReport
 from tests.conftest import PASSWORD
+from tests.factories import DeploymentFactory
 
 PAGES = ["/reports/new/", "/reports/"]
 
@@ -110,7 +111,13 @@ def test_plain_form_shows_field_and_refusal_errors_in_the_observers_language(wor
     assert IncidentReport.objects.count() == 0
 
 
-def test_my_reports_shows_each_state_with_reasons_and_flags_in_russian(observer_client, world, django_capture_on_commit_callbacks):
+def test_my_reports_shows_each_state_with_reasons_and_flags_in_russian(
+    observer_client, world, settings, django_capture_on_commit_callbacks
+):
+    # The test election is in 2021: without this every report would also be `late_filing`.
+    settings.PIPELINE = {**settings.PIPELINE, "LATE_FILING_HOURS": 24 * 365 * 100}
+    # ...and without a deployment there, `not_deployed`.
+    DeploymentFactory(observer=world.observer, election=world.election, station=world.station_west)
     with django_capture_on_commit_callbacks(execute=True):
         observer_client.post(
             "/reports/new/", _form(world, description="accepted", latitude="50.2797", longitude="57.2072", accuracy_m="10")
@@ -121,7 +128,7 @@ def test_my_reports_shows_each_state_with_reasons_and_flags_in_russian(observer_
     html = observer_client.get("/reports/").content.decode()
     assert html.count('class="badge badge-accepted">Принято<') == 1
     assert html.count("badge-flagged") == 1 and "вне часов голосования" in html
-    assert html.count("badge-rejected") == 1 and "Время события вне периода наблюдения" in html
+    assert html.count("badge-rejected") == 1 and "периода наблюдения за выборами" in html
     assert "Нет местоположения" in html  # no_location flag explanation
     # Newest first.
     assert html.index("2019-01-01") < html.index("2021-01-10 07:05")
