@@ -25,7 +25,9 @@ def test_redis_down_during_500_submissions_then_back_empty(world, private_redis,
     env = private_broker_env(private_redis.url(), SWEEPER_INTERVAL_SECONDS=3, SWEEPER_STUCK_AFTER_SECONDS=5)
     submitters = [world.observer, world.observer_2, world.coordinator]
     tokens = [Token.objects.create(user=o.user).key for o in submitters]
-    payloads = [(tokens[i % len(tokens)], report_payload(world, description=f"Report {i} during the Redis outage.")) for i in range(SUBMISSIONS)]
+    payloads = [
+        (tokens[i % len(tokens)], report_payload(world, description=f"Report {i} during the Redis outage.")) for i in range(SUBMISSIONS)
+    ]
 
     worker = start_worker(tmp_path / "worker.log", concurrency=2, extra_env=env)
     beat = start_beat(tmp_path / "beat.log", env=env)
