@@ -71,9 +71,9 @@ def multipart(fields: dict, files: list[tuple[str, str, str, bytes]]) -> tuple[b
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
-def post_multipart(base: str, path: str, fields: dict, files, *, token: str, timeout: float = 60) -> Answer:
+def post_multipart(base: str, path: str, fields: dict, files, *, token: str, headers: dict | None = None, timeout: float = 60) -> Answer:
     body, content_type = multipart(fields, files)
-    headers = {"Content-Type": content_type, "Accept": "application/json", "Authorization": f"Token {token}"}
+    headers = {"Content-Type": content_type, "Accept": "application/json", "Authorization": f"Token {token}", **(headers or {})}
     return request(base, "POST", path, body=body, headers=headers, timeout=timeout)
 
 
