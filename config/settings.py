@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
     # Severity is one choice set used by several fields; one schema name keeps
     # `check --deploy --fail-level WARNING` clean (drf_spectacular.W001).
     "ENUM_NAME_OVERRIDES": {"SeverityEnum": "reports.models.Severity"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.document_error_responses"],
 }
 
 # --- Celery -----------------------------------------------------------------------------------
