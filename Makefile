@@ -70,6 +70,13 @@ test-integration: venv-dev
 test-e2e: venv-dev browser
 	$(EMBEDDED_ENV) $(PY) -m pytest -m e2e -q
 
+# Load bench (loopback only; starts and stops its own PostgreSQL, Redis, gunicorn and worker).
+bench: venv-dev
+	$(PY) bench/load.py --duration 60 --clients 16
+
+bench-quick: venv-dev
+	$(PY) bench/load.py --duration 10 --clients 8
+
 lint: venv-dev
 	$(PY) -m ruff check .
 
