@@ -79,6 +79,13 @@ messages: venv
 	$(EMBEDDED_ENV) $(PY) manage.py makemessages -l kk -l ru --no-location --no-obsolete $(MESSAGES_IGNORE)
 	for lang in kk ru; do msgfmt --check -o locale/$$lang/LC_MESSAGES/django.mo locale/$$lang/LC_MESSAGES/django.po; done
 
+# Load bench (loopback only; starts and stops its own PostgreSQL, Redis, gunicorn and worker).
+bench: venv-dev
+	$(PY) bench/load.py --duration 60 --clients 16
+
+bench-quick: venv-dev
+	$(PY) bench/load.py --duration 10 --clients 8
+
 lint: venv-dev
 	$(PY) -m ruff check .
 

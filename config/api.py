@@ -38,3 +38,44 @@ def exception_handler(exc, context):
         if code:
             response.data.setdefault("code", code)
     return response
+
+
+# Every API error has one of two JSON shapes; the schema says so for every operation.
+_ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail"],
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": "Field-level messages: {field: [message, …]}, or detail/code.",
+    "additionalProperties": True,
+}
+_STANDARD_ERRORS = {
+    "400": ("Invalid input.", _FIELD_ERRORS),
+    "401": ("No valid credentials.", _ERROR),
+    "403": ("Not allowed (or locked out after repeated failed logins).", _ERROR),
+    "404": ("Not found, or not visible to you.", _ERROR),
+    "405": ("Method not allowed.", _ERROR),
+    "413": ("Request body too large.", _ERROR),
+    "415": ("Unsupported media type.", _ERROR),
+    "429": ("Too many requests; retry after the Retry-After delay.", _ERROR),
+    "503": ("Database unavailable; retry shortly.", _ERROR),
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the errors any operation can
+    answer (see exception_handler and the middleware) where a view did not
+    document them itself, and accept any field-error object for 400."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, (description, schema) in _STANDARD_ERRORS.items():
+                current = responses.get(code)
+                if current is None or code == "400":
+                    responses[code] = {
+                        "description": (current or {}).get("description", description),
+                        "content": {"application/json": {"schema": schema}},
+                    }
+    return result

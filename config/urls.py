@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("reports.urls")),
 ]
 
+handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from .middleware import unavailable_response
 
@@ -50,6 +51,14 @@ def healthz(request):
         },
         status=status,
     )
+
+
+def not_found(request, exception):
+    """API clients get JSON even for paths that match no route (e.g. a report id
+    that is not a UUID); everyone else gets Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
 
 
 def server_error(request):

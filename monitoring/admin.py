@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .models import Accreditation, Deployment, District, Election, Observer, ObserverOrganization, PollingStation, Region
+from .selectors import observers_visible_to
 from .services import accreditation_set_status, observer_set_role
 
 
@@ -86,6 +87,10 @@ class ObserverAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     inlines = [DeploymentInline]
 
+    def get_queryset(self, request):
+        # Organization isolation: who observes for another organization is not a coordinator's business.
+        return super().get_queryset(request).filter(pk__in=observers_visible_to(request.user).values("pk"))
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         observer_set_role(observer=obj, role=obj.role)
@@ -97,3 +102,6 @@ class DeploymentAdmin(admin.ModelAdmin):
     list_filter = ["election"]
     list_select_related = ["observer", "election", "station", "district"]
     raw_id_fields = ["observer", "station", "district"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(observer__in=observers_visible_to(request.user).values("pk"))

@@ -18,6 +18,23 @@ def observer_for(user) -> Observer | None:
         return None
 
 
+def observers_visible_to(user) -> QuerySet[Observer]:
+    """Observers (people, and where they are posted) that `user` may see:
+    superusers and platform auditors (no organization) all of them; coordinators
+    and auditors their own organization's; anyone else none."""
+    qs = Observer.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    own = Observer.objects.filter(user_id=user.pk).first()
+    if own is None or own.role not in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR):
+        return qs.none()
+    if own.organization_id is None:
+        return qs if own.role == Observer.Role.AUDITOR else qs.none()
+    return qs.filter(organization_id=own.organization_id)
+
+
 @dataclass(frozen=True)
 class AccreditationCheck:
     """Whether an organization may file for an election, and why not."""

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import export
 from .models import Attachment, ExportRecord, Flag, IncidentCategory, IncidentReport, ReportEvent, TriageStatus
-from .selectors import can_export, report_scope
+from .selectors import can_export, export_records_visible_to, report_scope
 from .services import TriageConflict, report_decide
 
 SEVERITY_COLOURS = {"low": "#52606d", "medium": "#8a5a00", "high": "#b42318", "critical": "#7a0916"}
@@ -188,6 +188,9 @@ class ReportEventAdmin(admin.ModelAdmin):
 class ExportRecordAdmin(admin.ModelAdmin):
     list_display = ["started_at", "requested_by", "source", "row_count", "rows_sha256"]
     readonly_fields = [f.name for f in ExportRecord._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=export_records_visible_to(request.user).values("pk"))
 
     def has_add_permission(self, request):
         return False

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from monitoring.models import Observer
 
-from .models import Flag, IncidentReport
+from .models import ExportRecord, Flag, IncidentReport
 
 REPORT_RELATED = (
     "election",
@@ -61,3 +61,15 @@ def can_export(user) -> bool:
         return True
     observer = getattr(user, "observer", None)
     return observer is not None and observer.role in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR)
+
+
+def export_records_visible_to(user) -> QuerySet[ExportRecord]:
+    """Export records of the user's own organization (superusers and platform
+    auditors: all): who downloaded what is as private as the reports themselves."""
+    qs = ExportRecord.objects.all()
+    if not can_export(user):
+        return qs.none()
+    observer = getattr(user, "observer", None)
+    if user.is_superuser or observer.organization_id is None:
+        return qs
+    return qs.filter(requested_by__observer__organization_id=observer.organization_id)

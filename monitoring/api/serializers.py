@@ -1,9 +1,19 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Accreditation, Deployment, District, Election, PollingStation, Region
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$", "example": "07:00:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time at the polling station, without offset (JSON Schema's
+    `time` format demands one, so the schema states the real shape)."""
+
+
 class ElectionSerializer(serializers.ModelSerializer):
+    polls_open = LocalTimeField(read_only=True)
+    polls_close = LocalTimeField(read_only=True)
+
     class Meta:
         model = Election
         fields = ["code", "name", "voting_day", "polls_open", "polls_close", "observation_starts_at", "observation_ends_at", "status"]
@@ -84,8 +94,9 @@ class AccreditationSerializer(serializers.ModelSerializer):
 
 class DeploymentSerializer(serializers.ModelSerializer):
     election = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    station = StationSerializer(read_only=True)
-    district = DistrictSerializer(read_only=True)
+    # A deployment names a station or, for mobile teams, a district: the other is null.
+    station = StationSerializer(read_only=True, allow_null=True)
+    district = DistrictSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Deployment

@@ -4,10 +4,12 @@ pipeline after commit. Idempotent per (observer, client_uuid)."""
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -237,14 +239,27 @@ def _chain_append(report: IncidentReport) -> None:
     report.received_at, report.chain_seq, report.chain_sha256 = received_at, seq, link
 
 
+# Monotonic time until which this process does not try the broker again. Each
+# attempt on a dead broker costs the request about BROKER_CONNECTION_TIMEOUT
+# seconds; without this, a broker outage would slow every submission (and
+# every sweep) by that much. Reports skipped meanwhile wait for the sweeper.
+_broker_unavailable_until = 0.0
+
+
 def enqueue_processing(report_id) -> bool:
     """Hand a report to the pipeline. Never raises: if the broker is down the
-    report stays `received` and the sweeper enqueues it later."""
+    report stays `received` and the sweeper enqueues it later. After a failure
+    this process skips the broker for BROKER_FAILURE_BACKOFF_SECONDS."""
+    global _broker_unavailable_until
     from ..tasks import process_report
 
+    if time.monotonic() < _broker_unavailable_until:
+        logger.info("broker recently unreachable; report %s left for the sweeper", report_id)
+        return False
     try:
         process_report.delay(str(report_id))
         return True
     except Exception:  # broker unreachable, connection reset, …
+        _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
         return False

@@ -1,0 +1,116 @@
+"""HTTP and process helpers shared by the fault and security integration tests.
+
+Requests go to real gunicorn processes over loopback, one connection per
+request (`Connection: close`), so a failure is always the server's answer and
+never a stale keep-alive socket on the client side."""
+
+import http.client
+import json
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.processes import ROOT, child_env, stop, wait_for_log
+
+
+@dataclass
+class Answer:
+    status: int  # 0: no HTTP answer (connection refused/reset/timeout)
+    body: bytes
+    headers: dict
+    error: str = ""
+
+    def json(self):
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+def request(base: str, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None, timeout: float = 30) -> Answer:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, response.read(), {k.lower(): v for k, v in response.getheaders()})
+    except (OSError, http.client.HTTPException) as exc:
+        return Answer(0, b"", {}, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+
+
+def post_json(base: str, path: str, payload, *, token: str | None = None, headers: dict | None = None, timeout: float = 30) -> Answer:
+    all_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Token {token}"
+    return request(base, "POST", path, body=json.dumps(payload).encode(), headers=all_headers, timeout=timeout)
+
+
+def get(base: str, path: str, *, token: str | None = None, headers: dict | None = None, timeout: float = 30) -> Answer:
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Token {token}"
+    return request(base, "GET", path, headers=all_headers, timeout=timeout)
+
+
+def multipart(fields: dict, files: list[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
+    """Encode form fields and (field, filename, content_type, data) files."""
+    boundary = f"----elmon{uuid.uuid4().hex}"
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    for name, filename, content_type, data in files:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode()
+        out += f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def post_multipart(base: str, path: str, fields: dict, files, *, token: str, headers: dict | None = None, timeout: float = 60) -> Answer:
+    body, content_type = multipart(fields, files)
+    headers = {"Content-Type": content_type, "Accept": "application/json", "Authorization": f"Token {token}", **(headers or {})}
+    return request(base, "POST", path, body=body, headers=headers, timeout=timeout)
+
+
+@dataclass
+class Beat:
+    proc: subprocess.Popen
+    log: Path
+
+
+def start_beat(log: Path, *, env: dict) -> Beat:
+    """`celery beat`: runs the sweeper schedule (SWEEPER_INTERVAL_SECONDS)."""
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+        "--schedule", str(log.with_suffix(".schedule")), "--pidfile", "",
+    ]  # fmt: skip
+    out = open(log, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    wait_for_log(log, "beat: Starting", proc)
+    return Beat(proc, log)
+
+
+def stop_beat(beat: Beat) -> None:
+    stop(beat.proc)
+
+
+def private_broker_env(redis_url: str, **overrides) -> dict:
+    """Environment for children that talk to a private Redis (this checkout's queue
+    name, which `start_worker` listens on; no key prefix needed there)."""
+    return child_env(CELERY_BROKER_URL=redis_url, CELERY_KEY_PREFIX="", **overrides)
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
