@@ -122,6 +122,8 @@ ROUTES: dict[str, list[Probe]] = {
     "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
     "reports/new/": [Probe("GET", "/reports/new/", WEB_OBSERVER_PAGE)],
     "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
+    "offline/": [Probe("GET", "/offline/", everyone(200), note="static fallback page the service worker shows; no data")],
+    "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
     "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
     "exports/reports.csv": [Probe("GET", "/exports/reports.csv?election={election}", CAN_EXPORT)],
     # Admin site views.
@@ -400,7 +402,10 @@ def test_lists_details_stations_exports_and_admin_are_isolated_by_organization(w
 def test_web_my_reports_page_shows_only_the_observers_own(world, filed, client):
     client.force_login(world.observer_2.user)
     page = client.get("/reports/").content.decode()
-    assert page.count('class="state') == 1
+    uuids = {who: str(IncidentReport.objects.get(pk=pk).client_uuid) for who, pk in filed.items()}
+    assert page.count('class="report status-') == 1
+    assert uuids["observer_2"] in page
+    assert uuids["observer"] not in page and uuids["other_observer"] not in page
 
 
 def test_admin_search_cannot_reach_another_organizations_reports(world, filed, client):
