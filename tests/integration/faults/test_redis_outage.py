@@ -3,6 +3,7 @@ again empty (it keeps nothing on disk): every submission is answered 201, and
 after recovery the beat sweeper gets every report processed, none lost, none
 processed twice."""
 
+import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
 from tests.conftest import report_payload
+from tests.factories import ALMATY
 from tests.integration.helpers import post_json, private_broker_env, start_beat, stop_beat, wait_for
 from tests.processes import gunicorn, start_worker, stop
 
@@ -22,11 +24,24 @@ CLIENTS = 8
 
 
 def test_redis_down_during_500_submissions_then_back_empty(world, private_redis, tmp_path, record_property):
-    env = private_broker_env(private_redis.url(), SWEEPER_INTERVAL_SECONDS=3, SWEEPER_STUCK_AFTER_SECONDS=5)
+    env = private_broker_env(
+        private_redis.url(),
+        SWEEPER_INTERVAL_SECONDS=3,
+        SWEEPER_STUCK_AFTER_SECONDS=5,
+        CELERY_TASK_TIME_LIMIT=4,
+        CELERY_TASK_SOFT_TIME_LIMIT=3,
+    )
     submitters = [world.observer, world.observer_2, world.coordinator]
     tokens = [Token.objects.create(user=o.user).key for o in submitters]
+    # Spread over the voting day (a minute apart) so that the pipeline's
+    # cross-report rules see realistic clusters, not 500 reports in one minute.
+    opening = dt.datetime(2021, 1, 10, 7, 0, tzinfo=ALMATY)
     payloads = [
-        (tokens[i % len(tokens)], report_payload(world, description=f"Report {i} during the Redis outage.")) for i in range(SUBMISSIONS)
+        (
+            tokens[i % len(tokens)],
+            report_payload(world, description=f"Outage report {i}", occurred_at=(opening + dt.timedelta(minutes=i)).isoformat()),
+        )
+        for i in range(SUBMISSIONS)
     ]
 
     worker = start_worker(tmp_path / "worker.log", concurrency=2, extra_env=env)

@@ -64,7 +64,11 @@ def test_worker_sigkilled_mid_processing_loses_nothing_and_duplicates_nothing(wo
         # poison-pill guard); here every kill is ours, so let it try on.
         PIPELINE_MAX_ATTEMPTS=1000,
         SWEEPER_INTERVAL_SECONDS=2,
-        SWEEPER_STUCK_AFTER_SECONDS=3,
+        # The sweeper must wait longer than a task may run (settings refuse
+        # anything else), so keep both short for the test.
+        CELERY_TASK_TIME_LIMIT=10,
+        CELERY_TASK_SOFT_TIME_LIMIT=8,
+        SWEEPER_STUCK_AFTER_SECONDS=12,
     )
     token = Token.objects.create(user=world.observer.user).key
     kinds = {}
