@@ -5,14 +5,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import export
+from .filters import ReportFilters
 from .models import Attachment, ExportRecord, Flag, IncidentCategory, IncidentReport, ReportEvent, TriageStatus
 from .selectors import can_export, report_scope
 from .services import TriageConflict, report_decide
+from .services.exports import reports_export
 
 SEVERITY_COLOURS = {"low": "#52606d", "medium": "#8a5a00", "high": "#b42318", "critical": "#7a0916"}
 
@@ -155,8 +155,10 @@ class IncidentReportAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         if not can_export(request.user):
             raise PermissionDenied
-        response = StreamingHttpResponse(export.csv_lines(export.iterate(queryset)), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="reports-{timezone.now():%Y%m%dT%H%M%SZ}.csv"'
+        filters = ReportFilters(ids=tuple(str(pk) for pk in queryset.order_by().values_list("pk", flat=True)))
+        stream = reports_export(user=request.user, filters=filters, source=ExportRecord.Source.ADMIN)
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
         return response
 
 
