@@ -71,6 +71,15 @@ from .services.exports import reports_export
 from .validation import reason_text
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# The report page's buttons say what they do.
+TRANSITION_VERBS = {
+    TriageStatus.UNDER_REVIEW: _("Start review"),
+    TriageStatus.VERIFIED: _("Verify"),
+    TriageStatus.DISMISSED: _("Dismiss"),
+    TriageStatus.ESCALATED: _("Escalate"),
+    TriageStatus.RESOLVED: _("Resolve"),
+    TriageStatus.NEW: _("Back to new"),
+}
 # Bulk actions run report by report (each its own permission check, lock and
 # event); beyond this many the coordinator is asked to narrow the filter.
 BULK_LIMIT = 1000
@@ -448,7 +457,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("station"), ordering="station__code")
     def station_column(self, obj):
-        return format_html('<span class="station-code">{}</span> <span class="station-name">{}</span>', obj.station.code, obj.station.name)
+        return format_html('<span class="station-code" title="{}">{}</span>', obj.station.name, obj.station.code)
 
     @admin.display(description=_("region"), ordering="station__district__region__code")
     def region_column(self, obj):
@@ -620,10 +629,8 @@ class IncidentReportAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        from csp.decorators import csp_update
-
         return [
-            path("situation/", wrap(csp_update(tile_csp())(self.situation_view)), name="reports_incidentreport_situation"),
+            path("situation/", wrap(self.situation_view), name="reports_incidentreport_situation"),
             path("situation/points.json", wrap(self.situation_points_view), name="reports_incidentreport_situation_points"),
             path("<path:object_id>/triage/", wrap(self.triage_view), name="reports_incidentreport_triage"),
             *super().get_urls(),
@@ -689,7 +696,9 @@ class IncidentReportAdmin(admin.ModelAdmin):
             "photos": photos,
             "may_triage": may_triage,
             "may_decide_flags": can_decide_flags(user=request.user, report=report),
-            "transitions": [TriageStatus(s) for s in TriageStatus.values if s in TRIAGE_TRANSITIONS.get(report.triage_status, set())],
+            "transitions": [
+                (s, TRANSITION_VERBS[s]) for s in TriageStatus.values if s in TRIAGE_TRANSITIONS.get(report.triage_status, set())
+            ],
             "triage_url": reverse("admin:reports_incidentreport_triage", args=[report.pk]),
             "changelist_url": reverse("admin:reports_incidentreport_changelist"),
             "severity_rank": SEVERITY_RANK,
@@ -772,7 +781,10 @@ class IncidentReportAdmin(admin.ModelAdmin):
             "changelist_url": changelist_url,
         }
         template = "admin/reports/situation_live.html" if request.GET.get("fragment") else "admin/reports/situation.html"
-        return TemplateResponse(request, template, context)
+        response = TemplateResponse(request, template, context)
+        # django-csp: allow the map's tile host as an image source on this page only.
+        response._csp_update = tile_csp()
+        return response
 
     def situation_points_view(self, request):
         if not self.has_view_or_change_permission(request):
