@@ -82,15 +82,14 @@ MANIFEST_KEYS = [
 
 # OWASP CSV injection: cells starting with these are run as formulas by spreadsheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_GUARDED = frozenset(FORMULA_TRIGGERS) | {"'"}
 
 
 def neutralize(value: str) -> str:
     """Prefix a quote to any cell a spreadsheet would treat as a formula. Cells
     that already start with a quote get one too, so the change is reversible:
     strip exactly one leading quote to recover the original."""
-    if value.startswith(FORMULA_TRIGGERS) or value.startswith("'"):
-        return "'" + value
-    return value
+    return "'" + value if value[:1] in _GUARDED else value
 
 
 def restore(cell: str) -> str:
@@ -153,7 +152,8 @@ class CsvLines:
         self._writer = csv.writer(_Echo(), lineterminator="\r\n")
 
     def line(self, cells: Iterable[str]) -> str:
-        return self._writer.writerow([neutralize(cell) for cell in cells])
+        # neutralize(), inlined: this runs for every cell of every row.
+        return self._writer.writerow(["'" + cell if cell[:1] in _GUARDED else cell for cell in cells])
 
     def manifest(self, entries: Sequence[tuple[str, str]]) -> str:
         return "".join(self._writer.writerow([MANIFEST_MARK, key, neutralize(text)]) for key, text in entries)

@@ -127,19 +127,35 @@ def _batched(iterable, size):
         yield batch
 
 
+def _related(ids: list) -> tuple[dict, dict]:
+    """The flags (code, state) and photo hashes of these reports."""
+    flags, photos = defaultdict(list), defaultdict(list)
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of 2,000 placeholders.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT report_id, code, state FROM {Flag._meta.db_table} WHERE report_id = ANY(%s)", [ids])
+            for report_id, code, state in cursor.fetchall():
+                flags[report_id].append((code, state))
+            cursor.execute(
+                f"SELECT report_id, sha256 FROM {Attachment._meta.db_table} WHERE report_id = ANY(%s) ORDER BY report_id, position", [ids]
+            )
+            for report_id, sha256 in cursor.fetchall():
+                photos[report_id].append(sha256)
+        return flags, photos
+    for report_id, code, state in Flag.objects.filter(report_id__in=ids).values_list("report_id", "code", "state").order_by():
+        flags[report_id].append((code, state))
+    for report_id, sha256 in (
+        Attachment.objects.filter(report_id__in=ids).order_by("report_id", "position").values_list("report_id", "sha256")
+    ):
+        photos[report_id].append(sha256)
+    return flags, photos
+
+
 def _chunks(qs, chunk_size: int) -> Iterator[tuple[list[tuple], dict, dict]]:
     """Rows in chunks, each with its reports' flags and photo hashes."""
     rows = qs.values_list(*_FIELDS).iterator(chunk_size=chunk_size)
     for batch in _batched(rows, chunk_size):
-        ids = [r[0] for r in batch]
-        flags = defaultdict(list)
-        for report_id, code, state in Flag.objects.filter(report_id__in=ids).values_list("report_id", "code", "state").order_by():
-            flags[report_id].append((code, state))
-        photos = defaultdict(list)
-        for report_id, sha256 in (
-            Attachment.objects.filter(report_id__in=ids).order_by("report_id", "position").values_list("report_id", "sha256")
-        ):
-            photos[report_id].append(sha256)
+        flags, photos = _related([r[0] for r in batch])
         yield batch, flags, photos
 
 
