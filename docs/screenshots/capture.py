@@ -120,6 +120,7 @@ def main() -> None:
                 page.click("input[type=submit]")
                 page.wait_for_selector("#result_list")
                 page.click("#toggle-nav-sidebar")  # more room for the queue
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(OUT / "queue.png"))
 
