@@ -209,7 +209,7 @@ class StateFilter(ChoicesFilter):
 class TriageStatusFilter(ChoicesFilter):
     title = _("triage status")
     parameter_name = "triage_status"
-    choices_list = [("open", _("open (new, under review, escalated)")), *TriageStatus.choices]
+    choices_list = [("open", _("open (new, under review, escalated; not rejected)")), *TriageStatus.choices]
 
 
 class FlagCodeFilter(ReportFilter):

@@ -11,7 +11,7 @@ is exact. Parameters (all optional, one value each):
 | `organization` | organization id |
 | `region`, `district`, `station` | codes (of the claimed polling station) |
 | `category`, `phase` | category code, category phase |
-| `severity`, `state`, `triage_status` | the report's values; `triage_status=open` means new, under review or escalated |
+| `severity`, `state`, `triage_status` | the report's values; `triage_status=open` means new, under review or escalated, and not rejected by the pipeline |
 | `flag` | a flag code the report carries and that was not cleared |
 | `assignee` | `me`, `none` or a user id |
 | `has_photos` | `yes` / `no` |
@@ -106,15 +106,22 @@ def _choice(name: str, value: str, choices) -> str:
 
 
 def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
-    moment = parse_datetime(value)
-    if moment is not None:
-        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
-    day = parse_date(value)
-    if day is None:
+    # A bare date first: parse_datetime would read "2021-01-10" as its midnight.
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+    except ValueError:
+        raise FilterError(f"{name}: {value!r} is not a date") from None
+    if day is not None:
+        if end:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
         raise FilterError(f"{name}: expected an ISO date or date-time, got {value!r}")
-    if end:
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
 
 
 def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False) -> ReportFilters:
@@ -199,7 +206,7 @@ def apply_report_filters(qs: QuerySet, filters: ReportFilters, *, user=None, now
     if f.state:
         qs = qs.filter(state=f.state)
     if f.triage_status == "open":
-        qs = qs.filter(triage_status__in=OPEN_TRIAGE_STATUSES)
+        qs = qs.filter(triage_status__in=OPEN_TRIAGE_STATUSES).exclude(state=ReportState.REJECTED)
     elif f.triage_status:
         qs = qs.filter(triage_status=f.triage_status)
     if f.flag:

@@ -133,7 +133,7 @@ def situation_for(*, user, election: Election, changelist_url: str, now: dt.date
     counts = qs.aggregate(
         total=Count("pk"),
         last_hour=Count("pk", filter=Q(received_at__gte=now - dt.timedelta(hours=1))),
-        new=Count("pk", filter=Q(triage_status="new") & ~Q(state=ReportState.REJECTED)),
+        new=Count("pk", filter=Q(triage_status="new")),
         open_critical=Count("pk", filter=open_q & Q(severity=Severity.CRITICAL)),
         escalated=Count("pk", filter=Q(triage_status="escalated")),
         verified=Count("pk", filter=Q(triage_status="verified")),
