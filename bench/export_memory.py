@@ -63,7 +63,8 @@ def _setup(database_url: str) -> None:
 
 
 def default_database_url() -> str:
-    checkout = hashlib.md5(str(ROOT).encode()).hexdigest()[:8]  # noqa: S324 - a name, not security
+    # The Makefile's checkout id (`pwd | md5sum`), so a checkout's databases share a suffix.
+    checkout = hashlib.md5(f"{ROOT}\n".encode()).hexdigest()[:8]  # noqa: S324 - a name, not security
     return f"postgres://postgres@127.0.0.1:5432/elmon_bench_{checkout}"
 
 
