@@ -197,6 +197,11 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+# Link from a report page to a location ({lat}, {lon}).
+MAP_LINK_URL = env.str("MAP_LINK_URL", default="https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}")
+# How often the admin situation page refreshes itself.
+SITUATION_REFRESH_SECONDS = env.int("SITUATION_REFRESH_SECONDS", default=60)
 
 # Content-Security-Policy (django-csp 4): no inline scripts anywhere.
 from csp.constants import NONE, SELF  # noqa: E402

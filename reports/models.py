@@ -181,6 +181,13 @@ class IncidentReport(models.Model):
             models.Index(fields=["station", "occurred_at"], name="report_station_time_idx"),
             models.Index(fields=["submitted_by", "occurred_at"], name="report_observer_time_idx"),
             models.Index(fields=["election", "received_at"], name="report_election_received_idx"),
+            # Triage console: the unfiltered queue (superusers, platform auditors) and
+            # the queue narrowed by its most used filters, each already in queue order.
+            models.Index(fields=["-risk_score", "-received_at"], name="report_risk_queue_idx"),
+            models.Index(fields=["triage_status", "-risk_score", "-received_at"], name="report_triage_queue_idx"),
+            models.Index(fields=["severity", "-risk_score", "-received_at"], name="report_severity_queue_idx"),
+            # "Received" filter across elections.
+            models.Index(fields=["received_at"], name="report_received_idx"),
         ]
 
     def __str__(self):

@@ -6,11 +6,14 @@
 - anyone else: nothing.
 """
 
+import uuid
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from monitoring.models import Observer
 
-from .models import ExportRecord, Flag, IncidentReport
+from .models import Attachment, ExportRecord, Flag, IncidentReport, ReportEvent
 
 REPORT_RELATED = (
     "election",
@@ -73,3 +76,66 @@ def export_records_visible_to(user) -> QuerySet[ExportRecord]:
     if user.is_superuser or observer.organization_id is None:
         return qs
     return qs.filter(requested_by__observer__organization_id=observer.organization_id)
+
+
+# --- The triage console's report page --------------------------------------------------
+
+
+@dataclass
+class ReportDetail:
+    report: IncidentReport
+    flags: list[Flag]
+    photos: list[Attachment]
+    events: list[ReportEvent]
+    # Reports this one's flags point at (duplicates, same hot spot), that the user may see.
+    related: list[tuple[Flag, list[IncidentReport]]]
+    amendments: list[IncidentReport]
+    coordinators: list  # users the report can be assigned to
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def report_detail(*, user, report_id) -> ReportDetail | None:
+    """Everything the report page shows, in a fixed number of queries."""
+    report = (
+        reports_visible_to(user)
+        .select_related(*REPORT_RELATED, "assignee__observer", "decided_by__observer", "amends__station")
+        .prefetch_related(
+            Prefetch("flags", queryset=Flag.objects.select_related("decided_by__observer").order_by("code")),
+            Prefetch("attachments", queryset=Attachment.objects.order_by("position")),
+            Prefetch("events", queryset=ReportEvent.objects.select_related("actor__observer").order_by("at", "id")),
+        )
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        return None
+    flags = list(report.flags.all())
+    wanted = {}
+    for flag in flags:
+        ids = (flag.params or {}).get("related_reports") or []
+        wanted[flag.pk] = [u for u in (_uuid_or_none(i) for i in ids if i) if u is not None and u != report.pk]
+    all_ids = {u for ids in wanted.values() for u in ids}
+    visible = {r.pk: r for r in reports_visible_to(user).filter(pk__in=all_ids).select_related("station", "category")} if all_ids else {}
+    related = [(flag, [visible[u] for u in wanted[flag.pk] if u in visible]) for flag in flags if wanted.get(flag.pk)]
+    amendments = list(reports_visible_to(user).filter(amends=report).select_related("station", "category").order_by("received_at"))
+    coordinators = [
+        o.user
+        for o in Observer.objects.filter(
+            organization_id=report.organization_id, role=Observer.Role.COORDINATOR, user__is_active=True
+        ).select_related("user")
+    ]
+    return ReportDetail(
+        report=report,
+        flags=flags,
+        photos=list(report.attachments.all()),
+        events=list(report.events.all()),
+        related=related,
+        amendments=amendments,
+        coordinators=coordinators,
+    )

@@ -1,14 +1,16 @@
 """Evidence doors: photos (scoped, inert) and the CSV export download."""
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .. import export
-from ..models import Attachment
+from ..filters import FilterError, parse_report_filters
+from ..models import Attachment, ExportRecord
 from ..selectors import can_export, report_scope, reports_visible_to
+from ..services.exports import reports_export
 
 
 @login_required
@@ -30,17 +32,23 @@ def photo(request, pk):
 
 @require_GET
 def export_reports_csv(request):
+    """The auditors' download: the verifiable CSV, scoped to the requester and
+    narrowed by the triage queue's filters (reports.filters), `bom=1` for
+    spreadsheet programs. Recorded as an ExportRecord."""
     if not request.user.is_authenticated:
-        return redirect(f"{request.build_absolute_uri('/admin/login/')}?next={request.get_full_path()}")
+        return redirect(f"{request.build_absolute_uri('/admin/login/')}?next={quote(request.get_full_path())}")
     if not can_export(request.user):
         return HttpResponseForbidden("Only coordinators and auditors can export reports.")
-    qs = reports_visible_to(request.user)
-    election = request.GET.get("election")
-    if election:
-        qs = qs.filter(election__code=election)
-    bom = request.GET.get("bom") in ("1", "true", "yes")
-    response = StreamingHttpResponse(export.csv_lines(export.iterate(qs), bom=bom), content_type="text/csv; charset=utf-8")
-    filename = f"reports-{election or 'all'}-{timezone.now():%Y%m%dT%H%M%SZ}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    params = {name: request.GET.get(name, "") for name in request.GET if name != "bom"}
+    try:
+        filters = parse_report_filters(params)
+    except FilterError as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain; charset=utf-8")
+    stream = reports_export(
+        user=request.user, filters=filters, source=ExportRecord.Source.URL, bom=request.GET.get("bom", "").lower() in ("1", "true", "yes")
+    )
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
     response["Cache-Control"] = "no-store"
+    response["X-Export-Id"] = str(stream.record.pk)
     return response

@@ -1,0 +1,230 @@
+"""The report filters, shared by the triage queue and every export door.
+
+A coordinator who narrows the admin queue and an auditor who calls
+`/exports/reports.csv` or `manage.py export_reports` use the same parameter
+names with the same meaning, parsed and applied here, so "export what I see"
+is exact. Parameters (all optional, one value each):
+
+| name | value |
+|---|---|
+| `election` | election code |
+| `organization` | organization id |
+| `region`, `district`, `station` | codes (of the claimed polling station) |
+| `category`, `phase` | category code, category phase |
+| `severity`, `state`, `triage_status` | the report's values; `triage_status=open` means new, under review or escalated, and not rejected by the pipeline |
+| `flag` | a flag code the report carries and that was not cleared |
+| `assignee` | `me`, `none` or a user id |
+| `has_photos` | `yes` / `no` |
+| `received_within` | `1h`, `6h`, `24h`, `7d` (before now) |
+| `received_from`, `received_to` | ISO date or date-time (UTC unless an offset is given); `received_to` is exclusive, a date means the whole day |
+| `q` | search: a report id, an observer public code, a station code or name, words of the description |
+"""
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus
+
+
+class FilterError(ValueError):
+    """A filter parameter has an unusable value (HTTP 400, or the admin's "?e=1")."""
+
+
+RECEIVED_WINDOWS = {
+    "1h": (dt.timedelta(hours=1), _("last hour")),
+    "6h": (dt.timedelta(hours=6), _("last 6 hours")),
+    "24h": (dt.timedelta(hours=24), _("last 24 hours")),
+    "7d": (dt.timedelta(days=7), _("last 7 days")),
+}
+YES, NO = ("1", "yes", "true"), ("0", "no", "false")
+# Still needs a coordinator: the `open` pseudo-status.
+OPEN_TRIAGE_STATUSES = (TriageStatus.NEW, TriageStatus.UNDER_REVIEW, TriageStatus.ESCALATED)
+PUBLIC_CODE = re.compile(r"OBS-[A-Z0-9]{8}")
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    election: str = ""
+    organization: int | None = None
+    region: str = ""
+    district: str = ""
+    station: str = ""
+    category: str = ""
+    phase: str = ""
+    severity: str = ""
+    state: str = ""
+    triage_status: str = ""
+    flag: str = ""
+    assignee: str = ""
+    has_photos: bool | None = None
+    received_within: str = ""
+    received_from: dt.datetime | None = None
+    received_to: dt.datetime | None = None
+    q: str = ""
+    # Explicit selection (the admin's "selected reports"); never parsed from a URL.
+    ids: tuple[str, ...] = field(default=())
+
+    def resolved(self, now: dt.datetime) -> "ReportFilters":
+        """Turn a relative `received_within` into an absolute `received_from`, so an
+        export records the exact interval it covered."""
+        if not self.received_within:
+            return self
+        start = now - RECEIVED_WINDOWS[self.received_within][0]
+        if self.received_from is None or self.received_from < start:
+            return replace(self, received_from=start)
+        return self
+
+    def as_json(self) -> dict:
+        """The filters that are set, as JSON-able values (for ExportRecord and the manifest)."""
+        out = {}
+        for name, value in asdict(self).items():
+            if value in ("", None, ()):
+                continue
+            if isinstance(value, dt.datetime):
+                value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+
+URL_PARAMETERS = [name for name in ReportFilters.__dataclass_fields__ if name != "ids"]
+
+
+def _choice(name: str, value: str, choices) -> str:
+    if value not in dict(choices):
+        raise FilterError(f"{name}: unknown value {value!r}")
+    return value
+
+
+def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
+    # A bare date first: parse_datetime would read "2021-01-10" as its midnight.
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+    except ValueError:
+        raise FilterError(f"{name}: {value!r} is not a date") from None
+    if day is not None:
+        if end:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise FilterError(f"{name}: expected an ISO date or date-time, got {value!r}")
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
+
+
+def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False) -> ReportFilters:
+    """Parse URL-style parameters. Empty values mean "not set". Raises FilterError
+    on a bad value, and on an unknown name unless `ignore_unknown`."""
+    values = {}
+    for name, raw in params.items():
+        if name not in URL_PARAMETERS:
+            if ignore_unknown:
+                continue
+            raise FilterError(f"unknown filter {name!r}; known: {', '.join(URL_PARAMETERS)}")
+        value = (raw or "").strip()
+        if not value:
+            continue
+        if name == "organization":
+            if not value.isdigit():
+                raise FilterError("organization: expected an organization id")
+            values[name] = int(value)
+        elif name == "phase":
+            values[name] = _choice(name, value, IncidentCategory.Phase.choices)
+        elif name == "severity":
+            values[name] = _choice(name, value, Severity.choices)
+        elif name == "state":
+            values[name] = _choice(name, value, ReportState.choices)
+        elif name == "triage_status":
+            values[name] = _choice(name, value, [*TriageStatus.choices, ("open", "open")])
+        elif name == "assignee":
+            if value not in ("me", "none") and not value.isdigit():
+                raise FilterError("assignee: expected 'me', 'none' or a user id")
+            values[name] = value
+        elif name == "has_photos":
+            if value.lower() not in YES + NO:
+                raise FilterError("has_photos: expected yes or no")
+            values[name] = value.lower() in YES
+        elif name == "received_within":
+            values[name] = _choice(name, value, [(k, k) for k in RECEIVED_WINDOWS])
+        elif name in ("received_from", "received_to"):
+            values[name] = _moment(name, value, end=name == "received_to")
+        else:
+            values[name] = value[:200]
+    return ReportFilters(**values)
+
+
+def search_reports(qs: QuerySet, term: str) -> QuerySet:
+    """The queue's search box: an exact report (or client) id, an observer's public
+    code, or else a station code prefix, station name or description words."""
+    term = term.strip()
+    if not term:
+        return qs
+    try:
+        as_uuid = uuid.UUID(term)
+    except ValueError:
+        as_uuid = None
+    if as_uuid is not None:
+        return qs.filter(Q(pk=as_uuid) | Q(client_uuid=as_uuid))
+    if PUBLIC_CODE.fullmatch(term.upper()):
+        return qs.filter(submitted_by__public_code=term.upper())
+    return qs.filter(Q(station__code__istartswith=term) | Q(station__name__icontains=term) | Q(description__icontains=term))
+
+
+def apply_report_filters(qs: QuerySet, filters: ReportFilters, *, user=None, now: dt.datetime | None = None) -> QuerySet:
+    """Narrow `qs` (already scoped to what the user may see) by `filters`."""
+    f = filters.resolved(now or timezone.now())
+    if f.ids:
+        qs = qs.filter(pk__in=list(f.ids))
+    if f.election:
+        qs = qs.filter(election__code=f.election)
+    if f.organization is not None:
+        qs = qs.filter(organization_id=f.organization)
+    if f.region:
+        qs = qs.filter(station__district__region__code=f.region)
+    if f.district:
+        qs = qs.filter(station__district__code=f.district)
+    if f.station:
+        qs = qs.filter(station__code=f.station)
+    if f.category:
+        qs = qs.filter(category__code=f.category)
+    if f.phase:
+        qs = qs.filter(category__phase=f.phase)
+    if f.severity:
+        qs = qs.filter(severity=f.severity)
+    if f.state:
+        qs = qs.filter(state=f.state)
+    if f.triage_status == "open":
+        qs = qs.filter(triage_status__in=OPEN_TRIAGE_STATUSES).exclude(state=ReportState.REJECTED)
+    elif f.triage_status:
+        qs = qs.filter(triage_status=f.triage_status)
+    if f.flag:
+        raised = Flag.objects.filter(report=OuterRef("pk"), code=f.flag).exclude(state=Flag.State.CLEARED)
+        qs = qs.filter(Exists(raised))
+    if f.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif f.assignee == "me":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None)) if user is not None else qs.none()
+    elif f.assignee:
+        qs = qs.filter(assignee_id=int(f.assignee))
+    if f.has_photos is not None:
+        photos = Exists(Attachment.objects.filter(report=OuterRef("pk")))
+        qs = qs.filter(photos if f.has_photos else ~photos)
+    if f.received_from is not None:
+        qs = qs.filter(received_at__gte=f.received_from)
+    if f.received_to is not None:
+        qs = qs.filter(received_at__lt=f.received_to)
+    if f.q:
+        qs = search_reports(qs, f.q)
+    return qs

@@ -1,0 +1,250 @@
+"""Reads for the coordinators' situation page: counts, reports by region and by
+hour, flags by code, and map points, always scoped to what the user may see.
+Each is one aggregate query, whatever the number of reports; the charts are
+plain geometry that the template draws as SVG (no script, CSP-friendly)."""
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncHour
+
+from monitoring.models import Election, Region
+
+from .filters import URL_PARAMETERS
+from .models import Flag, ReportChainHead, ReportState, Severity
+from .selectors import report_scope, reports_visible_to
+from .services.triage import OPEN_STATUSES
+
+MAX_HOURS = 48
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    href: str
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+    label_y: float
+    value_x: float
+    value_y: float
+    emphasis: bool = False
+    tick: str = ""
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    total: int
+    max_value: int
+
+
+def horizontal_bars(items: list[tuple[str, int, str]], *, width: int = 640, row: int = 24, label_width: int = 200) -> Chart:
+    """Items (label, value, link) as horizontal bars, largest first."""
+    top = max((v for _, v, _ in items), default=0) or 1
+    span = width - label_width - 60
+    bars = []
+    for i, (label, value, href) in enumerate(items):
+        y = i * row + 4
+        length = span * value / top
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                href=href,
+                x=label_width,
+                y=y,
+                width=round(max(length, 1.5), 1),
+                height=row - 8,
+                label_x=label_width - 8,
+                label_y=y + (row - 8) / 2 + 4,
+                value_x=round(label_width + length + 6, 1),
+                value_y=y + (row - 8) / 2 + 4,
+            )
+        )
+    return Chart(width=width, height=max(len(items), 1) * row + 8, bars=bars, total=sum(v for _, v, _ in items), max_value=top)
+
+
+def columns(items: list[tuple[str, int, str, bool]], *, width: int = 640, height: int = 200, tick_every: int = 2) -> Chart:
+    """Items (label, value, link, emphasis) as vertical columns left to right;
+    every `tick_every`-th label is written under the axis."""
+    top = max((v for _, v, _, _ in items), default=0) or 1
+    plot_height = height - 40
+    slot = width / max(len(items), 1)
+    bars = []
+    for i, (label, value, href, emphasis) in enumerate(items):
+        h = plot_height * value / top
+        x = i * slot + slot * 0.12
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                href=href,
+                x=round(x, 1),
+                y=round(16 + plot_height - h, 1),
+                width=round(slot * 0.76, 1),
+                height=round(max(h, 0.5 if value else 0), 1),
+                label_x=round(i * slot + slot / 2, 1),
+                label_y=height - 8,
+                value_x=round(i * slot + slot / 2, 1),
+                value_y=round(12 + plot_height - h, 1),
+                emphasis=emphasis,
+                tick=label if i % tick_every == 0 else "",
+            )
+        )
+    return Chart(width=width, height=height, bars=bars, total=sum(v for _, v, _, _ in items), max_value=top)
+
+
+@dataclass
+class Situation:
+    election: Election
+    counts: dict
+    by_region: Chart
+    by_hour: Chart
+    hour_zones: list[str]
+    flags: list[dict]
+    chain_head: ReportChainHead | None
+    generated_at: dt.datetime
+    notes: list[str] = field(default_factory=list)
+
+
+def _queue_link(changelist_url: str, **params) -> str:
+    from urllib.parse import urlencode
+
+    assert set(params) <= set(URL_PARAMETERS)
+    return f"{changelist_url}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}"
+
+
+def elections_for_situation():
+    return list(Election.objects.order_by("-voting_day", "code"))
+
+
+def situation_for(*, user, election: Election, changelist_url: str, now: dt.datetime) -> Situation:
+    qs = reports_visible_to(user).filter(election=election)
+    open_q = Q(triage_status__in=OPEN_STATUSES) & ~Q(state=ReportState.REJECTED)
+    counts = qs.aggregate(
+        total=Count("pk"),
+        last_hour=Count("pk", filter=Q(received_at__gte=now - dt.timedelta(hours=1))),
+        new=Count("pk", filter=Q(triage_status="new")),
+        open_critical=Count("pk", filter=open_q & Q(severity=Severity.CRITICAL)),
+        escalated=Count("pk", filter=Q(triage_status="escalated")),
+        verified=Count("pk", filter=Q(triage_status="verified")),
+        rejected=Count("pk", filter=Q(state=ReportState.REJECTED)),
+        in_pipeline=Count("pk", filter=Q(state__in=[ReportState.RECEIVED, ReportState.PROCESSING])),
+        failed=Count("pk", filter=Q(state=ReportState.FAILED)),
+    )
+    link = lambda **p: _queue_link(changelist_url, election=election.code, **p)  # noqa: E731
+
+    # By region of the claimed station.
+    region_counts = list(qs.values("station__district__region_id").annotate(n=Count("pk")).order_by("-n", "station__district__region_id"))
+    regions = Region.objects.in_bulk([r["station__district__region_id"] for r in region_counts])
+    by_region = horizontal_bars(
+        [
+            (regions[r["station__district__region_id"]].name, r["n"], link(region=regions[r["station__district__region_id"]].code))
+            for r in region_counts
+        ]
+    )
+
+    # By hour of the incident on the station's own clock: group by (zone, UTC
+    # hour) in the database, shift each bucket to its zone here.
+    hourly = (
+        qs.annotate(hour=TruncHour("occurred_at", tzinfo=dt.UTC))
+        .values("hour", "station__district__region__timezone")
+        .annotate(n=Count("pk"), critical=Count("pk", filter=Q(severity=Severity.CRITICAL)))
+        .order_by()
+    )
+    local = Counter()
+    critical = Counter()
+    zones = set()
+    for bucket in hourly:
+        zone = bucket["station__district__region__timezone"]
+        zones.add(zone)
+        moment = bucket["hour"].astimezone(zoneinfo.ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        local[moment] += bucket["n"]
+        critical[moment] += bucket["critical"]
+    notes = []
+    hours = []
+    if local:
+        start, end = min(local), max(local)
+        span = int((end - start).total_seconds() // 3600) + 1
+        if span > MAX_HOURS:
+            notes.append(f"Showing the last {MAX_HOURS} hours of {span}.")
+            start = end - dt.timedelta(hours=MAX_HOURS - 1)
+        moment = start
+        while moment <= end:
+            label = moment.strftime("%H:00") if moment.hour else moment.strftime("%d %b")
+            hours.append((label, local[moment], "", critical[moment] > 0))
+            moment += dt.timedelta(hours=1)
+    by_hour = columns(hours, tick_every=2 if len(hours) <= 24 else 4)
+
+    flags = list(
+        Flag.objects.filter(report__in=qs.values("pk"))
+        .exclude(state=Flag.State.CLEARED)
+        .values("code", "severity")
+        .annotate(n=Count("pk"), open=Count("pk", filter=Q(state=Flag.State.OPEN)))
+        .order_by("-n", "code")
+    )
+    for row in flags:
+        row["href"] = link(flag=row["code"])
+    counts["links"] = {
+        "total": link(),
+        "new": link(triage_status="new"),
+        "open_critical": link(severity="critical", triage_status="open"),
+        "escalated": link(triage_status="escalated"),
+        "verified": link(triage_status="verified"),
+        "rejected": link(state="rejected"),
+        "in_pipeline": link(state="received"),
+        "failed": link(state="failed"),
+        "last_hour": link(received_within="1h"),
+    }
+    # The chain head covers every organization's reports: only for those who see them all.
+    head = ReportChainHead.objects.filter(election=election).first() if report_scope(user) is None else None
+    return Situation(
+        election=election,
+        counts=counts,
+        by_region=by_region,
+        by_hour=by_hour,
+        hour_zones=sorted(zones),
+        flags=flags,
+        chain_head=head,
+        generated_at=now,
+        notes=notes,
+    )
+
+
+def situation_points(*, user, election: Election) -> list[dict]:
+    """One map point per polling station with reports (station coordinates, never
+    the observers' own GPS fixes): how many, how many critical and still open."""
+    qs = reports_visible_to(user).filter(election=election)
+    open_q = Q(triage_status__in=OPEN_STATUSES) & ~Q(state=ReportState.REJECTED)
+    rows = (
+        qs.values("station__code", "station__name", "station__latitude", "station__longitude")
+        .annotate(
+            n=Count("pk"),
+            critical=Count("pk", filter=Q(severity=Severity.CRITICAL)),
+            open=Count("pk", filter=open_q),
+            risk=Max("risk_score"),
+        )
+        .order_by("station__code")
+    )
+    return [
+        {
+            "station": r["station__code"],
+            "name": r["station__name"],
+            "lat": r["station__latitude"],
+            "lon": r["station__longitude"],
+            "reports": r["n"],
+            "critical": r["critical"],
+            "open": r["open"],
+            "max_risk": r["risk"],
+        }
+        for r in rows
+    ]

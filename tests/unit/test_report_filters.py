@@ -1,0 +1,69 @@
+"""The filters shared by the triage queue and the export doors."""
+
+import datetime as dt
+
+import pytest
+
+from reports.filters import FilterError, ReportFilters, apply_report_filters, parse_report_filters
+from reports.models import IncidentReport
+from tests.filing import file_report
+
+
+def test_parsing_turns_text_into_typed_values():
+    f = parse_report_filters(
+        {"organization": "7", "has_photos": "No", "received_from": "2021-01-10", "received_to": "2021-01-10", "severity": "", "q": " x "}
+    )
+    assert f.organization == 7 and f.has_photos is False
+    assert f.received_from == dt.datetime(2021, 1, 10, tzinfo=dt.UTC)
+    assert f.received_to == dt.datetime(2021, 1, 11, tzinfo=dt.UTC)  # a date means through that day
+    assert f.severity == "" and f.q == "x"
+    offset = parse_report_filters({"received_from": "2021-01-10T09:00:00+06:00"}).received_from
+    assert offset == dt.datetime(2021, 1, 10, 3, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"colour": "red"},
+        {"severity": "apocalyptic"},
+        {"triage_status": "closed"},
+        {"organization": "civic"},
+        {"assignee": "bob"},
+        {"has_photos": "maybe"},
+        {"received_within": "3h"},
+        {"received_to": "next week"},
+        {"received_from": "2021-13-45"},
+        {"received_from": "2021-01-10T25:00"},
+        {"ids": "1"},  # an explicit selection is never taken from a URL
+    ],
+)
+def test_bad_or_unknown_parameters_are_refused(params):
+    with pytest.raises(FilterError):
+        parse_report_filters(params)
+
+
+def test_unknown_parameters_can_be_ignored_for_the_admin():
+    assert parse_report_filters({"o": "-3", "p": "2", "region": "almaty"}, ignore_unknown=True) == ReportFilters(region="almaty")
+
+
+def test_a_relative_window_is_recorded_as_an_absolute_time():
+    now = dt.datetime(2021, 1, 10, 12, tzinfo=dt.UTC)
+    recorded = parse_report_filters({"received_within": "6h"}).resolved(now).as_json()
+    assert recorded == {"received_within": "6h", "received_from": "2021-01-10T06:00:00Z"}
+
+
+def test_open_means_still_needing_a_coordinator(world):
+    accepted = file_report(world)
+    rejected = file_report(world)
+    escalated = file_report(world, category="ballot_stuffing")
+    verified = file_report(world)
+    IncidentReport.objects.filter(pk=rejected.pk).update(state="rejected")
+    IncidentReport.objects.filter(pk=verified.pk).update(triage_status="verified")
+
+    found = set(apply_report_filters(IncidentReport.objects.all(), ReportFilters(triage_status="open")).values_list("pk", flat=True))
+    assert found == {accepted.pk, escalated.pk}
+
+
+def test_assignee_me_needs_a_user(world):
+    file_report(world)
+    assert not apply_report_filters(IncidentReport.objects.all(), ReportFilters(assignee="me")).exists()

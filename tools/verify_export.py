@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Verify a reports CSV export from the election field-reporting platform.
+
+Standard library only (Python 3.8+): an auditor can run it on any machine,
+without the platform.
+
+    python3 verify_export.py reports.csv
+    python3 verify_export.py reports.csv --expect-rows-sha256 <hash shown by the platform>
+
+Prints "OK" and a summary, or the FIRST problem: the row that was altered,
+removed, reordered or added (its position, line in the file and report id).
+Exit status: 0 verified, 1 tampered or incomplete, 2 not a readable export.
+
+What it checks (docs/export.md explains the format):
+
+- every row's `row_sha256` (all its cells, bound to this export's id), its
+  position (`row_number`), the SHA-256 of the submitted content
+  (`content_sha256`, fixed when the report was received) and, where the previous
+  report of the same election is in the file, the hash-chain link (`chain_sha256`);
+- the closing manifest: row count, `rows_sha256` over the header and all row
+  hashes, the per-election chain summary, and the manifest's own hash.
+
+A file whose every hash was recomputed by a forger is self-consistent; compare
+its `rows_sha256` with the value the platform recorded for the export (the
+auditors' "Export records" page; `--expect-rows-sha256`), or its chain heads
+with the platform's published ones, to rule that out. `manage.py verify_export`
+does the comparison with the database itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+
+FORMAT = "election-reports-csv/1"
+MANIFEST_MARK = "#manifest"
+GENESIS = "0" * 64
+COLUMNS = [
+    "report_id", "election", "organization", "observer_code", "station_code", "region", "district", "category",
+    "severity", "occurred_at_utc", "occurred_at_local", "received_at_utc", "latitude", "longitude", "state", "flags",
+    "triage_status", "description", "station_name", "phase", "accuracy_m", "geotag_source", "claimed_station_distance_m",
+    "rejection_reasons", "flags_cleared", "risk_score", "assignee", "decided_by", "decided_at", "photo_count",
+    "photo_sha256s", "client_uuid", "amends", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256",
+]  # fmt: skip
+MANIFEST_KEYS = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
+
+csv.field_size_limit(2**31 - 1)
+
+
+# --- The hashes (the same definitions as reports/integrity.py and reports/export.py) ---
+
+
+def restore(cell):
+    """Undo the formula-injection guard: exactly one leading quote was added."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _number(text):
+    return None if text == "" else float(text)
+
+
+def content_sha256(row):
+    """SHA-256 of the report's submitted content, as computed when it was received."""
+    document = {
+        "accuracy_m": _number(row["accuracy_m"]),
+        "amends": row["amends"] or None,
+        "category": row["category"],
+        "client_uuid": row["client_uuid"],
+        "description": row["description"],
+        "election": row["election"],
+        "latitude": _number(row["latitude"]),
+        "longitude": _number(row["longitude"]),
+        "observer": row["observer_code"],
+        "occurred_at": row["occurred_at_utc"],
+        "photos": sorted(h for h in row["photo_sha256s"].split(";") if h),
+        "severity": row["severity"],
+        "station": row["station_code"],
+    }
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_link(previous, seq, report_id, received_at_utc, content_hash):
+    text = "\n".join([previous, str(seq), str(report_id), received_at_utc, content_hash])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def row_sha256(export_id, cells):
+    document = json.dumps([export_id, *cells], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+class RowsDigest:
+    def __init__(self, header):
+        self._hash = hashlib.sha256(json.dumps(list(header), separators=(",", ":")).encode("utf-8") + b"\n")
+
+    def update(self, row_hash):
+        self._hash.update(row_hash.encode("ascii") + b"\n")
+
+    def hexdigest(self):
+        return self._hash.hexdigest()
+
+
+def manifest_sha256(entries):
+    document = json.dumps([list(e) for e in entries], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+# --- Reading ---
+
+
+@dataclass
+class Problem:
+    kind: str  # altered, removed, reordered, added, manifest
+    row: int | None  # position of the row among the data rows (1 = first after the header; 0 = the header)
+    line: int | None  # line of the file where that row starts
+    report_id: str
+    detail: str
+
+    def __str__(self):
+        where = "the header" if self.row == 0 else (f"row {self.row}" if self.row else "the manifest")
+        extras = [f"line {self.line}"] if self.line else []
+        if self.report_id:
+            extras.append(f"report {self.report_id}")
+        suffix = f" ({', '.join(extras)})" if extras else ""
+        verbs = {
+            "altered": "was altered",
+            "removed": "was removed",
+            "reordered": "is out of order",
+            "added": "was added",
+            "manifest": "does not match the rows",
+        }
+        return f"{where}{suffix} {verbs.get(self.kind, self.kind)}: {self.detail}"
+
+
+@dataclass
+class Result:
+    ok: bool
+    rows: int = 0
+    manifest: dict = field(default_factory=dict)
+    problem: Problem | None = None
+    notes: list = field(default_factory=list)
+
+    def summary(self):
+        if not self.ok:
+            return f"FAILED: {self.problem}"
+        m = self.manifest
+        lines = [
+            f"OK: {self.rows} rows verified; export {m.get('export_id')} generated {m.get('generated_at')} "
+            f"by {m.get('generated_by')} ({m.get('scope')})",
+            f"  filters: {m.get('filters')}",
+            f"  rows_sha256: {m.get('rows_sha256')}",
+        ]
+        for chain in json.loads(m.get("chains") or "[]"):
+            completeness = "complete from the first report" if chain.get("complete_from_start") else "not contiguous from the first report"
+            lines.append(
+                f"  chain {chain['election']}: positions {chain['first_seq']}..{chain['last_seq']}, {completeness}; "
+                f"last link {chain['last_sha256']}"
+            )
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+class NotAnExport(Exception):
+    pass
+
+
+def _records(path):
+    """(first line number, cells) for every CSV record of the file."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        start = 1
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+
+
+def _scan(path):
+    """Pass 1: the header, the manifest, how often each row_number occurs, and
+    what follows the manifest. Memory: one byte per row."""
+    header = None
+    manifest_entries = []
+    counts = bytearray()
+    data_rows = 0
+    after_manifest = None
+    try:
+        for line, cells in _records(path):
+            if not cells:
+                continue  # a blank line carries nothing
+            if header is None:
+                header = cells
+                continue
+            if cells[0] == MANIFEST_MARK:
+                if len(cells) >= 3:
+                    manifest_entries.append((cells[1], restore(cells[2])))
+                continue
+            if manifest_entries:
+                if after_manifest is None:
+                    after_manifest = (line, cells)
+                continue
+            data_rows += 1
+            number = _row_number(cells, header)
+            if number is not None and number < 50_000_000:
+                if number >= len(counts):
+                    counts.extend(b"\0" * (number + 1 - len(counts) + 1024))
+                counts[number] = min(counts[number] + 1, 255)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise NotAnExport(f"not a readable UTF-8 CSV file: {exc}") from exc
+    if header is None:
+        raise NotAnExport("the file is empty")
+    return header, manifest_entries, counts, data_rows, after_manifest
+
+
+def _row_number(cells, header):
+    try:
+        value = restore(cells[header.index("row_number")])
+        return int(value) if value.isdigit() else None
+    except (ValueError, IndexError):
+        return None
+
+
+def _lookahead(iterator):
+    """Pairs (current, next) over an iterator; next is None at the end."""
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, following
+        current = following
+
+
+def verify(path, expected_rows_sha256=None):
+    """Check the file; returns a Result with the first Problem, if any. Raises
+    NotAnExport when the file is not a readable export at all."""
+    header, entries, counts, data_rows, after_manifest = _scan(path)
+    if header != COLUMNS:
+        if "report_id" not in header or "row_sha256" not in header:
+            raise NotAnExport("the first line is not the header of a reports export")
+        return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
+    manifest = dict(entries)
+    export_id = manifest.get("export_id")
+    notes = []
+    if manifest and manifest.get("format") != FORMAT:
+        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT})")
+    try:
+        promised = int(manifest["row_count"]) if "row_count" in manifest else None
+    except ValueError:
+        promised = None
+
+    index = {name: i for i, name in enumerate(header)}
+    digest = RowsDigest(header)
+    chains = {}
+    unlinked = 0
+    expected = 1
+    seen = bytearray(len(counts))
+
+    def number_of(record):
+        return None if record is None else _row_number(record[1], header)
+
+    def hash_ok(cells):
+        if export_id is None:
+            return True  # no manifest: row hashes cannot be checked (reported below)
+        return len(cells) == len(header) and row_sha256(export_id, [restore(c) for c in cells[:-1]]) == restore(cells[-1])
+
+    rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
+    next(rows)  # the header
+    for position, ((line, cells), following) in enumerate(_lookahead(rows), start=1):
+        if position > data_rows:
+            break  # lines after the manifest; handled below
+        report_id = restore(cells[0]) if cells else ""
+        number = _row_number(cells, header)
+        if not hash_ok(cells):
+            follows = number_of(following) == expected and following is not None and hash_ok(following[1])
+            if follows or (promised is not None and expected > promised):
+                return Result(
+                    False, position - 1, manifest, Problem("added", position, line, report_id, "this row is not part of the export")
+                )
+            return Result(False, position - 1, manifest, Problem("altered", position, line, report_id, _what_changed(cells, index, chains)))
+        if number != expected:
+            if number is None:
+                return Result(False, position - 1, manifest, Problem("altered", position, line, report_id, "row_number is not a number"))
+            if number < expected or (number < len(seen) and seen[number]):
+                problem = Problem("added", position, line, report_id, f"a second copy of row {number}")
+            elif expected >= len(counts) or counts[expected] == 0:
+                problem = Problem("removed", expected, line, "", f"row {expected} is missing: row {number} follows row {expected - 1}")
+            else:
+                problem = Problem("reordered", position, line, report_id, f"row {number} stands where row {expected} belongs")
+            return Result(False, position - 1, manifest, problem)
+        row = {name: restore(cells[i]) for name, i in index.items()}
+        if content_sha256(row) != row["content_sha256"]:
+            return Result(
+                False,
+                position - 1,
+                manifest,
+                Problem("altered", position, line, report_id, "the submitted content does not match content_sha256"),
+            )
+        link, entry = _link(row, chains)
+        if link is False:
+            return Result(
+                False,
+                position - 1,
+                manifest,
+                Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256"),
+            )
+        chains[row["election"]] = entry
+        unlinked += link is None
+        if number < len(seen):
+            seen[number] = 1
+        digest.update(row["row_sha256"])
+        expected += 1
+
+    rows_checked = expected - 1
+    if not manifest:
+        return Result(
+            False,
+            rows_checked,
+            manifest,
+            Problem("removed", expected, None, "", f"the file ends after row {rows_checked} without its manifest: it was cut short"),
+        )
+    if promised is not None and rows_checked < promised:
+        missing = f"row {expected}" if expected == promised else f"rows {expected}..{promised}"
+        return Result(False, rows_checked, manifest, Problem("removed", expected, None, "", f"{missing} of {promised} missing at the end"))
+    if after_manifest is not None:
+        line, cells = after_manifest
+        return Result(
+            False, rows_checked, manifest, Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
+        )
+    problem = _check_manifest(entries, manifest, digest.hexdigest(), rows_checked, chains, expected_rows_sha256)
+    if problem is not None:
+        return Result(False, rows_checked, manifest, problem)
+    if unlinked:
+        notes.append(
+            f"{unlinked} row(s) follow a chain position that is not in this file (a filtered export); their links were not checked"
+        )
+    return Result(True, rows_checked, manifest, None, notes)
+
+
+def _link(row, chains):
+    """Check the row's hash-chain link against the previous row of its election.
+
+    Returns (status, chain entry after this row): status True if the link checks,
+    None if the previous link is not in the file (a filtered export), False if
+    it fails. `chains` is not modified."""
+    election = row["election"]
+    try:
+        seq = int(row["chain_seq"])
+    except ValueError:
+        return False, None
+    previous = chains.get(election)
+    if previous is None:
+        entry = {"first_seq": seq, "last_seq": seq, "last_sha256": row["chain_sha256"], "contiguous": True}
+        prior = None
+    else:
+        follows = seq == previous["last_seq"] + 1
+        entry = {
+            "first_seq": previous["first_seq"],
+            "last_seq": seq,
+            "last_sha256": row["chain_sha256"],
+            "contiguous": previous["contiguous"] and follows,
+        }
+        prior = previous["last_sha256"] if follows else None
+    if seq == 1:
+        prior = GENESIS
+    if prior is None:
+        return None, entry
+    return chain_link(prior, seq, row["report_id"], row["received_at_utc"], row["content_sha256"]) == row["chain_sha256"], entry
+
+
+def _what_changed(cells, index, chains):
+    if len(cells) != len(index):
+        return f"it has {len(cells)} cells instead of {len(index)}"
+    row = {name: restore(cells[i]) for name, i in index.items()}
+    if content_sha256(row) != row["content_sha256"]:
+        return "the submitted content (what the observer reported) was changed"
+    if _link(row, chains)[0] is False:
+        return "the receipt data (id, time or chain position) was changed"
+    return "a column outside the submitted content (state, triage, flags, geotag, ...) was changed"
+
+
+def _check_manifest(entries, manifest, rows_sha256, rows, chains, expected_rows_sha256):
+    keys = [k for k, _ in entries]
+    if keys[:-1] != MANIFEST_KEYS or keys[-1] != "manifest_sha256":
+        return Problem("manifest", None, None, "", "manifest entries are missing, extra or out of order")
+    if manifest_sha256(entries[:-1]) != manifest["manifest_sha256"]:
+        return Problem("manifest", None, None, "", "a manifest entry was edited (manifest_sha256 does not match)")
+    if str(rows) != manifest["row_count"]:
+        return Problem("manifest", None, None, "", f"row_count says {manifest['row_count']}, the file has {rows} rows")
+    if rows_sha256 != manifest["rows_sha256"]:
+        return Problem("manifest", None, None, "", "rows_sha256 does not match the rows")
+    summary = []
+    for election in sorted(chains):
+        c = chains[election]
+        summary.append(
+            {
+                "complete_from_start": c["contiguous"] and c["first_seq"] == 1,
+                "election": election,
+                "first_seq": c["first_seq"],
+                "last_seq": c["last_seq"],
+                "last_sha256": c["last_sha256"],
+            }
+        )
+    if json.loads(manifest["chains"]) != summary:
+        return Problem("manifest", None, None, "", "the chain summary does not match the rows")
+    if expected_rows_sha256 and expected_rows_sha256.strip().lower() != rows_sha256:
+        return Problem(
+            "manifest",
+            None,
+            None,
+            "",
+            "the file is self-consistent but its rows_sha256 differs from the trusted value: it was re-hashed after the export",
+        )
+    return None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Verify a reports CSV export (reports OK or the first tampered row).")
+    parser.add_argument("file", help="the exported CSV file")
+    parser.add_argument("--expect-rows-sha256", help="the rows_sha256 the platform recorded for this export")
+    args = parser.parse_args(argv)
+    try:
+        result = verify(args.file, expected_rows_sha256=args.expect_rows_sha256)
+    except (OSError, NotAnExport) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
