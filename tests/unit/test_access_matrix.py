@@ -142,6 +142,23 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
     ],
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
+    # The triage console's own pages (scoped inside: see the situation and report-page tests).
+    "admin/reports/incidentreport/situation/": [Probe("GET", "/admin/reports/incidentreport/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/reports/incidentreport/situation/points.json": [
+        Probe("GET", "/admin/reports/incidentreport/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    "admin/reports/incidentreport/<path:object_id>/triage/": [
+        Probe("GET", "/admin/reports/incidentreport/{report}/triage/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
+        Probe(
+            "POST",
+            "/admin/reports/incidentreport/{report}/triage/",
+            # Coordinators of A and superusers: done, back to the report page. Read-only
+            # roles are refused; organization B does not see the report at all.
+            by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+            data={"op": "note", "note": "access-matrix probe"},
+            content_type="form",
+        ),
+    ],
 }
 
 
@@ -153,6 +170,7 @@ ROUTES: dict[str, list[Probe]] = {
 NONE = (403, 403, 403, 403, 403)  # staff without any permission on the model
 VIEW = (200, 403, 200, 403, 200)  # read-only: the change page shows the object without a form
 HIDDEN = (200, 403, 302, 403, 302)  # may list the model, but this object is outside their scope
+HIDDEN_REPORT = (200, 403, 404, 403, 302)  # the report page answers 404 for a report outside the scope
 ALL = (200, 200, 200, 200, 200)
 REPORT_SU = (200, 403, 200, 403, 200)  # nobody adds or deletes reports, not even a superuser
 READONLY_SU = (200, 403, 200, 403, 200)  # audit trail and export records: append-only
@@ -187,7 +205,7 @@ ADMIN_MODELS = {
     "monitoring.observer": ("observer", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
     "monitoring.deployment": ("deployment", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
     "reports.incidentcategory": ("category", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
-    "reports.incidentreport": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN, VIEW, REPORT_SU)),
+    "reports.incidentreport": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN_REPORT, VIEW, REPORT_SU)),
     "reports.reportevent": ("event", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
     "reports.exportrecord": ("export", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
 }

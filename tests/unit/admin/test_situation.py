@@ -40,7 +40,16 @@ def test_counts_and_charts_for_the_coordinators_organization(world, reports, adm
     assert sum(bar.value for bar in situation.by_hour.bars) == 4
     # All filed at 09:30 Almaty time (UTC+6); Aktobe's clock (UTC+5 in 2021) read 08:30.
     assert {bar.label: bar.value for bar in situation.by_hour.bars if bar.value} == {"08:00": 1, "09:00": 3}
-    assert {f["code"]: f["n"] for f in situation.flags} == {"critical_category": 2, "no_location": 1}
+    # Two critical reports that tell the same story at one station (duplicates); the
+    # observer "at" Almaty and Aktobe in the same minute (impossible travel, on all
+    # three of their reports); each observer once where they are not deployed.
+    assert {f["code"]: f["n"] for f in situation.flags} == {
+        "critical_category": 2,
+        "duplicate": 2,
+        "impossible_travel": 3,
+        "no_location": 1,
+        "not_deployed": 2,
+    }
     html = response.content.decode()
     assert "<svg" in html and 'href="/admin/reports/incidentreport/?election=kz-test-2021&amp;region=almaty"' in html
     assert situation.chain_head is None  # the chain covers every organization: not shown to one

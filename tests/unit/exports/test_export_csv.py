@@ -53,7 +53,9 @@ def test_rows_carry_the_reports_facts(world, varied_reports, download):
 
     assert row["observer_code"] == world.observer.public_code
     assert row["station_name"] == world.station.name and row["phase"] == "voting"
-    assert row["flags"] == "critical_category" and row["triage_status"] == "verified"
+    # Critical; one of the many reports at 02001 at 09:30 (a hot spot); and its
+    # observer also "reported" from Nur-Sultan and Aktobe at that minute.
+    assert row["flags"] == "critical_category;hotspot;impossible_travel" and row["triage_status"] == "verified"
     assert row["assignee"] == row["decided_by"] == world.coordinator.public_code
     assert row["decided_at"].endswith("Z")
     assert row["photo_count"] == "2"
