@@ -70,7 +70,7 @@ def test_coordinator_triages_in_the_browser(world, live_server, coordinator_page
     assert rows.count() == 2
     assert "02001" in rows.nth(0).inner_text()
     badge = page.locator(".flag-badge.sev-high").first
-    assert "m from claimed station" in badge.get_attribute("title")
+    assert " m) from claimed station" in badge.get_attribute("title")
 
     # Bulk: verify the second report with a note.
     page.locator(f"input[name=_selected_action][value='{far.pk}']").check()
