@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -104,9 +105,9 @@ def _exif_time(exif) -> tuple[dt.datetime | None, dt.timezone | None]:
 
 def process_photo(data: bytes) -> ProcessedPhoto:
     if len(data) > settings.MAX_PHOTO_BYTES:
-        raise PhotoRejected(f"photo is larger than {settings.MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        raise PhotoRejected(_("The photo is larger than %(mb)s MB.") % {"mb": settings.MAX_PHOTO_BYTES // (1024 * 1024)})
     if not data:
-        raise PhotoRejected("photo is empty")
+        raise PhotoRejected(_("The photo is empty."))
     Image.MAX_IMAGE_PIXELS = settings.MAX_PHOTO_PIXELS
     try:
         with warnings.catch_warnings():
@@ -115,10 +116,10 @@ def process_photo(data: bytes) -> ProcessedPhoto:
             with Image.open(io.BytesIO(data)) as image:
                 fmt = image.format
                 if fmt not in ACCEPTED_FORMATS:
-                    raise PhotoRejected(f"unsupported image format {fmt or 'unknown'}; send JPEG, PNG or WebP")
+                    raise PhotoRejected(_("Unsupported image format %(format)s: send JPEG, PNG or WebP.") % {"format": fmt or "?"})
                 width, height = image.size
                 if width * height > settings.MAX_PHOTO_PIXELS:
-                    raise PhotoRejected("image dimensions are too large")
+                    raise PhotoRejected(_("The image dimensions are too large."))
                 exif = image.getexif()
                 exif_lat, exif_lon = _exif_gps(exif)
                 taken, offset = _exif_time(exif)
@@ -132,9 +133,9 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected("image has too many pixels (possible decompression bomb)") from None
+        raise PhotoRejected(_("The image has too many pixels.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise PhotoRejected("file is not a readable image") from exc
+        raise PhotoRejected(_("The file is not a readable image.")) from exc
     stored = out.getvalue()
     return ProcessedPhoto(
         original_sha256=sha256_of(data),

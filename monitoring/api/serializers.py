@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,16 +72,16 @@ class StationQuerySerializer(serializers.Serializer):
         try:
             return Election.objects.get(code=value)
         except Election.DoesNotExist:
-            raise serializers.ValidationError("Unknown election.") from None
+            raise serializers.ValidationError(_("Unknown election.")) from None
 
     def validate_near(self, value):
         try:
             lat_text, lon_text = value.split(",")
             lat, lon = float(lat_text), float(lon_text)
         except ValueError:
-            raise serializers.ValidationError("Use LAT,LON in decimal degrees, e.g. 43.238,76.945.") from None
+            raise serializers.ValidationError(_("Use LAT,LON in decimal degrees, e.g. 43.238,76.945.")) from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise serializers.ValidationError("Latitude must be within -90..90 and longitude within -180..180.")
+            raise serializers.ValidationError(_("Latitude must be within -90..90 and longitude within -180..180."))
         return (lat, lon)
 
 

@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -43,12 +44,12 @@ class TokenView(APIView):
         user = authenticate(request=request, username=data.validated_data["username"], password=data.validated_data["password"])
         if getattr(request, "axes_locked_out", False):
             return Response(
-                {"detail": "Too many failed login attempts. Try again later or ask your coordinator.", "code": "locked_out"},
+                {"detail": _("Too many failed login attempts. Try again later or ask your coordinator."), "code": "locked_out"},
                 status=status.HTTP_403_FORBIDDEN,
             )
         if user is None or not user.is_active:
-            raise AuthenticationFailed("Unable to log in with the provided credentials.")
-        token, _ = Token.objects.get_or_create(user=user)
+            raise AuthenticationFailed(_("Unable to log in with the provided credentials."))
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
     @extend_schema(request=None, responses={204: None})

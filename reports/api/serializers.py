@@ -4,6 +4,7 @@ shape what it gets back. They never write: the views call services."""
 import datetime as dt
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from monitoring.models import Election, PollingStation
@@ -27,7 +28,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 time that must carry its UTC offset: a phone's local time
     without one is ambiguous across Kazakhstan's time zones."""
 
-    default_error_messages = {"naive": "Include the UTC offset, e.g. 2021-01-10T09:30:00+06:00."}
+    default_error_messages = {"naive": _("Include the UTC offset, e.g. 2021-01-10T09:30:00+06:00.")}
 
     def to_internal_value(self, value):
         if isinstance(value, str):
@@ -62,31 +63,33 @@ class ReportCreateSerializer(serializers.Serializer):
         try:
             return Election.objects.get(code=value)
         except Election.DoesNotExist:
-            raise serializers.ValidationError("Unknown election.") from None
+            raise serializers.ValidationError(_("Unknown election.")) from None
 
     def validate_category(self, value):
         try:
             return IncidentCategory.objects.get(code=value, is_active=True)
         except IncidentCategory.DoesNotExist:
-            raise serializers.ValidationError("Unknown incident category.") from None
+            raise serializers.ValidationError(_("Unknown incident category.")) from None
 
     def validate(self, attrs):
         errors = {}
         election = attrs["election"]
         station = PollingStation.objects.select_related("district__region").filter(election=election, code=attrs["station"]).first()
         if station is None:
-            errors["station"] = [f"No polling station {attrs['station']!r} in election {election.code}."]
+            errors["station"] = [
+                _("No polling station %(station)s in election %(election)s.") % {"station": attrs["station"], "election": election.code}
+            ]
         lat, lon = attrs.get("latitude"), attrs.get("longitude")
         if (lat is None) != (lon is None):
-            errors["latitude" if lat is None else "longitude"] = ["Send latitude and longitude together, or neither."]
+            errors["latitude" if lat is None else "longitude"] = [_("Send latitude and longitude together, or neither.")]
         if attrs.get("accuracy_m") is not None and lat is None:
-            errors["accuracy_m"] = ["Accuracy without a position makes no sense."]
+            errors["accuracy_m"] = [_("Accuracy without a position makes no sense.")]
         amends = None
         if attrs.get("amends"):
             observer = self.context["observer"]
             amends = IncidentReport.objects.filter(pk=attrs["amends"], organization_id=observer.organization_id, election=election).first()
             if amends is None:
-                errors["amends"] = ["No such report of your organization in this election."]
+                errors["amends"] = [_("No such report of your organization in this election.")]
         if errors:
             raise serializers.ValidationError(errors)
         attrs["station"] = station

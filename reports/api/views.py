@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -60,7 +61,7 @@ class ReportListCreateView(generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         observer = observer_for(request.user)
         if observer is None:
-            return Response({"detail": "Only observers can file reports.", "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": _("Only observers can file reports."), "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
         data = request.data
         if hasattr(data, "getlist"):
             # Multipart: photos is a repeatable file field; other fields are single values.
@@ -77,7 +78,7 @@ class ReportListCreateView(generics.ListCreateAPIView):
         except IdempotencyConflict as exc:
             return Response(
                 {
-                    "detail": "This client_uuid was already used for a different report.",
+                    "detail": _("This report was already sent with different content (same client_uuid)."),
                     "code": "client_uuid_conflict",
                     "report": str(exc.existing.pk),
                 },

@@ -94,7 +94,7 @@ def test_non_images_are_refused(data, message):
 def test_gif_is_not_an_accepted_format():
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, format="GIF")
-    with pytest.raises(PhotoRejected, match="unsupported image format GIF"):
+    with pytest.raises(PhotoRejected, match="Unsupported image format GIF"):
         process_photo(out.getvalue())
 
 
