@@ -391,3 +391,45 @@ def test_row_rows_and_manifest_hashes_match_the_platform(cells, export_id, entri
         previous="0" * 64, seq=7, report_id=export_id, received_at_utc="2021-01-10T03:30:00Z", content_sha256="ab" * 32
     )
     assert verify_export.MANIFEST_KEYS == export.MANIFEST_KEYS and verify_export.FORMAT == export.FORMAT
+
+
+# --- Signed zero ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"latitude": -0.0, "longitude": -0.0, "accuracy_m": 12.0},
+        {"latitude": 43.2527, "longitude": 76.9118, "accuracy_m": -0.0},
+    ],
+)
+def test_negative_zero_survives_the_database_and_an_export(world, as_user, exported, position, django_capture_on_commit_callbacks):
+    """JSON `-0.0` is a valid number; what the database gives back (0.0) must
+    hash to the content hash fixed at intake, or every export holding the
+    report would read as altered."""
+    from monitoring.localtime import format_utc
+    from reports.models import IncidentReport
+    from tests.conftest import report_payload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(world.observer).post("/api/v1/reports/", report_payload(world, **position), format="json")
+    assert response.status_code == 201, response.content
+    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=response.json()["id"])
+    recomputed = integrity.content_sha256(
+        client_uuid=str(report.client_uuid),
+        observer_code=report.submitted_by.public_code,
+        election_code=report.election.code,
+        station_code=report.station.code,
+        category_code=report.category.code,
+        severity=report.severity,
+        occurred_at_utc=format_utc(report.occurred_at),
+        description=report.description,
+        latitude=report.latitude,
+        longitude=report.longitude,
+        accuracy_m=report.accuracy_m,
+        amends=None,
+        photo_sha256s=[],
+    )
+    assert recomputed == report.content_sha256
+    result, kind, _ = check(exported())
+    assert kind == "ok", result.summary()
