@@ -11,7 +11,7 @@ from monitoring.models import Election, PollingStation
 
 from .models import IncidentCategory, Severity
 from .services import ReportInput
-from .validation import incident_time_in_range, incident_time_range_text
+from .validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text
 
 PHASE_ORDER = [phase for phase, _label in IncidentCategory.Phase.choices]
 
@@ -64,7 +64,7 @@ class ReportForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False, label=_("What happened"))
     latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
-    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1_000_000)
+    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_ACCURACY_M)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -63,6 +63,12 @@ def incident_time_in_range(moment: dt.datetime) -> bool:
     return _EARLIEST_INCIDENT <= moment < _AFTER_LAST_INCIDENT
 
 
+# The widest GPS accuracy radius intake takes (400 above): no phone fix is
+# vaguer than 50 km, and a wider claim proves nothing (the off-site rules credit
+# at most FLAG_LOW_GPS_ACCURACY_METERS of it anyway).
+MAX_ACCURACY_M = 50_000
+
+
 def incident_time_range_text() -> str:
     return str(INCIDENT_TIME_OUT_OF_RANGE) % {"first": INCIDENT_YEARS[0], "last": INCIDENT_YEARS[1]}
 

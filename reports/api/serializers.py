@@ -11,7 +11,7 @@ from monitoring.models import Election, PollingStation
 from reports.models import IncidentCategory, IncidentReport, Severity
 from reports.rules import flag_text
 from reports.services import ReportInput
-from reports.validation import incident_time_in_range, incident_time_range_text, reason_text
+from reports.validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text, reason_text
 
 MAX_DESCRIPTION = 5000
 
@@ -68,7 +68,9 @@ class ReportCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=MAX_DESCRIPTION, allow_blank=True, required=False, default="")
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
-    accuracy_m = serializers.FloatField(min_value=0, max_value=1_000_000, required=False, allow_null=True)
+    accuracy_m = serializers.FloatField(
+        min_value=0, max_value=MAX_ACCURACY_M, required=False, allow_null=True, help_text="GPS accuracy radius (metres), at most 50,000."
+    )
     amends = serializers.UUIDField(required=False, allow_null=True, help_text="Id of an earlier report this one corrects.")
     photos = serializers.ListField(
         child=serializers.FileField(max_length=255, allow_empty_file=False),

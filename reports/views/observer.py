@@ -38,7 +38,7 @@ from ..photos import PhotoRejected
 from ..rules import flag_text
 from ..selectors import reports_visible_to, reports_with_details
 from ..services import IdempotencyConflict, SubmissionRefused, report_submit
-from ..validation import reason_text
+from ..validation import MAX_ACCURACY_M, reason_text
 
 # Files the service worker keeps for offline use (besides the pages themselves).
 SHELL_STATIC = ["css/app.css", "js/app.js"]
@@ -103,6 +103,8 @@ def _page_data(request, observer, form_election: Election | None) -> dict:
         "myReports": reverse("web:my-reports"),
         "strings": _client_strings(),
         "language": request.LANGUAGE_CODE,
+        # A fix vaguer than this is refused by the API; the script files without it.
+        "maxAccuracyM": MAX_ACCURACY_M,
     }
     if form_election is not None:
         stations = stations_of_deployments(observer=observer, election=form_election)

@@ -186,3 +186,9 @@ def test_service_worker_script_carries_its_shell_and_is_never_cached(observer_cl
 def test_pages_are_compressed(observer_client):
     response = observer_client.get("/reports/new/", headers={"accept-encoding": "gzip"})
     assert response["Content-Encoding"] == "gzip"
+
+
+def test_plain_form_refuses_an_accuracy_wider_than_50_km(observer_client, world):
+    response = observer_client.post("/reports/new/", _form(world, latitude="43.2527", longitude="76.9118", accuracy_m="999999"))
+    assert response.status_code == 200 and "accuracy_m" in response.context["form"].errors
+    assert IncidentReport.objects.count() == 0
