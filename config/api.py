@@ -9,11 +9,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class CappedLimitOffsetPagination(LimitOffsetPagination):
+    """`?limit=` beyond this is served as this: a limit past the database's
+    integer range was a 500, and nobody needs more rows per page."""
+
+    max_limit = 200
 
 
 def exception_handler(exc, context):

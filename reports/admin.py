@@ -46,6 +46,7 @@ from .filters import (
     FilterError,
     ReportFilters,
     apply_report_filters,
+    parse_id,
     parse_report_filters,
     search_reports,
 )
@@ -511,8 +512,8 @@ class IncidentReportAdmin(admin.ModelAdmin):
     def _versions(request) -> dict[str, int]:
         versions = {}
         for key, value in request.POST.items():
-            if key.startswith("v-") and value.isdigit():
-                versions[key[2:]] = int(value)
+            if key.startswith("v-") and parse_id(value) is not None:
+                versions[key[2:]] = parse_id(value)
         return versions
 
     def _selected_ids(self, request, queryset) -> list | None:
@@ -714,7 +715,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
         post = request.POST
         op = post.get("op", "")
         note = post.get("note", "")
-        version = int(post["version"]) if post.get("version", "").isdigit() else None
+        version = parse_id(post.get("version", ""))
         try:
             if op == "status":
                 report_decide(report_id=report_id, actor=request.user, status=post.get("status", ""), note=note, expected_version=version)
@@ -725,7 +726,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
                 done = gettext("Assigned to %(who)s.") % {"who": assignee.get_username()} if assignee else gettext("Unassigned.")
             elif op == "flag":
                 flag_id = post.get("flag", "")
-                if not (flag_id.isdigit() and Flag.objects.filter(pk=int(flag_id), report_id=report_id).exists()):
+                if parse_id(flag_id) is None or not Flag.objects.filter(pk=parse_id(flag_id), report_id=report_id).exists():
                     raise Http404
                 flag = flag_decide(
                     flag_id=int(flag_id), actor=request.user, decision=post.get("decision", ""), note=note, expected_version=version
@@ -810,9 +811,9 @@ def _assignee(request, value: str):
         return request.user
     if value in ("", "none"):
         return None
-    if not value.isdigit():
+    if parse_id(value) is None:
         raise TriageInputError("unknown assignee")
-    user = get_user_model().objects.filter(pk=int(value), is_active=True).first()
+    user = get_user_model().objects.filter(pk=parse_id(value), is_active=True).first()
     if user is None:
         raise TriageInputError("unknown assignee")
     return user
