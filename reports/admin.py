@@ -104,7 +104,8 @@ class ReportFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         try:
-            filters = parse_report_filters({self.parameter_name: value})
+            # The codes were checked once for the whole request (changelist_view).
+            filters = parse_report_filters({self.parameter_name: value}, check_codes=False)
         except FilterError as exc:
             raise IncorrectLookupParameters(str(exc)) from exc
         return apply_report_filters(queryset, filters, user=request.user)
@@ -499,6 +500,12 @@ class IncidentReportAdmin(admin.ModelAdmin):
     # --- Changelist extras -------------------------------------------------------
 
     def changelist_view(self, request, extra_context=None):
+        try:
+            parse_report_filters(request.GET, ignore_unknown=True)
+        except FilterError as exc:
+            # Say what is wrong (a code that names nothing, a bad value) instead of Django's "?e=1" page.
+            self.message_user(request, gettext("Filter not applied: %(reason)s") % {"reason": exc}, messages.ERROR)
+            return redirect("admin:reports_incidentreport_changelist")
         extra_context = extra_context or {}
         if can_export(request.user):
             params = [(k, v) for k in request.GET if k in URL_PARAMETERS for v in request.GET.getlist(k)[-1:] if v]

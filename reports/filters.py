@@ -7,7 +7,7 @@ is exact. Parameters (all optional, one value each):
 
 | name | value |
 |---|---|
-| `election` | election code |
+| `election` | election code (must exist, like every code below) |
 | `organization` | organization id |
 | `region`, `district`, `station` | codes (of the claimed polling station) |
 | `category`, `phase` | category code, category phase |
@@ -31,7 +31,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.models import District, Election, PollingStation, Region
+
 from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus
+from .rules import FLAG_TEXT
 
 
 class FilterError(ValueError):
@@ -130,6 +133,24 @@ def _code(name: str, value: str) -> str:
     return value
 
 
+def _refuse_unknown_codes(values: dict) -> None:
+    """Every code must name something that exists: a misspelt election or
+    category would otherwise give an empty export that verifies OK."""
+    registries = {
+        "election": Election.objects.all(),
+        "region": Region.objects.all(),
+        "district": District.objects.all(),
+        "station": PollingStation.objects.filter(election__code=values["election"])
+        if "election" in values
+        else PollingStation.objects.all(),
+        "category": IncidentCategory.objects.all(),
+    }
+    for name, registry in registries.items():
+        if name in values and not registry.filter(code=values[name]).exists():
+            within = f" in election {values['election']!r}" if name == "station" and "election" in values else ""
+            raise FilterError(f"{name}: no {name} {values[name]!r}{within}")
+
+
 def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
     # A bare date first: parse_datetime would read "2021-01-10" as its midnight.
     try:
@@ -153,9 +174,11 @@ def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
         raise FilterError(f"{name}: {value!r} is beyond the calendar") from None
 
 
-def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False) -> ReportFilters:
+def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False, check_codes: bool = True) -> ReportFilters:
     """Parse URL-style parameters. Empty values mean "not set". Raises FilterError
-    on a bad value, and on an unknown name unless `ignore_unknown`."""
+    on a bad value, on a code that names nothing (one query per code given;
+    `check_codes=False` when the caller has already checked these parameters),
+    and on an unknown name unless `ignore_unknown`."""
     values = {}
     for name, raw in params.items():
         if name not in URL_PARAMETERS:
@@ -191,8 +214,12 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
             values[name] = _choice(name, value, [(k, k) for k in RECEIVED_WINDOWS])
         elif name in ("received_from", "received_to"):
             values[name] = _moment(name, value, end=name == "received_to")
+        elif name == "flag":
+            values[name] = _choice(name, value, [(code, code) for code in FLAG_TEXT])
         else:
             values[name] = value[:200]
+    if check_codes:
+        _refuse_unknown_codes(values)
     return ReportFilters(**values)
 
 
