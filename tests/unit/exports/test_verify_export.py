@@ -272,6 +272,65 @@ def test_a_forged_triage_decision_is_caught_by_the_platform_record(world, export
     assert "does not match export" in str(failure.value)
 
 
+def _rewrite_in_the_database(report, description: str) -> None:
+    """What someone with database access does: change the observer's words and
+    recompute the report's content hash, leaving its chain link alone."""
+    from monitoring.localtime import format_utc
+    from reports.models import IncidentReport
+
+    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=report.pk)
+    content = integrity.content_sha256(
+        client_uuid=str(report.client_uuid),
+        observer_code=report.submitted_by.public_code,
+        election_code=report.election.code,
+        station_code=report.station.code,
+        category_code=report.category.code,
+        severity=report.severity,
+        occurred_at_utc=format_utc(report.occurred_at),
+        description=description,
+        latitude=report.latitude,
+        longitude=report.longitude,
+        accuracy_m=report.accuracy_m,
+        amends=str(report.amends_id) if report.amends_id else None,
+        photo_sha256s=list(report.attachments.values_list("sha256", flat=True)),
+    )
+    IncidentReport.objects.filter(pk=report.pk).update(description=description, content_sha256=content)
+
+
+def test_command_checks_every_chain_link_against_the_platform(world, exported):
+    """An organization's export: the tampered report's predecessor in the chain
+    belongs to the other organization, so the file alone cannot check its link,
+    and the export record matches the (tampered) file. The command recomputes
+    the link from the platform's previous link and finds the row."""
+    from tests.filing import file_report
+
+    tampered = file_report(world, description="Ballots were stuffed into box 3.")  # chain position 12, after the other organization's 11
+    _rewrite_in_the_database(tampered, "Nothing happened.")
+    path = exported(world.auditor)
+    f = ExportFile(path)
+    row = next(n for n in range(1, len(f.data) + 1) if f.row(n)[0] == str(tampered.pk))
+    assert f.row(row)[f.header.index("description")] == "Nothing happened."
+    assert check(path)[1] == "ok"  # self-consistent: the file cannot tell
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert failure.value.returncode == 1
+    assert f"row {row} (line " in str(failure.value) and f"report {tampered.pk})" in str(failure.value)
+    assert "chain link" in str(failure.value)
+
+
+def test_command_reports_a_chain_position_missing_on_the_platform(world, exported):
+    from reports.models import IncidentReport
+    from tests.filing import file_report
+
+    last = file_report(world)
+    path = exported(world.auditor)
+    IncidentReport.objects.filter(election=world.election, chain_seq=last.chain_seq - 1).delete()  # the other organization's report
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert f"report {last.pk})" in str(failure.value) and f"position {last.chain_seq - 1}" in str(failure.value)
+
+
 def test_command_reports_ok_and_problems(world, exported, capsys):
     path = exported()
     call_command("verify_export", str(path))
