@@ -175,6 +175,48 @@ def test_a_truncated_download_is_found(world, exported):
     assert (kind, row) == ("removed", 12) and "cut short" in result.problem.detail
 
 
+def _row_bytes(path, n: int) -> tuple[int, int]:
+    """Byte offsets (start, end) of data row n in the file: each row starts with
+    its report id at the beginning of a line."""
+    data = path.read_bytes()
+    f = ExportFile(path)
+    start = data.index(b"\r\n" + f.row(n)[0].encode()) + 2
+    end = data.index(b"\r\n" + (f.row(n + 1)[0] if n < len(f.data) else "#manifest").encode(), start) + 2
+    return start, end
+
+
+@pytest.mark.parametrize("where", [0.02, 0.3, 0.5, 0.97, "inside a Cyrillic character"])
+def test_a_download_cut_in_the_middle_of_a_row_is_cut_short_not_altered(world, exported, where):
+    """`head -c N export.csv`: the last row is incomplete and there is no manifest."""
+    path = exported()
+    data = path.read_bytes()
+    start, end = _row_bytes(path, 1)
+    if where == "inside a Cyrillic character":
+        cut = data.index("Бюллетени".encode()) + 1  # half of the two bytes of "Б"
+    else:
+        cut = start + int((end - start) * where)
+    path.write_bytes(data[:cut])
+
+    result, kind, row = check(path)
+    assert (kind, row) == ("cut", 1), result.summary()
+    assert "cut short" in result.summary()
+    tool = run_tool(path, cwd=path.parent)
+    assert tool.returncode == 1 and "cut short" in tool.stdout, tool.stdout + tool.stderr
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert failure.value.returncode == 1 and "cut short" in str(failure.value)
+
+
+def test_a_download_cut_in_a_later_row_names_that_row(world, exported):
+    path = exported()
+    data = path.read_bytes()
+    start, end = _row_bytes(path, 6)
+    path.write_bytes(data[: (start + end) // 2])
+    result, kind, row = check(path)
+    assert (kind, row) == ("cut", 6) and result.rows == 5
+    assert "row 6 (line " in result.summary() and "the file ends inside this row" in result.summary()
+
+
 def test_reordered_rows_are_found(world, exported):
     f = ExportFile(exported())
     a, b = f.index(3), f.index(7)
