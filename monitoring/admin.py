@@ -6,21 +6,33 @@ from .selectors import observers_visible_to
 from .services import AccreditationConflict, accreditation_set_status, observer_set_role
 
 
+class CodeFixedOnceCreated:
+    """A registry code is evidence: reports' content hashes name their election,
+    station and category by code, and exports and filters name regions and
+    districts by code. Renaming one would make every export holding its reports
+    read as altered, so the code is set when the object is created and then
+    only shown."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None else [*fields, "code"]
+
+
 @admin.register(Election)
-class ElectionAdmin(admin.ModelAdmin):
+class ElectionAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name", "voting_day", "polls_open", "polls_close", "status"]
     list_filter = ["status"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "name_ru", "name_kk", "timezone"]
     search_fields = ["code", "name_en", "name_ru", "name_kk"]
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "region"]
     list_filter = ["region"]
     list_select_related = ["region"]
@@ -28,7 +40,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(PollingStation)
-class PollingStationAdmin(admin.ModelAdmin):
+class PollingStationAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name", "settlement", "district", "election", "registered_voters"]
     list_filter = ["election", "district__region"]
     list_select_related = ["district__region", "election"]

@@ -35,6 +35,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.admin import CodeFixedOnceCreated
 from monitoring.geo import haversine_m
 from monitoring.localtime import format_local, format_utc
 from monitoring.models import District, Election, Observer, ObserverOrganization, Region
@@ -87,7 +88,7 @@ BULK_LIMIT = 1000
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):
+class IncidentCategoryAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "name_ru", "name_kk", "phase", "default_severity", "critical", "is_active"]
     list_filter = ["phase", "critical", "is_active"]
     search_fields = ["code", "name_en", "name_ru", "name_kk"]
