@@ -121,7 +121,7 @@ if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (login lockout counters, API throttling) -------------------------------
+# --- Cache (API throttling; django-axes keeps login lockouts in the database) -----
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Auth -------------------------------------------------------------------------
