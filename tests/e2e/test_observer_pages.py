@@ -72,7 +72,7 @@ def test_a_fix_vaguer_than_the_server_accepts_is_dropped_and_the_report_still_fi
 
     [report] = wait_for_state(app, "e2e-vaguegps", 1)
     assert report["latitude"] is None and report["location_source"] == "station"
-    assert report["flags"] == "no_location"
+    assert "no_location" in report["flags"].split(",")  # (other scenarios' reports at 02001 may make a hot spot)
 
 
 def test_without_javascript_the_plain_form_files_the_report(app, new_context):
