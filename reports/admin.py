@@ -737,7 +737,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
                 if parse_id(flag_id) is None or not Flag.objects.filter(pk=parse_id(flag_id), report_id=report_id).exists():
                     raise Http404
                 flag = flag_decide(
-                    flag_id=int(flag_id), actor=request.user, decision=post.get("decision", ""), note=note, expected_version=version
+                    flag_id=parse_id(flag_id), actor=request.user, decision=post.get("decision", ""), note=note, expected_version=version
                 )
                 done = gettext("Flag %(code)s is now %(state)s.") % {"code": flag.code, "state": flag.state}
             elif op == "note":
