@@ -1,6 +1,7 @@
 """API-wide error handling: every error is JSON with field-level messages where
 there are fields, and nothing becomes a 500."""
 
+import ipaddress
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -9,11 +10,33 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+def client_address(request) -> str | None:
+    """The client's address for login lockout (settings.AXES_CLIENT_IP_CALLABLE):
+    exactly what API throttling counts by (DRF's reading of NUM_PROXIES), so
+    the two never disagree. Something that is not an IP address where a proxy
+    should have written one falls back to REMOTE_ADDR (the lockout table stores
+    addresses)."""
+    address = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR")
+
+
+class CappedLimitOffsetPagination(LimitOffsetPagination):
+    """`?limit=` beyond this is served as this: a limit past the database's
+    integer range was a 500, and nobody needs more rows per page."""
+
+    max_limit = 200
 
 
 def exception_handler(exc, context):

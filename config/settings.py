@@ -121,7 +121,7 @@ if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (login lockout counters, API throttling) -------------------------------
+# --- Cache (API throttling; django-axes keeps login lockouts in the database) -----
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Auth -------------------------------------------------------------------------
@@ -149,7 +149,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # The lockout answer: the observer login page with a translated message (JSON on /api/).
 AXES_LOCKOUT_CALLABLE = "reports.views.observer.login_locked_out"
-# Behind a reverse proxy set AXES_IPWARE_META_PRECEDENCE_ORDER accordingly; default is REMOTE_ADDR.
+# Reverse proxies in front of the app (README "Running in production"). 0: the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored (a client can write
+# anything there); N: the client is the N-th address from the right of
+# X-Forwarded-For, the one the first proxy appended. Login lockout and API
+# throttling read the address the same way (config.api.client_address): behind
+# a proxy with 0, every client shares the proxy's address and anyone could
+# lock any observer out. (django-axes' own AXES_IPWARE_* settings only apply
+# with django-ipware installed, which this project does not use.)
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "config.api.client_address"
 
 # --- i18n / time --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -231,7 +242,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -245,6 +256,9 @@ REST_FRAMEWORK = {
         "login": env.str("API_THROTTLE_LOGIN", default="30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # DRF's default (None) takes X-Forwarded-For at face value: a client writing
+    # another address there every time would never be throttled.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Election field-reporting API",

@@ -3,24 +3,36 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Accreditation, Deployment, District, Election, Observer, ObserverOrganization, PollingStation, Region
 from .selectors import observers_visible_to
-from .services import accreditation_set_status, observer_set_role
+from .services import AccreditationConflict, accreditation_set_status, observer_set_role
+
+
+class CodeFixedOnceCreated:
+    """A registry code is evidence: reports' content hashes name their election,
+    station and category by code, and exports and filters name regions and
+    districts by code. Renaming one would make every export holding its reports
+    read as altered, so the code is set when the object is created and then
+    only shown."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None else [*fields, "code"]
 
 
 @admin.register(Election)
-class ElectionAdmin(admin.ModelAdmin):
+class ElectionAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name", "voting_day", "polls_open", "polls_close", "status"]
     list_filter = ["status"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "name_ru", "name_kk", "timezone"]
     search_fields = ["code", "name_en", "name_ru", "name_kk"]
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "region"]
     list_filter = ["region"]
     list_select_related = ["region"]
@@ -28,7 +40,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(PollingStation)
-class PollingStationAdmin(admin.ModelAdmin):
+class PollingStationAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name", "settlement", "district", "election", "registered_voters"]
     list_filter = ["election", "district__region"]
     list_select_related = ["district__region", "election"]
@@ -52,11 +64,45 @@ class AccreditationAdmin(admin.ModelAdmin):
     search_fields = ["number", "organization__name"]
     readonly_fields = ["revoked_at"]
     actions = ["suspend", "revoke", "reinstate"]
+    VERBS = {
+        Accreditation.Status.ACTIVE: "reinstated",
+        Accreditation.Status.SUSPENDED: "suspended",
+        Accreditation.Status.REVOKED: "revoked",
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new accreditation starts active; later changes of status go through the service.
+        return self.readonly_fields if obj is not None else [*self.readonly_fields, "status"]
+
+    def save_model(self, request, obj, form, change):
+        """A status changed on the form goes through `accreditation_set_status`
+        (timestamp and reason), like the actions."""
+        if not (change and "status" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        status = obj.status
+        obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        reason = obj.status_reason if "status_reason" in form.changed_data else ""
+        verb = self.VERBS[status]
+        accreditation_set_status(accreditation=obj, status=status, reason=reason or f"{verb} by {request.user.get_username()} in admin")
 
     def _set(self, request, queryset, status, verb):
+        done = 0
         for accreditation in queryset:
-            accreditation_set_status(accreditation=accreditation, status=status, reason=f"{verb} by {request.user.get_username()} in admin")
-        self.message_user(request, _("%(count)d accreditation(s) %(verb)s.") % {"count": queryset.count(), "verb": verb}, messages.SUCCESS)
+            try:
+                accreditation_set_status(
+                    accreditation=accreditation, status=status, reason=f"{verb} by {request.user.get_username()} in admin"
+                )
+            except AccreditationConflict as exc:
+                self.message_user(
+                    request,
+                    _("%(number)s not %(verb)s: %(reason)s.") % {"number": accreditation.number, "verb": verb, "reason": exc},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(count)d accreditation(s) %(verb)s.") % {"count": done, "verb": verb}, messages.SUCCESS)
 
     @admin.action(description=_("Suspend selected accreditations"), permissions=["change"])
     def suspend(self, request, queryset):

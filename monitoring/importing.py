@@ -18,6 +18,8 @@ from .services import station_registry_changed
 COLUMNS = ["code", "name", "address", "region", "district", "latitude", "longitude", "registered_voters"]
 REQUIRED = {"code", "name", "region", "district", "latitude", "longitude"}
 MAX_LENGTHS = {"code": 32, "name": 300, "address": 500, "district": 200}
+# No polling station has a million voters; a larger number is a data error.
+MAX_REGISTERED_VOTERS = 1_000_000
 
 
 class StationImportError(Exception):
@@ -102,8 +104,9 @@ def parse_rows(lines) -> list[StationRow]:
             except ValueError as exc:
                 raise StationImportError(line, str(exc)) from None
             voters_text = cell.get("registered_voters", "") or "0"
-            if not voters_text.isdigit():
-                raise StationImportError(line, f"registered_voters {voters_text!r} is not a whole number ≥ 0")
+            # isascii: str.isdigit() also accepts "²", which int() refuses.
+            if not (voters_text.isascii() and voters_text.isdigit() and int(voters_text) <= MAX_REGISTERED_VOTERS):
+                raise StationImportError(line, f"registered_voters {voters_text!r} is not a whole number from 0 to {MAX_REGISTERED_VOTERS}")
             rows.append(
                 StationRow(
                     line=line,

@@ -70,13 +70,29 @@ def observer_create(
     return observer_set_role(observer=observer, role=role)
 
 
+class AccreditationConflict(ValueError):
+    """The organization already has another active accreditation for the election."""
+
+
 @transaction.atomic
 def accreditation_set_status(*, accreditation: Accreditation, status: str, reason: str = "") -> Accreditation:
     """Suspend, revoke or reinstate. Effective at once for intake; reports already
-    queued are rejected by the pipeline, which re-checks accreditation."""
+    queued are rejected by the pipeline, which re-checks accreditation.
+    Raises AccreditationConflict when reinstating would make a second active
+    accreditation of the organization for the election (the database refuses it too)."""
     accreditation = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
     if status not in Accreditation.Status.values:
         raise ValueError(f"unknown accreditation status {status!r}")
+    if status == Accreditation.Status.ACTIVE:
+        other = (
+            Accreditation.objects.filter(
+                organization_id=accreditation.organization_id, election_id=accreditation.election_id, status=Accreditation.Status.ACTIVE
+            )
+            .exclude(pk=accreditation.pk)
+            .first()
+        )
+        if other is not None:
+            raise AccreditationConflict(f"the organization already has an active accreditation for this election ({other.number})")
     accreditation.status = status
     accreditation.status_reason = reason
     accreditation.revoked_at = None if status == Accreditation.Status.ACTIVE else timezone.now()

@@ -35,6 +35,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.admin import CodeFixedOnceCreated
 from monitoring.geo import haversine_m
 from monitoring.localtime import format_local, format_utc
 from monitoring.models import District, Election, Observer, ObserverOrganization, Region
@@ -46,6 +47,7 @@ from .filters import (
     FilterError,
     ReportFilters,
     apply_report_filters,
+    parse_id,
     parse_report_filters,
     search_reports,
 )
@@ -86,7 +88,7 @@ BULK_LIMIT = 1000
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):
+class IncidentCategoryAdmin(CodeFixedOnceCreated, admin.ModelAdmin):
     list_display = ["code", "name_en", "name_ru", "name_kk", "phase", "default_severity", "critical", "is_active"]
     list_filter = ["phase", "critical", "is_active"]
     search_fields = ["code", "name_en", "name_ru", "name_kk"]
@@ -103,7 +105,8 @@ class ReportFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         try:
-            filters = parse_report_filters({self.parameter_name: value})
+            # The codes were checked once for the whole request (changelist_view).
+            filters = parse_report_filters({self.parameter_name: value}, check_codes=False)
         except FilterError as exc:
             raise IncorrectLookupParameters(str(exc)) from exc
         return apply_report_filters(queryset, filters, user=request.user)
@@ -498,6 +501,12 @@ class IncidentReportAdmin(admin.ModelAdmin):
     # --- Changelist extras -------------------------------------------------------
 
     def changelist_view(self, request, extra_context=None):
+        try:
+            parse_report_filters(request.GET, ignore_unknown=True)
+        except FilterError as exc:
+            # Say what is wrong (a code that names nothing, a bad value) instead of Django's "?e=1" page.
+            self.message_user(request, gettext("Filter not applied: %(reason)s") % {"reason": exc}, messages.ERROR)
+            return redirect("admin:reports_incidentreport_changelist")
         extra_context = extra_context or {}
         if can_export(request.user):
             params = [(k, v) for k in request.GET if k in URL_PARAMETERS for v in request.GET.getlist(k)[-1:] if v]
@@ -511,8 +520,8 @@ class IncidentReportAdmin(admin.ModelAdmin):
     def _versions(request) -> dict[str, int]:
         versions = {}
         for key, value in request.POST.items():
-            if key.startswith("v-") and value.isdigit():
-                versions[key[2:]] = int(value)
+            if key.startswith("v-") and parse_id(value) is not None:
+                versions[key[2:]] = parse_id(value)
         return versions
 
     def _selected_ids(self, request, queryset) -> list | None:
@@ -714,7 +723,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
         post = request.POST
         op = post.get("op", "")
         note = post.get("note", "")
-        version = int(post["version"]) if post.get("version", "").isdigit() else None
+        version = parse_id(post.get("version", ""))
         try:
             if op == "status":
                 report_decide(report_id=report_id, actor=request.user, status=post.get("status", ""), note=note, expected_version=version)
@@ -725,10 +734,10 @@ class IncidentReportAdmin(admin.ModelAdmin):
                 done = gettext("Assigned to %(who)s.") % {"who": assignee.get_username()} if assignee else gettext("Unassigned.")
             elif op == "flag":
                 flag_id = post.get("flag", "")
-                if not (flag_id.isdigit() and Flag.objects.filter(pk=int(flag_id), report_id=report_id).exists()):
+                if parse_id(flag_id) is None or not Flag.objects.filter(pk=parse_id(flag_id), report_id=report_id).exists():
                     raise Http404
                 flag = flag_decide(
-                    flag_id=int(flag_id), actor=request.user, decision=post.get("decision", ""), note=note, expected_version=version
+                    flag_id=parse_id(flag_id), actor=request.user, decision=post.get("decision", ""), note=note, expected_version=version
                 )
                 done = gettext("Flag %(code)s is now %(state)s.") % {"code": flag.code, "state": flag.state}
             elif op == "note":
@@ -810,9 +819,9 @@ def _assignee(request, value: str):
         return request.user
     if value in ("", "none"):
         return None
-    if not value.isdigit():
+    if parse_id(value) is None:
         raise TriageInputError("unknown assignee")
-    user = get_user_model().objects.filter(pk=int(value), is_active=True).first()
+    user = get_user_model().objects.filter(pk=parse_id(value), is_active=True).first()
     if user is None:
         raise TriageInputError("unknown assignee")
     return user

@@ -7,7 +7,7 @@ is exact. Parameters (all optional, one value each):
 
 | name | value |
 |---|---|
-| `election` | election code |
+| `election` | election code (must exist, like every code below) |
 | `organization` | organization id |
 | `region`, `district`, `station` | codes (of the claimed polling station) |
 | `category`, `phase` | category code, category phase |
@@ -31,7 +31,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.models import District, Election, PollingStation, Region
+
 from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus
+from .rules import FLAG_TEXT
 
 
 class FilterError(ValueError):
@@ -48,6 +51,24 @@ YES, NO = ("1", "yes", "true"), ("0", "no", "false")
 # Still needs a coordinator: the `open` pseudo-status.
 OPEN_TRIAGE_STATUSES = (TriageStatus.NEW, TriageStatus.UNDER_REVIEW, TriageStatus.ESCALATED)
 PUBLIC_CODE = re.compile(r"OBS-[A-Z0-9]{8}")
+# Registry codes as the registry writes them (election, region, district,
+# category: slugs, districts' possibly non-ASCII); station codes are free text
+# but never control characters. Anything else is refused before it reaches a
+# query, a header or a file name.
+SLUG_CODE = re.compile(r"[-\w]{1,64}")
+STATION_CODE_MAX = 32
+# Database ids are bigint primary keys.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str) -> int | None:
+    """A database id typed in a URL or a form, or None when the text is not one.
+    `str.isdigit()` alone also accepts "²" (which `int()` refuses), and a
+    number past bigint is a database error, not "no such row"."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 @dataclass(frozen=True)
@@ -105,28 +126,59 @@ def _choice(name: str, value: str, choices) -> str:
     return value
 
 
+def _code(name: str, value: str) -> str:
+    valid = SLUG_CODE.fullmatch(value) if name != "station" else (len(value) <= STATION_CODE_MAX and value.isprintable())
+    if not valid:
+        raise FilterError(f"{name}: {value!r} is not a code")
+    return value
+
+
+def _refuse_unknown_codes(values: dict) -> None:
+    """Every code must name something that exists: a misspelt election or
+    category would otherwise give an empty export that verifies OK."""
+    registries = {
+        "election": Election.objects.all(),
+        "region": Region.objects.all(),
+        "district": District.objects.all(),
+        "station": PollingStation.objects.filter(election__code=values["election"])
+        if "election" in values
+        else PollingStation.objects.all(),
+        "category": IncidentCategory.objects.all(),
+    }
+    for name, registry in registries.items():
+        if name in values and not registry.filter(code=values[name]).exists():
+            within = f" in election {values['election']!r}" if name == "station" and "election" in values else ""
+            raise FilterError(f"{name}: no {name} {values[name]!r}{within}")
+
+
 def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
     # A bare date first: parse_datetime would read "2021-01-10" as its midnight.
     try:
         day = parse_date(value) if len(value) == 10 else None
     except ValueError:
         raise FilterError(f"{name}: {value!r} is not a date") from None
-    if day is not None:
-        if end:
-            day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
     try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise FilterError(f"{name}: expected an ISO date or date-time, got {value!r}")
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
+        if day is not None:
+            if end:
+                day += dt.timedelta(days=1)
+            return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise FilterError(f"{name}: expected an ISO date or date-time, got {value!r}")
+        # In UTC, as the database compares it: past year 9999 (or before year 1) this overflows.
+        return moment.astimezone(dt.UTC) if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise FilterError(f"{name}: {value!r} is beyond the calendar") from None
 
 
-def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False) -> ReportFilters:
+def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False, check_codes: bool = True) -> ReportFilters:
     """Parse URL-style parameters. Empty values mean "not set". Raises FilterError
-    on a bad value, and on an unknown name unless `ignore_unknown`."""
+    on a bad value, on a code that names nothing (one query per code given;
+    `check_codes=False` when the caller has already checked these parameters),
+    and on an unknown name unless `ignore_unknown`."""
     values = {}
     for name, raw in params.items():
         if name not in URL_PARAMETERS:
@@ -137,9 +189,11 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
         if not value:
             continue
         if name == "organization":
-            if not value.isdigit():
+            if parse_id(value) is None:
                 raise FilterError("organization: expected an organization id")
-            values[name] = int(value)
+            values[name] = parse_id(value)
+        elif name in ("election", "region", "district", "station", "category"):
+            values[name] = _code(name, value)
         elif name == "phase":
             values[name] = _choice(name, value, IncidentCategory.Phase.choices)
         elif name == "severity":
@@ -149,7 +203,7 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
         elif name == "triage_status":
             values[name] = _choice(name, value, [*TriageStatus.choices, ("open", "open")])
         elif name == "assignee":
-            if value not in ("me", "none") and not value.isdigit():
+            if value not in ("me", "none") and parse_id(value) is None:
                 raise FilterError("assignee: expected 'me', 'none' or a user id")
             values[name] = value
         elif name == "has_photos":
@@ -160,8 +214,12 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
             values[name] = _choice(name, value, [(k, k) for k in RECEIVED_WINDOWS])
         elif name in ("received_from", "received_to"):
             values[name] = _moment(name, value, end=name == "received_to")
+        elif name == "flag":
+            values[name] = _choice(name, value, [(code, code) for code in FLAG_TEXT])
         else:
             values[name] = value[:200]
+    if check_codes:
+        _refuse_unknown_codes(values)
     return ReportFilters(**values)
 
 

@@ -1,18 +1,17 @@
 """The observer's web forms. `ReportForm` builds the same `ReportInput` the API
 does, so both go through `services.report_submit`."""
 
-import datetime as dt
 import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Election, PollingStation
 
 from .models import IncidentCategory, Severity
 from .services import ReportInput
+from .validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text
 
 PHASE_ORDER = [phase for phase, _label in IncidentCategory.Phase.choices]
 
@@ -65,7 +64,7 @@ class ReportForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False, label=_("What happened"))
     latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
-    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1_000_000)
+    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_ACCURACY_M)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,8 +83,11 @@ class ReportForm(forms.Form):
                 occurred = cleaned.get("occurred_at")
                 if occurred is not None:
                     # The form shows wall-clock time at the station; store the instant.
-                    naive = timezone.make_naive(occurred, dt.UTC) if timezone.is_aware(occurred) else occurred
-                    cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
+                    naive = occurred.replace(tzinfo=None)
+                    if incident_time_in_range(naive):
+                        cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
+                    else:
+                        self.add_error("occurred_at", incident_time_range_text())
         if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
             cleaned["latitude"] = cleaned["longitude"] = cleaned["accuracy_m"] = None
         return cleaned

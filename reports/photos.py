@@ -19,6 +19,10 @@ GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 36867
 OFFSET_TIME_ORIGINAL = 36881
+# A capture time outside these years is a camera with an unset or broken clock
+# (0001:01:01, 9999:12:31): it proves nothing and, made aware, may not even be
+# representable in UTC. It is ignored like a missing one.
+EXIF_YEARS = (1990, 2100)
 
 
 class PhotoRejected(ValueError):
@@ -90,6 +94,8 @@ def _exif_time(exif) -> tuple[dt.datetime | None, dt.timezone | None]:
     try:
         taken = dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
     except ValueError:
+        return None, None
+    if not EXIF_YEARS[0] <= taken.year <= EXIF_YEARS[1]:
         return None, None
     offset = None
     raw_offset = sub.get(OFFSET_TIME_ORIGINAL)

@@ -66,6 +66,10 @@ FLAG_TEXT = {
 
 # Flags whose wording depends on the case (`params["variant"]`).
 FLAG_VARIANT_TEXT = {
+    ("off_site", "accuracy_capped"): _(
+        "GPS fix {distance_km} km ({distance_m} m) from claimed station {station}: more than the allowed {threshold_m} m plus "
+        "the fix's accuracy, counted as at most {accuracy_m} m (the fix claims {claimed_accuracy_m} m)."
+    ),
     ("off_site", "photo_exif"): _(
         "Photo GPS {distance_km} km ({distance_m} m) from claimed station {station}: more than the allowed {threshold_m} m "
         "(the report has no device fix)."
@@ -220,12 +224,20 @@ def number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def off_site_allowance_m(threshold_m: float, accuracy_m: float | None) -> float:
-    return threshold_m + (accuracy_m or 0.0)
+def accuracy_credit_m(accuracy_m: float | None, cap_m: float) -> float:
+    """How much of a fix's claimed accuracy radius the off-site allowance adds:
+    all of it, up to the low-accuracy threshold. A fix claiming worse is
+    flagged `low_gps_accuracy` and earns no more slack; otherwise a phone (or a
+    forger) claiming 999,999 m would switch the off-site checks off."""
+    return min(accuracy_m or 0.0, cap_m)
 
 
-def is_off_site(distance_m: float, threshold_m: float, accuracy_m: float | None) -> bool:
-    return distance_m > off_site_allowance_m(threshold_m, accuracy_m)
+def off_site_allowance_m(threshold_m: float, accuracy_m: float | None, cap_m: float) -> float:
+    return threshold_m + accuracy_credit_m(accuracy_m, cap_m)
+
+
+def is_off_site(distance_m: float, threshold_m: float, accuracy_m: float | None, cap_m: float) -> bool:
+    return distance_m > off_site_allowance_m(threshold_m, accuracy_m, cap_m)
 
 
 def implied_speed_kmh(distance_m: float, seconds: float) -> float:
@@ -298,22 +310,26 @@ def _minutes(seconds: float) -> int:
 
 def off_site(f: RuleFacts) -> FlagResult | None:
     """The fix is farther from the claimed station than the threshold plus the
-    fix's own accuracy radius (a poor fix must not look like a lie)."""
+    fix's own accuracy radius (a poor fix must not look like a lie), that
+    radius counted up to the low-accuracy threshold (`accuracy_credit_m`)."""
     if f.location_source == "station" or f.claimed_station_distance_m is None:
         return None
     threshold = f.thresholds["OFF_SITE_METERS"]
+    cap = f.thresholds["LOW_GPS_ACCURACY_METERS"]
     accuracy = f.accuracy_m if f.location_source == "device_gps" else None
-    if not is_off_site(f.claimed_station_distance_m, threshold, accuracy):
+    if not is_off_site(f.claimed_station_distance_m, threshold, accuracy, cap):
         return None
     params = {
         "distance_m": round(f.claimed_station_distance_m),
         "distance_km": km(f.claimed_station_distance_m),
         "station": f.station_code,
         "threshold_m": round(threshold),
-        "accuracy_m": round(accuracy) if accuracy is not None else 0,
+        "accuracy_m": round(accuracy_credit_m(accuracy, cap)),
     }
     if f.location_source == "photo_exif":
         params["variant"] = "photo_exif"
+    elif accuracy is not None and accuracy > cap:
+        params.update(variant="accuracy_capped", claimed_accuracy_m=round(accuracy))
     return FlagResult("off_site", FLAG_SEVERITY["off_site"], params)
 
 
@@ -389,7 +405,7 @@ def region_mismatch(f: RuleFacts) -> FlagResult | None:
     if f.admin_region_code is not None and f.admin_region_code == f.station_region_code:
         return None
     accuracy = f.accuracy_m if f.location_source == "device_gps" else None
-    if not is_off_site(f.claimed_station_distance_m, f.thresholds["OFF_SITE_METERS"], accuracy):
+    if not is_off_site(f.claimed_station_distance_m, f.thresholds["OFF_SITE_METERS"], accuracy, f.thresholds["LOW_GPS_ACCURACY_METERS"]):
         return None
     return FlagResult(
         "region_mismatch",

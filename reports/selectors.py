@@ -27,6 +27,15 @@ REPORT_RELATED = (
 )
 
 
+# Who may file reports at all (intake's SUBMITTING_ROLES; a test keeps them equal).
+# Intake still checks the organization's accreditation.
+FILING_ROLES = frozenset({Observer.Role.OBSERVER, Observer.Role.COORDINATOR})
+
+
+def may_file_reports(observer: Observer | None) -> bool:
+    return observer is not None and observer.organization_id is not None and observer.role in FILING_ROLES
+
+
 def report_scope(user) -> Q | None:
     """The filter for `user`'s visible reports, or None for all of them."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -17,6 +17,7 @@ from .filters import URL_PARAMETERS
 from .models import Flag, ReportChainHead, ReportState, Severity
 from .selectors import report_scope, reports_visible_to
 from .services.triage import OPEN_STATUSES
+from .validation import incident_time_in_range
 
 MAX_HOURS = 48
 
@@ -167,6 +168,8 @@ def situation_for(*, user, election: Election, changelist_url: str, now: dt.date
     for bucket in hourly:
         zone = bucket["station__district__region__timezone"]
         zones.add(zone)
+        if not incident_time_in_range(bucket["hour"]):
+            continue  # stored before intake refused such times (year 1, 9999): no chart reaches there
         moment = bucket["hour"].astimezone(zoneinfo.ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
         local[moment] += bucket["n"]
         critical[moment] += bucket["critical"]

@@ -45,6 +45,33 @@ REASON_VARIANT_TEXT = {
 
 ACTIVE = "active"
 
+# Intake refuses an incident time outside these years outright (400), before
+# anything is stored: no real report is that early or late, and times near the
+# limits of `datetime` overflow in time-zone arithmetic. Inside them the
+# pipeline judges the observation window and the clock skew (reasons above).
+INCIDENT_YEARS = (2000, 2100)
+_EARLIEST_INCIDENT = dt.datetime(INCIDENT_YEARS[0], 1, 1, tzinfo=dt.UTC)
+_AFTER_LAST_INCIDENT = dt.datetime(INCIDENT_YEARS[1] + 1, 1, 1, tzinfo=dt.UTC)
+INCIDENT_TIME_OUT_OF_RANGE = _("The incident time must be between the years %(first)s and %(last)s.")
+
+
+def incident_time_in_range(moment: dt.datetime) -> bool:
+    """An aware moment is judged in UTC (comparing aware datetimes never
+    overflows); a naive one, a wall-clock time, as written."""
+    if moment.tzinfo is None:
+        return INCIDENT_YEARS[0] <= moment.year <= INCIDENT_YEARS[1]
+    return _EARLIEST_INCIDENT <= moment < _AFTER_LAST_INCIDENT
+
+
+# The widest GPS accuracy radius intake takes (400 above): no phone fix is
+# vaguer than 50 km, and a wider claim proves nothing (the off-site rules credit
+# at most FLAG_LOW_GPS_ACCURACY_METERS of it anyway).
+MAX_ACCURACY_M = 50_000
+
+
+def incident_time_range_text() -> str:
+    return str(INCIDENT_TIME_OUT_OF_RANGE) % {"first": INCIDENT_YEARS[0], "last": INCIDENT_YEARS[1]}
+
 
 @dataclass(frozen=True)
 class Reason:

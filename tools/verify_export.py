@@ -30,6 +30,7 @@ does the comparison with the database itself.
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import hashlib
 import json
@@ -49,6 +50,18 @@ COLUMNS = [
 MANIFEST_KEYS = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
 
 csv.field_size_limit(2**31 - 1)
+
+
+def _drop_cut_character(error):
+    """A download cut inside a multi-byte character ends in an incomplete UTF-8
+    sequence: drop it, so the verifier can say the file was cut short. Invalid
+    bytes anywhere else still make the file unreadable."""
+    if isinstance(error, UnicodeDecodeError) and error.reason == "unexpected end of data":
+        return "", error.end
+    raise error
+
+
+codecs.register_error("verify_export.cut", _drop_cut_character)
 
 
 # --- The hashes (the same definitions as reports/integrity.py and reports/export.py) ---
@@ -115,7 +128,7 @@ def manifest_sha256(entries):
 
 @dataclass
 class Problem:
-    kind: str  # altered, removed, reordered, added, manifest
+    kind: str  # altered, removed, reordered, added, manifest, cut
     row: int | None  # position of the row among the data rows (1 = first after the header; 0 = the header)
     line: int | None  # line of the file where that row starts
     report_id: str
@@ -133,6 +146,7 @@ class Problem:
             "reordered": "is out of order",
             "added": "was added",
             "manifest": "does not match the rows",
+            "cut": "is incomplete",
         }
         return f"{where}{suffix} {verbs.get(self.kind, self.kind)}: {self.detail}"
 
@@ -171,7 +185,7 @@ class NotAnExport(Exception):
 
 def _records(path):
     """(first line number, cells) for every CSV record of the file."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with open(path, encoding="utf-8-sig", errors="verify_export.cut", newline="") as handle:
         reader = csv.reader(handle)
         start = 1
         for cells in reader:
@@ -213,6 +227,10 @@ def _scan(path):
     if header is None:
         raise NotAnExport("the file is empty")
     return header, manifest_entries, counts, data_rows, after_manifest
+
+
+def _is_sha256(text):
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def _row_number(cells, header):
@@ -272,39 +290,39 @@ def verify(path, expected_rows_sha256=None):
             break  # lines after the manifest; handled below
         report_id = restore(cells[0]) if cells else ""
         number = _row_number(cells, header)
+
+        def fail(problem, position=position, line=line, cells=cells, last=not manifest and following is None):
+            if last:
+                # No manifest and the last row is what fails: the download stopped inside it.
+                detail = "the file ends inside this row, without its manifest: it was cut short"
+                problem = Problem("cut", position, line, restore(cells[0]) if len(cells) > 1 else "", detail)
+            return Result(False, position - 1, manifest, problem)
+
         if not hash_ok(cells):
             follows = number_of(following) == expected and following is not None and hash_ok(following[1])
             if follows or (promised is not None and expected > promised):
-                return Result(
-                    False, position - 1, manifest, Problem("added", position, line, report_id, "this row is not part of the export")
-                )
-            return Result(False, position - 1, manifest, Problem("altered", position, line, report_id, _what_changed(cells, index, chains)))
+                return fail(Problem("added", position, line, report_id, "this row is not part of the export"))
+            return fail(Problem("altered", position, line, report_id, _what_changed(cells, index, chains)))
+        if len(cells) != len(header):  # only reachable without a manifest (the row hash catches it otherwise)
+            return fail(Problem("altered", position, line, report_id, f"it has {len(cells)} cells instead of {len(header)}"))
+        if not _is_sha256(restore(cells[-1])):
+            return fail(Problem("altered", position, line, report_id, "row_sha256 is not a SHA-256"))
         if number != expected:
             if number is None:
-                return Result(False, position - 1, manifest, Problem("altered", position, line, report_id, "row_number is not a number"))
+                return fail(Problem("altered", position, line, report_id, "row_number is not a number"))
             if number < expected or (number < len(seen) and seen[number]):
                 problem = Problem("added", position, line, report_id, f"a second copy of row {number}")
             elif expected >= len(counts) or counts[expected] == 0:
                 problem = Problem("removed", expected, line, "", f"row {expected} is missing: row {number} follows row {expected - 1}")
             else:
                 problem = Problem("reordered", position, line, report_id, f"row {number} stands where row {expected} belongs")
-            return Result(False, position - 1, manifest, problem)
+            return fail(problem)
         row = {name: restore(cells[i]) for name, i in index.items()}
         if content_sha256(row) != row["content_sha256"]:
-            return Result(
-                False,
-                position - 1,
-                manifest,
-                Problem("altered", position, line, report_id, "the submitted content does not match content_sha256"),
-            )
+            return fail(Problem("altered", position, line, report_id, "the submitted content does not match content_sha256"))
         link, entry = _link(row, chains)
         if link is False:
-            return Result(
-                False,
-                position - 1,
-                manifest,
-                Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256"),
-            )
+            return fail(Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256"))
         chains[row["election"]] = entry
         unlinked += link is None
         if number < len(seen):

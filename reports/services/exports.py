@@ -218,7 +218,7 @@ class ExportStream:
 
     @property
     def filename(self) -> str:
-        label = self.filters.election or "all"
+        label = "".join(c for c in self.filters.election if c.isascii() and (c.isalnum() or c in "-_")) or "all"
         return f"reports-{label}-{self.record.started_at:%Y%m%dT%H%M%SZ}-export{self.record.pk}.csv"
 
     def __iter__(self) -> Iterator[bytes]:

@@ -72,6 +72,12 @@ def normalize_description(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def _rounded(value: float | None, digits: int) -> float | None:
+    # `+ 0.0` turns -0.0 into 0.0: the database gives back 0.0, so a hash of
+    # "-0.0" could never be recomputed from the stored report or an export.
+    return None if value is None else round(value, digits) + 0.0
+
+
 def _content_fields(*, observer: Observer, data: ReportInput, severity: str, photo_sha256s: Sequence[str]) -> dict:
     return dict(
         client_uuid=str(data.client_uuid),
@@ -82,9 +88,9 @@ def _content_fields(*, observer: Observer, data: ReportInput, severity: str, pho
         severity=severity,
         occurred_at_utc=format_utc(data.occurred_at),
         description=normalize_description(data.description),
-        latitude=None if data.latitude is None else round(data.latitude, 6),
-        longitude=None if data.longitude is None else round(data.longitude, 6),
-        accuracy_m=None if data.accuracy_m is None else round(data.accuracy_m, 1),
+        latitude=_rounded(data.latitude, 6),
+        longitude=_rounded(data.longitude, 6),
+        accuracy_m=_rounded(data.accuracy_m, 1),
         amends=str(data.amends.pk) if data.amends else None,
         photo_sha256s=list(photo_sha256s),
     )

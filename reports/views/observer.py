@@ -36,9 +36,9 @@ from ..forms import ObserverLoginForm, ReportForm
 from ..models import Flag, IncidentCategory, IncidentReport, ReportState
 from ..photos import PhotoRejected
 from ..rules import flag_text
-from ..selectors import reports_visible_to, reports_with_details
+from ..selectors import may_file_reports, reports_visible_to, reports_with_details
 from ..services import IdempotencyConflict, SubmissionRefused, report_submit
-from ..validation import reason_text
+from ..validation import MAX_ACCURACY_M, reason_text
 
 # Files the service worker keeps for offline use (besides the pages themselves).
 SHELL_STATIC = ["css/app.css", "js/app.js"]
@@ -103,6 +103,8 @@ def _page_data(request, observer, form_election: Election | None) -> dict:
         "myReports": reverse("web:my-reports"),
         "strings": _client_strings(),
         "language": request.LANGUAGE_CODE,
+        # A fix vaguer than this is refused by the API; the script files without it.
+        "maxAccuracyM": MAX_ACCURACY_M,
     }
     if form_election is not None:
         stations = stations_of_deployments(observer=observer, election=form_election)
@@ -147,10 +149,18 @@ def login_locked_out(request, original_response=None, credentials=None):
     return render(request, "reports/login.html", {"form": form, "locked_out_message": message}, status=429)
 
 
+def _cannot_file(request):
+    """For auditors, platform staff and anyone else without filing rights: what
+    this page is for and where their own work is, instead of a bare 403."""
+    return render(request, "reports/cannot_file.html", {"admin_url": reverse("admin:index") if request.user.is_staff else ""}, status=403)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_new(request):
-    observer = _observer_or_403(request)
+    observer = observer_for(request.user)
+    if not may_file_reports(observer):
+        return _cannot_file(request)
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -158,7 +168,8 @@ def report_new(request):
             try:
                 report_submit(observer=observer, data=form.to_input(), photos=photos)
             except SubmissionRefused as exc:
-                form.add_error(None, reason_text({"code": exc.code, "params": {"status": exc.code}}))
+                # The same words as the API's answer (with the date of a revocation), in the observer's language.
+                form.add_error(None, exc.message)
             except IdempotencyConflict:
                 form.add_error(None, _("This report was already sent with different content."))
             except PhotoRejected as exc:

@@ -528,6 +528,11 @@
       if (watchId !== null) { navigator.geolocation.clearWatch(watchId); }
       watchId = navigator.geolocation.watchPosition(function (position) {
         var c = position.coords;
+        if (!(c.accuracy <= data.maxAccuracyM)) {
+          // Vaguer than the server accepts (it would refuse the report): no fix at all.
+          if (!fix) { gps(t("gps_unavailable"), "warn"); gpsRetry.hidden = false; }
+          return;
+        }
         var fresh = { lat: c.latitude, lon: c.longitude, acc: c.accuracy, at: position.timestamp };
         if (!fix || fresh.acc <= fix.acc || fresh.at - fix.at > 60000) { fix = fresh; }
         f.latitude.value = fix.lat.toFixed(6);

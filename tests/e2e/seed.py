@@ -6,7 +6,18 @@ the server's environment."""
 import django
 
 PASSWORD = "correct horse battery"
-OBSERVERS = ["e2e-gps", "e2e-offline", "e2e-toggle", "e2e-lang", "e2e-nogps", "e2e-nojs", "e2e-axe", "e2e-weight", "e2e-tabs"]
+OBSERVERS = [
+    "e2e-gps",
+    "e2e-offline",
+    "e2e-toggle",
+    "e2e-lang",
+    "e2e-nogps",
+    "e2e-nojs",
+    "e2e-axe",
+    "e2e-weight",
+    "e2e-tabs",
+    "e2e-vaguegps",
+]
 STATION = {"code": "02001", "latitude": 43.25249, "longitude": 76.9115}
 
 

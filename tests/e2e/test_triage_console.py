@@ -116,3 +116,23 @@ def test_situation_map_draws_points_without_tiles_and_refreshes(world, live_serv
     page.wait_for_selector("#situation-live[data-refreshed]", timeout=20000)
     page.wait_for_function("() => document.querySelector('.counter-critical .n').textContent.trim() === '2'", timeout=20000)
     assert not _csp_problems(page), page.problems
+
+
+def test_situation_map_shows_registry_text_as_text(world, live_server, coordinator_page, settings):
+    """A station code is registry data (an import file): the map's tooltip and
+    popup show it as text, never as markup."""
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    page = coordinator_page
+    world.station.code = "<i id=injected>7</i>"
+    world.station.save(update_fields=["code"])
+    file_report(world, category="ballot_stuffing")
+
+    page.goto(f"{live_server.url}/admin/reports/incidentreport/situation/")
+    page.wait_for_selector("#situation-map[data-points-loaded='1']", timeout=15000)
+    page.hover("#situation-map path.report-point")
+    tooltip = page.wait_for_selector(".leaflet-tooltip")
+    assert tooltip.inner_text() == "<i id=injected>7</i>: 1"
+    page.click("#situation-map path.report-point")
+    assert "<i id=injected>7</i>" in page.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert page.locator("#injected").count() == 0
+    assert not _csp_problems(page), page.problems

@@ -95,6 +95,9 @@ FILE_REPORT = by(
     superuser=403,  # not an observer
 )
 WEB_OBSERVER_PAGE = by(200, anonymous=302, superuser=403)  # a superuser has no observer profile
+# Filing: observers and coordinators; auditors and people without an observer
+# profile get a page that says so (403), not the form.
+WEB_REPORT_FORM = by(200, anonymous=302, auditor=403, platform_auditor=403, superuser=403)
 ADMIN_LOGIN_REDIRECT = dict.fromkeys(["anonymous", *OBSERVER_ROLES], 302)
 CAN_EXPORT = by(403, anonymous=302, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200)
 PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, platform_auditor=200, superuser=200)
@@ -102,7 +105,10 @@ PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, 
 ROUTES: dict[str, list[Probe]] = {
     "healthz": [Probe("GET", "/healthz", everyone(200))],
     "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
-    "api/docs/": [Probe("GET", "/api/docs/", everyone(200))],
+    "api/docs/": [
+        Probe("GET", "/api/docs/", everyone(200)),
+        Probe("GET", "/api/docs/?script=", everyone(200), note="Swagger UI's setup script, served apart from the page (CSP)"),
+    ],
     "api/v1/auth/token/": [
         Probe("POST", "/api/v1/auth/token/", signed_in(200, anonymous=400), data={"username": "{username}", "password": PASSWORD}),
         Probe("DELETE", "/api/v1/auth/token/", signed_in(204, anonymous=401)),
@@ -120,7 +126,7 @@ ROUTES: dict[str, list[Probe]] = {
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
     "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
-    "reports/new/": [Probe("GET", "/reports/new/", WEB_OBSERVER_PAGE)],
+    "reports/new/": [Probe("GET", "/reports/new/", WEB_REPORT_FORM)],
     "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
     "offline/": [Probe("GET", "/offline/", everyone(200), note="static fallback page the service worker shows; no data")],
     "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],

@@ -117,6 +117,8 @@ def test_anonymous_cannot_file(world, api_client):
         ({"longitude": "east"}, "longitude"),
         ({"longitude": None}, "longitude"),  # latitude without longitude
         ({"accuracy_m": -5}, "accuracy_m"),
+        ({"accuracy_m": 50_000.1}, "accuracy_m"),  # no phone fix is that vague; it would only buy off-site slack
+        ({"accuracy_m": 999_999}, "accuracy_m"),
         ({"description": "x" * 5001}, "description"),
         ({"description": "nul\x00byte"}, "description"),
         ({"client_uuid": None}, "client_uuid"),

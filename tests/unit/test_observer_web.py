@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from reports.models import IncidentReport
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, report_payload
 from tests.factories import DeploymentFactory
 
 PAGES = ["/reports/new/", "/reports/"]
@@ -186,3 +186,45 @@ def test_service_worker_script_carries_its_shell_and_is_never_cached(observer_cl
 def test_pages_are_compressed(observer_client):
     response = observer_client.get("/reports/new/", headers={"accept-encoding": "gzip"})
     assert response["Content-Encoding"] == "gzip"
+
+
+def test_plain_form_refuses_an_accuracy_wider_than_50_km(observer_client, world):
+    response = observer_client.post("/reports/new/", _form(world, latitude="43.2527", longitude="76.9118", accuracy_m="999999"))
+    assert response.status_code == 200 and "accuracy_m" in response.context["form"].errors
+    assert IncidentReport.objects.count() == 0
+
+
+def test_plain_form_shows_the_refusal_with_its_date_as_the_api_does(world, client, as_user):
+    api = as_user(world.revoked_observer).post("/api/v1/reports/", report_payload(world), format="json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert api.status_code == 403 and "2021-" in api.json()["detail"]  # the date of the revocation
+    client.force_login(world.revoked_observer.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = client.post("/reports/new/", _form(world, station=world.station.code))
+    assert page.status_code == 200
+    assert api.json()["detail"] in page.context["form"].non_field_errors()
+    assert "accreditation_revoked" not in page.content.decode()
+    assert IncidentReport.objects.count() == 0
+
+
+@pytest.mark.parametrize("persona", ["auditor", "platform_auditor", "superuser"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_people_who_cannot_file_get_a_clear_page_not_a_code(world, client, persona, method):
+    who = getattr(world, persona)
+    client.force_login(getattr(who, "user", who))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    response = getattr(client, method)("/reports/new/", _form(world) if method == "post" else None)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "not_an_observer" not in html
+    assert "Сообщения подают наблюдатели" in html  # in the reader's language
+    assert 'href="/admin/"' in html  # where their work is
+    assert IncidentReport.objects.count() == 0
+
+
+def test_a_coordinator_may_still_file_from_the_form(world, client):
+    from reports.selectors import FILING_ROLES
+    from reports.services.intake import SUBMITTING_ROLES
+
+    assert FILING_ROLES == SUBMITTING_ROLES  # the page and intake agree on who files
+    client.force_login(world.coordinator.user)
+    assert client.get("/reports/new/").status_code == 200

@@ -1,17 +1,25 @@
 import itertools
+import uuid
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
+from monitoring.localtime import format_utc
+from reports import integrity
 from reports.models import ExportRecord, IncidentReport
 from tools import verify_export as verifier
+
+BATCH = 2000
 
 
 class Command(BaseCommand):
     help = (
         "Verify an exported reports CSV: OK, or the first row that was altered, removed, reordered or added. "
         "Runs the same checks as the stand-alone tools/verify_export.py, then compares the file with this "
-        "platform's records (the export's recorded rows hash and every report's content and chain hashes), "
-        "which also catches a forger who recomputed every hash. --offline skips the comparison."
+        "platform's records: every report's content and chain hashes, every row's chain link recomputed from "
+        "the platform's previous link (also where that report is not in the file), and the export's recorded "
+        "rows hash. That also catches a forger who recomputed every hash, and a report rewritten in the "
+        "database after it was received. --offline skips the comparison."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +38,7 @@ class Command(BaseCommand):
             problem = _compare_with_platform(file, result)
             if problem is not None:
                 raise CommandError(f"FAILED: {problem}", returncode=1)
-            result.notes.append("matches the export recorded by the platform")
+            result.notes.append("matches the export recorded by the platform; every chain link checked against the platform")
         self.stdout.write(result.summary())
 
 
@@ -41,38 +49,81 @@ def _compare_with_platform(path, result) -> str | None:
         return f"the platform has no record of export {export_id!r}"
     if record.finished_at is None:
         return f"export {record.pk} never finished on the platform, yet the file has a manifest"
+    # Row by row, always: the recorded rows hash only says the file is what was
+    # served, and what was served is only as good as the database behind it.
+    problem = _compare_rows(path)
+    if problem is not None:
+        return problem
     if record.rows_sha256 == result.manifest.get("rows_sha256") and record.row_count == result.rows:
         return None
-    # The file is self-consistent but differs from what was served: every hash was
-    # recomputed. Find the first row whose evidence differs from the database.
-    records = (r for r in verifier._records(path) if r[1] and r[1][0] != verifier.MANIFEST_MARK)
-    header = next(records)[1]
-    index = {name: i for i, name in enumerate(header)}
-    position = 0
-    while batch := list(itertools.islice(records, 2000)):
-        ids = [verifier.restore(cells[index["report_id"]]) for _line, cells in batch]
-        known = {
-            str(pk): (content, "" if seq is None else str(seq), chain)
-            for pk, content, seq, chain in IncidentReport.objects.filter(pk__in=[i for i in ids if _is_uuid(i)]).values_list(
-                "pk", "content_sha256", "chain_seq", "chain_sha256"
-            )
-        }
-        for (line, cells), report_id in zip(batch, ids, strict=True):
-            position += 1
-            row = [verifier.restore(cells[index[name]]) for name in ("content_sha256", "chain_seq", "chain_sha256")]
-            if report_id not in known:
-                return f"row {position} (line {line}, report {report_id}) was added: no such report on the platform"
-            if tuple(row) != known[report_id]:
-                return f"row {position} (line {line}, report {report_id}) was altered: its hashes differ from the platform's evidence"
     return (
         f"the file does not match export {record.pk} as recorded (rows_sha256 {record.rows_sha256}, {record.row_count} rows): "
         "its hashes were recomputed after a change outside the submitted content"
     )
 
 
-def _is_uuid(text: str) -> bool:
-    import uuid
+def _compare_rows(path) -> str | None:
+    """The first row whose evidence differs from the database, or whose chain
+    link does not follow from the platform's previous link (genesis at position
+    1) and the row's own receipt data and content hash."""
+    records = (r for r in verifier._records(path) if r[1] and r[1][0] != verifier.MANIFEST_MARK)
+    header = next(records)[1]
+    index = {name: i for i, name in enumerate(header)}
+    position = 0
+    while batch := list(itertools.islice(records, BATCH)):
+        rows = [{name: verifier.restore(cells[i]) for name, i in index.items()} for _line, cells in batch]
+        ids = [row["report_id"] for row in rows if _is_uuid(row["report_id"])]
+        known = {
+            str(pk): (content, "" if seq is None else str(seq), chain, election, received_at)
+            for pk, content, seq, chain, election, received_at in IncidentReport.objects.filter(pk__in=ids).values_list(
+                "pk", "content_sha256", "chain_seq", "chain_sha256", "election__code", "received_at"
+            )
+        }
+        previous = _previous_links(known.values())
+        for (line, _cells), row in zip(batch, rows, strict=True):
+            position += 1
+            where = f"row {position} (line {line}, report {row['report_id']})"
+            if row["report_id"] not in known:
+                return f"{where} was added: no such report on the platform"
+            content, seq, chain, election, received_at = known[row["report_id"]]
+            if (row["content_sha256"], row["chain_seq"], row["chain_sha256"]) != (content, seq, chain):
+                return f"{where} was altered: its hashes differ from the platform's evidence"
+            if seq == "":
+                continue  # not in a chain (never the case for a received report)
+            prior = integrity.GENESIS if seq == "1" else previous.get((election, int(seq) - 1))
+            if prior is None:
+                return f"{where}: the platform has no report at chain position {int(seq) - 1} of election {election} before it"
+            link = integrity.chain_link(
+                previous=prior, seq=int(seq), report_id=row["report_id"], received_at_utc=format_utc(received_at), content_sha256=content
+            )
+            if link != chain:
+                return (
+                    f"{where} was altered: its chain link does not follow from the platform's previous link and its content hash "
+                    "(the report was changed on the platform after it was received)"
+                )
+            if row["received_at_utc"] != format_utc(received_at):
+                return f"{where} was altered: its receipt time differs from the platform's"
+    return None
 
+
+def _previous_links(reports) -> dict[tuple[str, int], str]:
+    """(election code, chain position) → chain link of the reports just before `reports` in their chains."""
+    wanted: dict[str, set[int]] = {}
+    for _content, seq, _chain, election, _received in reports:
+        if seq not in ("", "1"):
+            wanted.setdefault(election, set()).add(int(seq) - 1)
+    if not wanted:
+        return {}
+    condition = Q()
+    for election, positions in wanted.items():
+        condition |= Q(election__code=election, chain_seq__in=sorted(positions))
+    return {
+        (election, seq): chain
+        for election, seq, chain in IncidentReport.objects.filter(condition).values_list("election__code", "chain_seq", "chain_sha256")
+    }
+
+
+def _is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
     except ValueError:

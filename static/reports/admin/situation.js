@@ -108,7 +108,9 @@
             className: "report-point"
           })
             .bindPopup(popup(point))
-            .bindTooltip(point.station + ": " + point.reports)
+            // An element, not a string: Leaflet would parse a string as HTML, and the
+            // station code comes from the registry (an import file).
+            .bindTooltip(text("span", point.station + ": " + point.reports))
             .addTo(layer);
           bounds.push([point.lat, point.lon]);
         });

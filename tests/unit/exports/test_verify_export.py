@@ -175,6 +175,48 @@ def test_a_truncated_download_is_found(world, exported):
     assert (kind, row) == ("removed", 12) and "cut short" in result.problem.detail
 
 
+def _row_bytes(path, n: int) -> tuple[int, int]:
+    """Byte offsets (start, end) of data row n in the file: each row starts with
+    its report id at the beginning of a line."""
+    data = path.read_bytes()
+    f = ExportFile(path)
+    start = data.index(b"\r\n" + f.row(n)[0].encode()) + 2
+    end = data.index(b"\r\n" + (f.row(n + 1)[0] if n < len(f.data) else "#manifest").encode(), start) + 2
+    return start, end
+
+
+@pytest.mark.parametrize("where", [0.02, 0.3, 0.5, 0.97, "inside a Cyrillic character"])
+def test_a_download_cut_in_the_middle_of_a_row_is_cut_short_not_altered(world, exported, where):
+    """`head -c N export.csv`: the last row is incomplete and there is no manifest."""
+    path = exported()
+    data = path.read_bytes()
+    start, end = _row_bytes(path, 1)
+    if where == "inside a Cyrillic character":
+        cut = data.index("Бюллетени".encode()) + 1  # half of the two bytes of "Б"
+    else:
+        cut = start + int((end - start) * where)
+    path.write_bytes(data[:cut])
+
+    result, kind, row = check(path)
+    assert (kind, row) == ("cut", 1), result.summary()
+    assert "cut short" in result.summary()
+    tool = run_tool(path, cwd=path.parent)
+    assert tool.returncode == 1 and "cut short" in tool.stdout, tool.stdout + tool.stderr
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert failure.value.returncode == 1 and "cut short" in str(failure.value)
+
+
+def test_a_download_cut_in_a_later_row_names_that_row(world, exported):
+    path = exported()
+    data = path.read_bytes()
+    start, end = _row_bytes(path, 6)
+    path.write_bytes(data[: (start + end) // 2])
+    result, kind, row = check(path)
+    assert (kind, row) == ("cut", 6) and result.rows == 5
+    assert "row 6 (line " in result.summary() and "the file ends inside this row" in result.summary()
+
+
 def test_reordered_rows_are_found(world, exported):
     f = ExportFile(exported())
     a, b = f.index(3), f.index(7)
@@ -270,6 +312,65 @@ def test_a_forged_triage_decision_is_caught_by_the_platform_record(world, export
     with pytest.raises(CommandError) as failure:
         call_command("verify_export", str(path))
     assert "does not match export" in str(failure.value)
+
+
+def _rewrite_in_the_database(report, description: str) -> None:
+    """What someone with database access does: change the observer's words and
+    recompute the report's content hash, leaving its chain link alone."""
+    from monitoring.localtime import format_utc
+    from reports.models import IncidentReport
+
+    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=report.pk)
+    content = integrity.content_sha256(
+        client_uuid=str(report.client_uuid),
+        observer_code=report.submitted_by.public_code,
+        election_code=report.election.code,
+        station_code=report.station.code,
+        category_code=report.category.code,
+        severity=report.severity,
+        occurred_at_utc=format_utc(report.occurred_at),
+        description=description,
+        latitude=report.latitude,
+        longitude=report.longitude,
+        accuracy_m=report.accuracy_m,
+        amends=str(report.amends_id) if report.amends_id else None,
+        photo_sha256s=list(report.attachments.values_list("sha256", flat=True)),
+    )
+    IncidentReport.objects.filter(pk=report.pk).update(description=description, content_sha256=content)
+
+
+def test_command_checks_every_chain_link_against_the_platform(world, exported):
+    """An organization's export: the tampered report's predecessor in the chain
+    belongs to the other organization, so the file alone cannot check its link,
+    and the export record matches the (tampered) file. The command recomputes
+    the link from the platform's previous link and finds the row."""
+    from tests.filing import file_report
+
+    tampered = file_report(world, description="Ballots were stuffed into box 3.")  # chain position 12, after the other organization's 11
+    _rewrite_in_the_database(tampered, "Nothing happened.")
+    path = exported(world.auditor)
+    f = ExportFile(path)
+    row = next(n for n in range(1, len(f.data) + 1) if f.row(n)[0] == str(tampered.pk))
+    assert f.row(row)[f.header.index("description")] == "Nothing happened."
+    assert check(path)[1] == "ok"  # self-consistent: the file cannot tell
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert failure.value.returncode == 1
+    assert f"row {row} (line " in str(failure.value) and f"report {tampered.pk})" in str(failure.value)
+    assert "chain link" in str(failure.value)
+
+
+def test_command_reports_a_chain_position_missing_on_the_platform(world, exported):
+    from reports.models import IncidentReport
+    from tests.filing import file_report
+
+    last = file_report(world)
+    path = exported(world.auditor)
+    IncidentReport.objects.filter(election=world.election, chain_seq=last.chain_seq - 1).delete()  # the other organization's report
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert f"report {last.pk})" in str(failure.value) and f"position {last.chain_seq - 1}" in str(failure.value)
 
 
 def test_command_reports_ok_and_problems(world, exported, capsys):
@@ -391,3 +492,45 @@ def test_row_rows_and_manifest_hashes_match_the_platform(cells, export_id, entri
         previous="0" * 64, seq=7, report_id=export_id, received_at_utc="2021-01-10T03:30:00Z", content_sha256="ab" * 32
     )
     assert verify_export.MANIFEST_KEYS == export.MANIFEST_KEYS and verify_export.FORMAT == export.FORMAT
+
+
+# --- Signed zero ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"latitude": -0.0, "longitude": -0.0, "accuracy_m": 12.0},
+        {"latitude": 43.2527, "longitude": 76.9118, "accuracy_m": -0.0},
+    ],
+)
+def test_negative_zero_survives_the_database_and_an_export(world, as_user, exported, position, django_capture_on_commit_callbacks):
+    """JSON `-0.0` is a valid number; what the database gives back (0.0) must
+    hash to the content hash fixed at intake, or every export holding the
+    report would read as altered."""
+    from monitoring.localtime import format_utc
+    from reports.models import IncidentReport
+    from tests.conftest import report_payload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(world.observer).post("/api/v1/reports/", report_payload(world, **position), format="json")
+    assert response.status_code == 201, response.content
+    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=response.json()["id"])
+    recomputed = integrity.content_sha256(
+        client_uuid=str(report.client_uuid),
+        observer_code=report.submitted_by.public_code,
+        election_code=report.election.code,
+        station_code=report.station.code,
+        category_code=report.category.code,
+        severity=report.severity,
+        occurred_at_utc=format_utc(report.occurred_at),
+        description=report.description,
+        latitude=report.latitude,
+        longitude=report.longitude,
+        accuracy_m=report.accuracy_m,
+        amends=None,
+        photo_sha256s=[],
+    )
+    assert recomputed == report.content_sha256
+    result, kind, _ = check(exported())
+    assert kind == "ok", result.summary()

@@ -63,6 +63,16 @@ def test_gps_in_another_region_is_off_site_and_a_region_mismatch(world, file_rep
     assert report.risk_score == 30 + 30 + 30
 
 
+def test_the_widest_accepted_accuracy_still_shows_a_fix_in_another_region(world, file_report):
+    report = file_report(gps=(51.1605, 71.4704, 50_000.0))
+    report_process(report_id=report.pk)
+
+    report.refresh_from_db()
+    flags = flags_of(report)
+    assert set(flags) == {"off_site", "region_mismatch", "low_gps_accuracy"}
+    assert flags["off_site"].params["accuracy_m"] == 250
+
+
 def test_photo_gps_locates_a_report_without_a_device_fix(world, file_report):
     photo = photo_with_exif(latitude=43.2526, longitude=76.9117, taken_local=dt.datetime(2021, 1, 10, 9, 29), offset="+06:00")
     report = file_report(gps=None, photos=[photo])

@@ -75,37 +75,45 @@ def test_spatial_index_k_nearest_are_ordered_by_distance(stations, query, k):
 
 
 thresholds_m = st.floats(min_value=0, max_value=5000, allow_nan=False)
-accuracies = st.one_of(st.none(), st.floats(min_value=0, max_value=5000, allow_nan=False))
+accuracies = st.one_of(st.none(), st.floats(min_value=0, max_value=50_000, allow_nan=False))
+caps = st.floats(min_value=0, max_value=5000, allow_nan=False)
 distances = st.floats(min_value=0, max_value=2_000_000, allow_nan=False)
 
 
 @untimed
-@given(thresholds_m, accuracies)
-def test_off_site_never_at_exactly_the_threshold_plus_accuracy(threshold, accuracy):
-    assert not rules.is_off_site(rules.off_site_allowance_m(threshold, accuracy), threshold, accuracy)
+@given(thresholds_m, accuracies, caps)
+def test_off_site_never_at_exactly_the_threshold_plus_accuracy(threshold, accuracy, cap):
+    assert not rules.is_off_site(rules.off_site_allowance_m(threshold, accuracy, cap), threshold, accuracy, cap)
 
 
 @untimed
-@given(distances, distances, thresholds_m, accuracies)
-def test_off_site_is_monotonic_in_distance(d1, d2, threshold, accuracy):
+@given(distances, distances, thresholds_m, accuracies, caps)
+def test_off_site_is_monotonic_in_distance(d1, d2, threshold, accuracy, cap):
     near, far = sorted((d1, d2))
-    if rules.is_off_site(near, threshold, accuracy):
-        assert rules.is_off_site(far, threshold, accuracy)
+    if rules.is_off_site(near, threshold, accuracy, cap):
+        assert rules.is_off_site(far, threshold, accuracy, cap)
 
 
 @untimed
-@given(distances, thresholds_m, st.floats(min_value=0, max_value=2000), st.floats(min_value=0, max_value=2000))
-def test_a_worse_fix_never_makes_a_report_more_off_site(distance, threshold, acc1, acc2):
+@given(distances, thresholds_m, st.floats(min_value=0, max_value=50_000), st.floats(min_value=0, max_value=50_000), caps)
+def test_a_worse_fix_never_makes_a_report_more_off_site(distance, threshold, acc1, acc2, cap):
     good, poor = sorted((acc1, acc2))
-    if rules.is_off_site(distance, threshold, poor):
-        assert rules.is_off_site(distance, threshold, good)
+    if rules.is_off_site(distance, threshold, poor, cap):
+        assert rules.is_off_site(distance, threshold, good, cap)
 
 
 @untimed
-@given(st.floats(min_value=0, max_value=200_000), st.floats(min_value=0, max_value=200))
+@given(distances, thresholds_m, accuracies, caps)
+def test_no_claimed_accuracy_buys_more_than_the_cap(distance, threshold, accuracy, cap):
+    if distance > threshold + cap:
+        assert rules.is_off_site(distance, threshold, accuracy, cap)
+
+
+@untimed
+@given(st.floats(min_value=0, max_value=200_000), st.floats(min_value=0, max_value=50_000))
 def test_off_site_rule_agrees_with_the_predicate(distance, accuracy):
     flagged = "off_site" in [f.code for f in rules.evaluate(facts(claimed_station_distance_m=distance, accuracy_m=accuracy))]
-    assert flagged is rules.is_off_site(distance, THRESHOLDS["OFF_SITE_METERS"], accuracy)
+    assert flagged is rules.is_off_site(distance, THRESHOLDS["OFF_SITE_METERS"], accuracy, THRESHOLDS["LOW_GPS_ACCURACY_METERS"])
 
 
 # --- Travel ---

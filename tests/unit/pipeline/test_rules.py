@@ -36,10 +36,37 @@ def test_off_site_beyond_threshold_plus_accuracy_with_the_numbers():
 
 
 @pytest.mark.parametrize(
-    "distance, accuracy, raised", [(535.0, 35.0, False), (535.1, 35.0, True), (900.0, 450.0, False), (951.0, 450.0, True)]
+    "distance, accuracy, raised",
+    [(535.0, 35.0, False), (535.1, 35.0, True), (750.0, 250.0, False), (750.1, 250.0, True), (750.0, 450.0, False), (750.1, 450.0, True)],
 )
-def test_off_site_allows_the_fix_accuracy(distance, accuracy, raised):
+def test_off_site_allows_the_fix_accuracy_up_to_the_low_accuracy_threshold(distance, accuracy, raised):
     assert (flag(facts(claimed_station_distance_m=distance, accuracy_m=accuracy), "off_site") is not None) is raised
+
+
+@pytest.mark.parametrize("accuracy", [20.0, 250.0, 5000.0, 999_999.0])
+def test_a_claimed_accuracy_never_hides_a_fix_in_another_region(accuracy):
+    """The reviewer's case: the same fix 968 km from station 02001."""
+    f = facts(
+        claimed_station_distance_m=968_000.0,
+        accuracy_m=accuracy,
+        latitude=51.1605,
+        longitude=71.4704,
+        gps_region_code="nur-sultan",
+        gps_region_name="Nur-Sultan city",
+        admin_region_code="nur-sultan",
+        settlement="Astana",
+    )
+    assert {"off_site", "region_mismatch"} <= set(codes(f))
+    assert ("low_gps_accuracy" in codes(f)) is (accuracy > THRESHOLDS["LOW_GPS_ACCURACY_METERS"])
+
+
+def test_off_site_says_how_much_of_a_poor_fix_accuracy_it_credited():
+    result = flag(facts(claimed_station_distance_m=2412.0, accuracy_m=1200.0), "off_site")
+    assert result.params["accuracy_m"] == 250 and result.params["claimed_accuracy_m"] == 1200
+    assert result.explanation() == (
+        "GPS fix 2.4 km (2412 m) from claimed station 02001: more than the allowed 500 m plus the fix's accuracy, "
+        "counted as at most 250 m (the fix claims 1200 m)."
+    )
 
 
 def test_off_site_from_photo_gps_has_no_accuracy_allowance_and_says_so():
