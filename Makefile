@@ -18,7 +18,7 @@ INTEGRATION_ENV := DATABASE_URL=$(TEST_PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_UR
 # Unit tests always run on the embedded defaults, whatever the shell exports.
 EMBEDDED_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL
 
-.PHONY: run test test-unit test-integration test-e2e venv venv-dev browser migrate demo lint bench bench-quick clean messages
+.PHONY: run test test-unit test-integration test-e2e venv venv-dev browser migrate demo lint bench bench-quick bench-load clean messages
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -81,12 +81,20 @@ messages: venv
 	$(EMBEDDED_ENV) $(PY) manage.py makemessages -l kk -l ru --no-location --no-obsolete $(MESSAGES_IGNORE)
 	for lang in kk ru; do msgfmt --check -o locale/$$lang/LC_MESSAGES/django.mo locale/$$lang/LC_MESSAGES/django.po; done
 
-# Load bench (loopback only; starts and stops its own PostgreSQL, Redis, gunicorn and worker).
+# Benchmarks against same-run baselines (loopback only; each starts and stops its
+# own PostgreSQL, Redis, gunicorn and worker). `bench` writes
+# bench/results/latest.json; `bench-quick` is the CI smoke run (a few minutes,
+# bench/results/quick.json, no thresholds); `bench-load` is the mixed-traffic
+# load run of docs/reliability.md.
 bench: venv-dev
-	$(PY) bench/load.py --duration 60 --clients 16
+	$(PY) bench/run.py
+	$(PY) bench/plot.py bench/results/latest.json docs/performance-cost.svg
 
 bench-quick: venv-dev
-	$(PY) bench/load.py --duration 10 --clients 8
+	$(PY) bench/run.py --quick
+
+bench-load: venv-dev
+	$(PY) bench/load.py --duration 60 --clients 16
 
 lint: venv-dev
 	$(PY) -m ruff check .

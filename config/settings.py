@@ -116,6 +116,14 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    # Server-side parameter binding lets psycopg prepare the statements a
+    # connection repeats (after 5 uses): the pipeline's and intake's queries
+    # join up to eight tables and cost more to plan than to run
+    # (docs/performance.md). Turn it off behind a transaction-pooling
+    # pgbouncer older than 1.21, which cannot keep prepared statements.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.bool("ALLOW_SQLITE", default=False):
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL (or ALLOW_SQLITE=true).")
 

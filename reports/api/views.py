@@ -86,7 +86,7 @@ class ReportListCreateView(generics.ListCreateAPIView):
             )
         except PhotoRejected as exc:
             raise ValidationError({"photos": [str(exc)]}) from None
-        report = reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
+        report = result.report if result.created else reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
         return Response(
             ReportSerializer(report, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

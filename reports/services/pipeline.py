@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.gazetteer import gazetteer
-from monitoring.models import Accreditation, District, Region
+from monitoring.models import Accreditation, District, PollingStation, Region
 from monitoring.selectors import is_deployed_at
 from monitoring.spatial import station_index
 
@@ -146,13 +146,12 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         # The report's neighbourhood, and the one of the report it corrects (a
         # correction withdraws it from its own clusters). Submitted fields never
         # change, so reading them before locking is safe.
-        places = list(
-            IncidentReport.objects.filter(Q(pk=report_id) | Q(amendments__pk=report_id)).values_list(
-                "station__district_id", "submitted_by_id"
-            )
-        )
-        if not places:
+        own = IncidentReport.objects.filter(pk=report_id).values_list("station__district_id", "submitted_by_id", "amends_id").first()
+        if own is None:
             return ProcessOutcome(str(report_id), "missing", changed=False)
+        places = [own[:2]]
+        if own[2] is not None:
+            places += IncidentReport.objects.filter(pk=own[2]).values_list("station__district_id", "submitted_by_id")
         _lock_clusters(places)
         report = (
             IncidentReport.objects.select_for_update(of=("self",))
@@ -404,9 +403,19 @@ def _peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerR
     neighbour's own window reaches that far), and every report of the same
     observer in the election."""
     reach = dt.timedelta(seconds=2 * _neighbourhood_seconds())
+    # By station, not through the district join: (station, occurred_at) and
+    # (submitted_by, occurred_at) are indexed, so this stays a few index range
+    # scans however many reports the election holds.
+    stations: dict = {}
+    for district_id, station_id in PollingStation.objects.filter(
+        election_id=election_id, district_id__in={c.district_id for c in centres}
+    ).values_list("district_id", "pk"):
+        stations.setdefault(district_id, []).append(station_id)
     near = Q(pk__in=[])
     for c in centres:
-        near |= Q(station__district_id=c.district_id, occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach)
+        near |= Q(
+            station_id__in=stations.get(c.district_id, []), occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach
+        )
         near |= Q(submitted_by_id=c.observer_id)
     rows = (
         IncidentReport.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
@@ -451,17 +460,20 @@ def _rule_facts(report: IncidentReport, location: GeotagResult, regions: Resolve
 # --- Storing flags ---
 
 
-def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, codes=None) -> bool:
+def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, codes=None, existing: dict | None = None) -> bool:
     """Make the report's flags among `codes` (all codes when None) exactly
     `flags`: update in place (keeping a coordinator's confirm/clear decision and
     the first `raised_at`), add new ones, drop the ones no longer raised.
     Writes only what differs, so a re-run changes nothing. New rows are
     upserted on the (report, code) constraint, so a racing writer can never
-    create a duplicate. Returns whether anything changed."""
-    scope = Flag.objects.filter(report_id=report_id)
-    if codes is not None:
-        scope = scope.filter(code__in=list(codes))
-    existing = {f.code: f for f in scope}
+    create a duplicate. `existing` (code → Flag among `codes`) saves the read
+    when the caller fetched many reports' flags at once. Returns whether
+    anything changed."""
+    if existing is None:
+        scope = Flag.objects.filter(report_id=report_id)
+        if codes is not None:
+            scope = scope.filter(code__in=list(codes))
+        existing = {f.code: f for f in scope}
     wanted = {f.code: f for f in flags}
     stale = [code for code in existing if code not in wanted]
     if stale:
@@ -525,12 +537,16 @@ def _refresh_neighbours(
         .values_list("pk", "severity")
     )
     everyone = [*pool, subject] if accepted else list(pool)
+    stored: dict = {pk: {} for pk in locked}
+    for flag in Flag.objects.filter(report_id__in=list(locked), code__in=rules.CROSS_REPORT_CODES).order_by():
+        stored[flag.report_id][flag.code] = flag
     changed = {}
     for pk, severity in locked.items():
         peer, codes = todo[str(pk)]
         others = [p for p in everyone if p.report_id != peer.report_id]
         flags = rules.evaluate_cross(peer, others, settings.PIPELINE, codes)
-        if _store_flags(pk, flags, now, codes=codes):
+        mine = {code: flag for code, flag in stored[pk].items() if code in codes}
+        if _store_flags(pk, flags, now, codes=codes, existing=mine):
             changed[pk] = severity
     if not changed:
         return

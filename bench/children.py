@@ -1,0 +1,266 @@
+"""The Django side of bench/run.py: each function runs in a fresh process on the
+database of DATABASE_URL and prints its figures as one JSON line.
+
+    python -m bench.children <task> '<json params>'
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _vm(key: str) -> int:
+    """A /proc/self/status figure in KiB (VmHWM: peak resident memory)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def dataset(election: str, rows: int, stations: int) -> dict:
+    """An election with exactly `rows` generated reports (built once per database)."""
+    from django.db import connection
+
+    from bench.datasets import build_territory, bulk_reports
+    from reports.models import IncidentReport
+
+    have = IncidentReport.objects.filter(election__code=election).count()
+    if have == rows:
+        return {"built": False}
+    if have:
+        raise SystemExit(f"election {election} has {have} reports, not {rows}")
+    started = time.perf_counter()
+    territory = build_territory(
+        election_code=election, stations=min(stations, max(400, rows // 25)), observers=max(200, min(rows // 500, 4000))
+    )
+    bulk_reports(territory, count=rows, seed=rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    seconds = time.perf_counter() - started
+    return {"built": True, "seconds": round(seconds, 1), "per_s": round(rows / seconds)}
+
+
+def intake_seed(observers: int) -> dict:
+    """One open election, 20 stations, an accredited organization and observers with tokens."""
+    from rest_framework.authtoken.models import Token
+
+    from monitoring.services import observer_create
+    from reports.models import IncidentCategory
+    from reports.taxonomy import taxonomy_sync
+    from tests.factories import (
+        AccreditationFactory,
+        DistrictFactory,
+        ElectionFactory,
+        OrganizationFactory,
+        PollingStationFactory,
+        RegionFactory,
+    )
+
+    taxonomy_sync(IncidentCategory)
+    election = ElectionFactory(code="bench-intake")
+    region = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
+    district = DistrictFactory(region=region, code="almaly")
+    stations = [
+        PollingStationFactory(election=election, code=f"02{i:03d}", district=district, latitude=43.25249 + i * 0.001, longitude=76.9115)
+        for i in range(1, 21)
+    ]
+    organization = OrganizationFactory(name="Bench observers")
+    AccreditationFactory(organization=organization, election=election)
+    tokens = []
+    for i in range(observers):
+        observer = observer_create(username=f"bench-observer-{i}", password=None, organization=organization, role="observer")
+        tokens.append(Token.objects.create(user=observer.user).key)
+    categories = ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]
+    return {"election": election.code, "stations": [s.code for s in stations], "tokens": tokens, "categories": categories}
+
+
+def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -> dict:
+    """A realistic day of `background + reports` reports, `reports` of them (and
+    the generator's own few `received` ones) put back to `received`; then the
+    queue is filled, no-ops first, for a worker that is not running yet."""
+    import random
+
+    from django.db import connection, transaction
+
+    from bench.celery_app import noop
+    from bench.datasets import build_territory, bulk_reports
+    from reports.models import Flag, IncidentReport
+    from reports.services.intake import enqueue_processing
+
+    code = "bench-pipeline"
+    territory = build_territory(election_code=code, stations=stations, observers=max(600, stations // 4))
+    if not IncidentReport.objects.filter(election=territory.election).exists():
+        bulk_reports(territory, count=background + reports, seed=7)
+    ids = list(IncidentReport.objects.filter(election=territory.election, state="accepted").values_list("pk", flat=True).order_by("pk"))
+    chosen = random.Random(7).sample(ids, reports)
+    with transaction.atomic():
+        Flag.objects.filter(report_id__in=chosen).delete()
+        IncidentReport.objects.filter(pk__in=chosen).update(
+            state="received", processed_at=None, processing_started_at=None, processing_attempts=0, risk_score=0, triage_status="new",
+            assignee=None, decided_by=None, decided_at=None,
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    todo = list(IncidentReport.objects.filter(election=territory.election, state="received").values_list("pk", flat=True))
+    key = f"noop-{time.time_ns()}"
+    for _ in range(noops):
+        noop.delay(key)
+    for pk in todo:
+        enqueue_processing(pk)
+    return {"reports": len(todo), "noop_key": key, "since": time.time()}
+
+
+def pipeline_done(key: str, since: float) -> dict:
+    import datetime as dt
+
+    import redis
+    from django.conf import settings
+    from django.db.models import Count
+
+    from reports.models import Flag, IncidentReport
+
+    r = redis.Redis.from_url(settings.BENCH_REDIS_URL)
+    first, last, count = r.get(f"{key}:first"), r.get(f"{key}:last"), int(r.get(f"{key}:count") or 0)
+    noop_per_s = round((count - 1) / (float(last) - float(first)), 1) if count > 1 and float(last) > float(first) else None
+    election = IncidentReport.objects.filter(election__code="bench-pipeline")
+    pending = election.filter(state__in=["received", "processing"]).count()
+    done = election.filter(processing_started_at__gte=dt.datetime.fromtimestamp(since, dt.UTC), processed_at__isnull=False)
+    # The first reports pay the worker's warm-up (the station index and the
+    # gazetteer load once per process): time from the tenth on.
+    times = sorted(done.values_list("processed_at", flat=True))
+    per_s = None
+    if len(times) > 20 and times[-1] > times[9]:
+        per_s = round((len(times) - 10) / (times[-1] - times[9]).total_seconds(), 2)
+    states = dict(done.values_list("state").annotate(n=Count("pk")).order_by())
+    flags = dict(Flag.objects.filter(report__in=done).values_list("code").annotate(n=Count("pk")).order_by())
+    return {"pending": pending, "per_s": per_s, "noop_count": count, "noop_per_s": noop_per_s, "states": states, "flags": flags}
+
+
+# The same rows as the export (same joins, flags and photo hashes aggregated,
+# chain order), formatted by PostgreSQL itself: the physical limit.
+COPY_BASELINE = """
+COPY (
+  SELECT r.id, e.code, o.name, ob.public_code, s.code, rg.code, d.code, c.code, r.severity,
+         r.occurred_at, r.received_at, r.latitude, r.longitude, r.state,
+         (SELECT string_agg(f.code, ';' ORDER BY f.code) FROM reports_flag f WHERE f.report_id = r.id),
+         r.triage_status, r.description, s.name, c.phase, r.accuracy_m, r.location_source,
+         r.claimed_station_distance_m, r.rejection_reasons, r.risk_score, r.assignee_id, r.decided_by_id, r.decided_at,
+         (SELECT string_agg(a.sha256, ';' ORDER BY a.position) FROM reports_attachment a WHERE a.report_id = r.id),
+         r.client_uuid, r.amends_id, r.content_sha256, r.chain_seq, r.chain_sha256
+  FROM reports_incidentreport r
+  JOIN monitoring_election e ON e.id = r.election_id
+  JOIN monitoring_observerorganization o ON o.id = r.organization_id
+  JOIN monitoring_observer ob ON ob.id = r.submitted_by_id
+  JOIN monitoring_pollingstation s ON s.id = r.station_id
+  JOIN monitoring_district d ON d.id = s.district_id
+  JOIN monitoring_region rg ON rg.id = d.region_id
+  JOIN reports_incidentcategory c ON c.id = r.category_id
+  WHERE e.code = %s
+  ORDER BY r.election_id, r.chain_seq, r.received_at, r.id
+) TO STDOUT WITH (FORMAT csv)
+"""
+
+
+def export(election: str, out_dir: str) -> dict:
+    """Our export to a file in a fresh process (rows/s, peak RSS), then COPY of
+    the same rows to another file in the same process."""
+    from django.db import connection, transaction
+
+    from reports.filters import ReportFilters
+    from reports.models import ExportRecord, IncidentReport
+    from reports.services.exports import reports_export
+
+    IncidentReport.objects.filter(election__code=election).exists()  # connect, load the ORM
+    baseline_kib = _vm("VmHWM")
+    path = Path(out_dir) / f"{election}.csv"
+    started = time.perf_counter()
+    written = 0
+    stream = reports_export(user=None, filters=ReportFilters(election=election), source=ExportRecord.Source.COMMAND)
+    with open(path, "wb") as handle:
+        for chunk in stream:
+            handle.write(chunk)
+            written += len(chunk)
+    seconds = time.perf_counter() - started
+    peak_kib = _vm("VmHWM")
+    rows = stream.record.row_count
+    os.unlink(path)
+
+    copy_path = Path(out_dir) / f"{election}-copy.csv"
+    copied = 0
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor, open(copy_path, "wb") as handle:
+        with cursor.cursor.copy(COPY_BASELINE.replace("%s", "'" + election.replace("'", "''") + "'")) as copy:
+            for block in copy:
+                handle.write(block)
+                copied += len(block)
+    copy_seconds = time.perf_counter() - started
+    os.unlink(copy_path)
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "file_mib": round(written / 2**20, 1),
+        "copy_seconds": round(copy_seconds, 2),
+        "copy_rows_per_s": round(rows / copy_seconds),
+        "copy_file_mib": round(copied / 2**20, 1),
+        "baseline_rss_mib": round(baseline_kib / 1024, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+    }
+
+
+def admin(election: str, repeats: int = 7) -> dict:
+    """Server time of the triage changelist for a superuser: median of `repeats`
+    requests after two warm-ups, by the test client in this process (no network)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import Flag, IncidentReport
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    region = (
+        IncidentReport.objects.filter(election__code=election)
+        .values_list("station__district__region__code", flat=True)
+        .order_by("station__district__region__code")
+        .first()
+    )
+    flag = "off_site" if Flag.objects.filter(code="off_site").exists() else "no_location"
+    pages = {"default": "/admin/reports/incidentreport/", "filtered": f"/admin/reports/incidentreport/?region={region}&flag={flag}"}
+    out = {"rows": IncidentReport.objects.filter(election__code=election).count()}
+    for name, url in pages.items():
+        times = []
+        for i in range(repeats + 2):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise SystemExit(f"{url}: {response.status_code}")
+            if i >= 2:
+                times.append(elapsed)
+        out[f"{name}_ms"] = round(sorted(times)[len(times) // 2] * 1000, 1)
+        out[f"{name}_queries"] = len(queries)
+    out["filtered_url"] = pages["filtered"]
+    return out
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    task, params = sys.argv[1], json.loads(sys.argv[2])
+    result = globals()[task](**params)
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

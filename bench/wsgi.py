@@ -1,0 +1,9 @@
+"""WSGI entry of the benchmark server: the site plus the baseline view."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+application = get_wsgi_application()
