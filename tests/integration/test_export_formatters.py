@@ -1,0 +1,141 @@
+"""The export's two formatters, PostgreSQL's COPY (used on PostgreSQL) and
+reports.export in Python (used on SQLite), must write the same bytes: the same
+cells, neutralization, quoting, row hashes, file digest and chain summary. Fed
+here with everything hostile a report can carry."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reports import export
+from reports.filters import ReportFilters
+from reports.models import Attachment, Flag, IncidentReport
+from reports.services import exports
+from reports.services.exports import reports_export
+from tests.filing import file_report
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = [
+    '=HYPERLINK("http://example.org","click")',
+    "+7 701 000 00 00",
+    "-2+3",
+    "@SUM(A1)",
+    "\tindented",
+    "\rcarriage",
+    "\nnew line first",
+    "'already quoted",
+    'quotes "inside", and a comma',
+    "line one\nline two\r\nline three",
+    "back\\slash and \x01 control \x1f chars",
+    "Бюллетени вброшены; «Қазақстан» — 🗳️",
+    "separator\u2028inside",
+    "",
+]
+
+
+def _both(qs, export_id="export-under-test"):
+    out = {}
+    for name, rows in (("python", exports._python_rows), ("postgresql", exports._copy_rows)):
+        digest, chains = export.RowsDigest(export.COLUMNS), exports._ChainSummary()
+        data = b"".join(chunk for chunk, _count in rows(qs, export_id, digest, chains, 7))
+        out[name] = (data, digest.hexdigest(), chains.as_json())
+    return out
+
+
+@pytest.mark.django_db
+def test_copy_and_python_write_the_same_bytes(world):
+    coordinator = world.coordinator.user
+    reports = []
+    for n, text in enumerate(HOSTILE):
+        reports.append(
+            file_report(
+                world,
+                description=text,
+                latitude=[43.0, -0.5, 43.25249, None, 1e-05, 51.1801][n % 6],
+                longitude=[76.0, -71.44598, 76.9115, None, 120.0, 71.5][n % 6],
+                photos=1 if n % 5 == 0 else 0,
+                station=[world.station, world.station_far, world.station_west][n % 3],
+            )
+        )
+    first = reports[0]
+    # Decisions, a cleared flag, a decider without an observer profile, a correction.
+    IncidentReport.objects.filter(pk=first.pk).update(
+        assignee=coordinator, decided_by=world.superuser, decided_at=timezone.now(), triage_status="verified"
+    )
+    Flag.objects.update_or_create(
+        report=reports[1],
+        code="off_site",
+        defaults={"severity": "high", "explanation": "x", "state": "cleared", "raised_at": timezone.now()},
+    )
+    Flag.objects.update_or_create(
+        report=reports[1], code="duplicate", defaults={"severity": "low", "explanation": "y", "raised_at": timezone.now()}
+    )
+    IncidentReport.objects.filter(pk=reports[2].pk).update(
+        state="rejected",
+        rejection_reasons=[{"code": "occurred_in_future"}, {"params": {}}, {"code": "not_accredited"}],
+        claimed_station_distance_m=1234.5678,
+        accuracy_m=0.0,
+    )
+    IncidentReport.objects.filter(pk=reports[3].pk).update(amends=first)
+    Attachment.objects.filter(report=reports[0]).update(position=0)
+    world.station.name = '=cmd|"/c calc"!A1, "Station"'
+    world.station.save()
+    world.coordinator.organization.name = '-Civic, "Observers"'
+    world.coordinator.organization.save()
+
+    qs = exports.export_queryset(user=None, filters=ReportFilters(election=world.election.code), now=timezone.now())
+    out = _both(qs)
+    python, postgresql = out["python"], out["postgresql"]
+    assert python[0].count(b"\r\n") >= len(HOSTILE)
+    assert b"'=HYPERLINK" in postgresql[0] and b"'+7 701" in postgresql[0] and b"'-71.44598" in postgresql[0]
+    assert python[0].split(b"\r\n") == postgresql[0].split(b"\r\n")
+    assert python[1:] == postgresql[1:]  # the file digest and the chain summary
+
+
+@pytest.mark.django_db
+def test_formatters_agree_on_generated_data_and_scoped_queries(world):
+    from bench.datasets import bulk_reports, territory_from
+
+    territory = territory_from(world.election, observers=[world.observer, world.observer_2])
+    territory.coordinators = {world.coordinator.organization_id: [world.coordinator.user_id]}
+    bulk_reports(territory, count=300)
+    filters = ReportFilters(election=world.election.code, flag="off_site")
+    qs = exports.export_queryset(user=world.auditor.user, filters=filters, now=timezone.now())
+    out = _both(qs)
+    assert out["python"] == out["postgresql"]
+    assert 0 < out["python"][0].count(b"\r\n") < 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_is_one_snapshot_while_reports_keep_arriving(world, monkeypatch):
+    """A report committed after the export read its chain summary but before
+    its COPY started is in neither: the two reads are one snapshot."""
+    for _ in range(30):
+        file_report(world, process=False)
+
+    def arrive():
+        try:
+            file_report(world, process=False, occurred_at=dt.datetime(2021, 1, 10, 10, 0, tzinfo=dt.UTC))
+        finally:
+            connection.close()
+
+    statement = exports._copy_statement
+
+    def arrival_then_statement(ids_sql):
+        latecomer = threading.Thread(target=arrive)
+        latecomer.start()
+        latecomer.join(timeout=30)
+        return statement(ids_sql)
+
+    monkeypatch.setattr(exports, "_copy_statement", arrival_then_statement)
+    stream = reports_export(user=None, filters=ReportFilters(election=world.election.code), source="command", chunk_size=10)
+    data = b"".join(stream)
+    assert IncidentReport.objects.filter(election=world.election).count() == 31
+    assert b"#manifest,row_count,30\r\n" in data
+    assert b'"last_seq": 30' in data.replace(b'""', b'"')
+    stream.record.refresh_from_db()
+    assert stream.record.row_count == 30
