@@ -41,6 +41,7 @@ from monitoring.spatial import station_index
 from .. import rules, validation
 from ..geotag import GeotagResult, Point, geotag
 from ..models import Flag, IncidentReport, ReportEvent, ReportState, TriageStatus
+from ..selectors import report_risk_score, risk_scores
 from .intake import enqueue_processing
 from .triage import set_triage_status
 
@@ -179,7 +180,7 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         report.processed_at = now
         report.last_error = ""
         _store_flags(report.pk, flags, now)
-        report.risk_score = _risk_scores({report.pk: report.severity})[report.pk] if accepted else 0
+        report.risk_score = report_risk_score(report)
         report.save(update_fields=REPORT_PIPELINE_FIELDS)
 
         if force:
@@ -486,15 +487,6 @@ def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, cod
     return changed
 
 
-def _risk_scores(severities: dict) -> dict:
-    """Risk of each report from its stored flags, leaving out the ones a
-    coordinator cleared (rules.risk_score documents the formula)."""
-    flags: dict = {pk: [] for pk in severities}
-    for flag in Flag.objects.filter(report_id__in=list(severities)).exclude(state=Flag.State.CLEARED).only("report_id", "severity"):
-        flags[flag.report_id].append(flag)
-    return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
-
-
 def _refresh_neighbours(
     *, subject: rules.PeerReport, accepted: bool, centres: list[rules.PeerReport], pool: list[rules.PeerReport], now: dt.datetime
 ) -> None:
@@ -535,7 +527,7 @@ def _refresh_neighbours(
     if not changed:
         return
     current = dict(IncidentReport.objects.filter(pk__in=list(changed)).values_list("pk", "risk_score"))
-    for pk, score in _risk_scores(changed).items():
+    for pk, score in risk_scores(severities=changed).items():
         if current.get(pk) != score:
             IncidentReport.objects.filter(pk=pk).update(risk_score=score, updated_at=now)
 
