@@ -273,8 +273,34 @@ class Flag(models.Model):
         return f"{self.code} ({self.severity})"
 
 
+class AppendOnlyError(ValueError):
+    """An ORM call that would change or remove rows of the audit trail."""
+
+
+class ReportEventQuerySet(models.QuerySet):
+    """Refuses bulk rewrites of the audit trail (`update`, `bulk_update`,
+    `delete`, and with it the admin's "delete selected")."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("ReportEvent rows are append-only: they are never updated.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("ReportEvent rows are append-only: they are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("ReportEvent rows are append-only: they are never deleted.")
+
+
 class ReportEvent(models.Model):
-    """Append-only audit trail. Rows are only ever inserted (see `save`)."""
+    """Append-only audit trail: rows are only ever inserted. Saving an existing
+    row, deleting one, and QuerySet `update()` / `delete()` raise AppendOnlyError.
+
+    Deleting a whole report still takes its events with it (CASCADE): Django's
+    deletion collector removes related rows with its own SQL (`_raw_delete` on
+    the base manager), not through these methods. No code path deletes reports
+    (the admin refuses it to everyone, the API and services never do), and the
+    election's hash chain would show the gap; the guard is against rewriting
+    the history of a report that exists."""
 
     class Action(models.TextChoices):
         SUBMITTED = "submitted", _("submitted")
@@ -296,6 +322,8 @@ class ReportEvent(models.Model):
     to_value = models.CharField(_("to"), max_length=64, blank=True)
     note = models.TextField(_("note"), blank=True)
 
+    objects = ReportEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["report", "at", "id"]
         verbose_name = _("report event")
@@ -306,10 +334,15 @@ class ReportEvent(models.Model):
         return f"{self.action} {self.from_value}→{self.to_value}"
 
     def save(self, *args, **kwargs):
-        # The audit trail is append-only: an existing row is never rewritten.
         if not self._state.adding:
-            raise ValueError("ReportEvent rows are append-only.")
+            raise AppendOnlyError("ReportEvent rows are append-only: an existing row is never saved again.")
+        # Always INSERT: a new instance given an existing id would otherwise
+        # overwrite that row with an UPDATE (and a taken id now fails instead).
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("ReportEvent rows are append-only: they are never deleted.")
 
 
 class ExportRecord(models.Model):

@@ -636,7 +636,8 @@ def risk_score(*, severity: str, flags: Iterable) -> int:
         10 × weight(report severity) + Σ over the report's flags 10 × weight(flag severity)
 
     with weights low 1, medium 2, high 3, critical 5; flags a coordinator cleared
-    are left out by the caller. E.g. a high-severity report (30) that is off site
-    (high, +30) and outside polling hours (medium, +20) scores 80. `flags` are
-    anything with a `severity`."""
+    are left out by the caller (`reports.selectors.risk_scores`, which the
+    pipeline and triage both use). E.g. a high-severity report (30) that is off
+    site (high, +30) and outside polling hours (medium, +20) scores 80. `flags`
+    are anything with a `severity`."""
     return 10 * SEVERITY_WEIGHT.get(severity, 1) + sum(10 * SEVERITY_WEIGHT.get(flag.severity, 1) for flag in flags)

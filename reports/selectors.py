@@ -7,13 +7,15 @@
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from monitoring.models import Observer
 
-from .models import Attachment, ExportRecord, Flag, IncidentReport, ReportEvent
+from . import rules
+from .models import Attachment, ExportRecord, Flag, IncidentReport, ReportEvent, ReportState
 
 REPORT_RELATED = (
     "election",
@@ -85,6 +87,30 @@ def export_records_visible_to(user) -> QuerySet[ExportRecord]:
     if user.is_superuser or observer.organization_id is None:
         return qs
     return qs.filter(requested_by__observer__organization_id=observer.organization_id)
+
+
+# --- Risk ----------------------------------------------------------------------------
+# Not scoped to a user: the pipeline and triage services call these to store the
+# score, under their own locks.
+
+
+def risk_scores(*, severities: Mapping) -> dict:
+    """{report pk: report severity} of accepted reports → {report pk: risk}, from
+    the flags stored for them now, leaving out the ones a coordinator cleared
+    (`rules.risk_score` is the formula). One query."""
+    flags: dict = {pk: [] for pk in severities}
+    for flag in Flag.objects.filter(report_id__in=list(severities)).exclude(state=Flag.State.CLEARED).only("report_id", "severity"):
+        flags[flag.report_id].append(flag)
+    return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
+
+
+def report_risk_score(report: IncidentReport) -> int:
+    """The risk to store on `report` given its (possibly unsaved) state and its
+    stored flags: 0 unless accepted, so a rejected report never climbs the queue
+    because of a flag decision kept from when it was accepted."""
+    if report.state != ReportState.ACCEPTED:
+        return 0
+    return risk_scores(severities={report.pk: report.severity})[report.pk]
 
 
 # --- The triage console's report page --------------------------------------------------

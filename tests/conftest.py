@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from PIL import Image
 
 from monitoring.models import Accreditation, Election, Observer, PollingStation
@@ -57,6 +58,14 @@ def _media_root(settings, tmp_path):
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; the personas would dominate test time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware activates the request's language in the test's thread and
+    # nothing resets it, so a request in Russian would leak into the next test.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

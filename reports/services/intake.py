@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from monitoring.localtime import format_utc
 from monitoring.models import Election, Observer, PollingStation
@@ -26,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 class SubmissionRefused(Exception):
-    """The observer may not file this report at all (HTTP 403)."""
+    """The observer may not file this report at all (HTTP 403). `message` is
+    shown to the user: translated, or lazy so it renders in their language."""
 
     def __init__(self, code: str, message: str):
         self.code = code
@@ -99,7 +101,7 @@ def _content_fields(*, observer: Observer, data: ReportInput, severity: str, pho
 def report_submit_check(*, observer: Observer, election: Election) -> None:
     """Cheap checks that refuse a submission outright (raise SubmissionRefused)."""
     if observer.role not in SUBMITTING_ROLES or observer.organization_id is None:
-        raise SubmissionRefused("not_an_observer", "Only observers of an accredited organization can file reports.")
+        raise SubmissionRefused("not_an_observer", _("Only observers of an accredited organization can file reports."))
     if not election.is_open:
         raise SubmissionRefused("election_closed", validation.reason_text({"code": "election_closed"}))
     check = accreditation_check(organization_id=observer.organization_id, election_id=election.pk)

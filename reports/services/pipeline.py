@@ -41,6 +41,7 @@ from monitoring.spatial import station_index
 from .. import rules, validation
 from ..geotag import GeotagResult, Point, geotag
 from ..models import Flag, IncidentReport, ReportEvent, ReportState, TriageStatus
+from ..selectors import report_risk_score, risk_scores
 from .intake import enqueue_processing
 from .triage import set_triage_status
 
@@ -162,7 +163,7 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
             return ProcessOutcome(str(report.pk), report.state, changed=False)
         now = timezone.now()
         previous_state = report.state
-        previous_flags = set(Flag.objects.filter(report=report).values_list("code", flat=True))
+        previous_flags = dict(Flag.objects.filter(report=report).values_list("code", "state"))
 
         reasons = validation.validate(_validation_facts(report))
         location = _geotag(report)
@@ -178,7 +179,7 @@ def report_process(*, report_id, force: bool = False, actor=None) -> ProcessOutc
         report.processed_at = now
         report.last_error = ""
         _store_flags(report.pk, flags, now)
-        report.risk_score = _risk_scores({report.pk: report.severity})[report.pk] if accepted else 0
+        report.risk_score = report_risk_score(report)
         report.save(update_fields=REPORT_PIPELINE_FIELDS)
 
         if force:
@@ -228,11 +229,18 @@ def report_mark_error(*, report_id, error: str) -> None:
     IncidentReport.objects.filter(pk=report_id).update(last_error=error[:500])
 
 
-def _flag_change_note(before: set[str], after: set[str]) -> str:
-    added, removed = sorted(after - before), sorted(before - after)
-    if not added and not removed:
+def _flag_change_note(before: dict[str, str], after: set[str]) -> str:
+    """`before`: code → state of the stored flags; `after`: the codes raised now.
+    Decided flags no longer raised are kept (see `_store_flags`), and said so."""
+    added = sorted(after - before.keys())
+    removed = sorted(c for c in before.keys() - after if before[c] == Flag.State.OPEN)
+    kept = sorted(f"{c} ({before[c]})" for c in before.keys() - after if before[c] != Flag.State.OPEN)
+    if not added and not removed and not kept:
         return "flags unchanged"
-    return "flags: " + " ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
+    note = "flags: " + " ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
+    if kept:
+        note += ("; " if added or removed else "") + "no longer raised, kept as decided: " + ", ".join(kept)
+    return note
 
 
 # --- Facts ---
@@ -462,22 +470,29 @@ def _rule_facts(report: IncidentReport, location: GeotagResult, regions: Resolve
 
 def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, codes=None, existing: dict | None = None) -> bool:
     """Make the report's flags among `codes` (all codes when None) exactly
-    `flags`: update in place (keeping a coordinator's confirm/clear decision and
-    the first `raised_at`), add new ones, drop the ones no longer raised.
-    Writes only what differs, so a re-run changes nothing. New rows are
-    upserted on the (report, code) constraint, so a racing writer can never
-    create a duplicate. `existing` (code → Flag among `codes`) saves the read
-    when the caller fetched many reports' flags at once. Returns whether
-    anything changed."""
+    `flags`: update in place (keeping a coordinator's confirm/clear decision,
+    note, decider and time, and the first `raised_at`), add new ones, drop the
+    open ones no longer raised. Writes only what differs, so a re-run changes
+    nothing. New rows are upserted on the (report, code) constraint, so a
+    racing writer can never create a duplicate. `existing` (code → Flag among
+    `codes`) saves the read when the caller fetched many reports' flags at
+    once. Returns whether anything changed.
+
+    A flag a coordinator confirmed or cleared stays even when the rules no
+    longer raise it (corrected reference data, a shrunken cluster, a rejection):
+    the decision is a person's finding about this report, recorded with a note
+    in the audit trail, and the flag's explanation is what they decided on.
+    Deleting it would erase that silently (a confirmed one keeps counting in the
+    risk score). Reopening it hands it back to the rules."""
     if existing is None:
         scope = Flag.objects.filter(report_id=report_id)
         if codes is not None:
             scope = scope.filter(code__in=list(codes))
         existing = {f.code: f for f in scope}
     wanted = {f.code: f for f in flags}
-    stale = [code for code in existing if code not in wanted]
+    stale = [code for code, flag in existing.items() if code not in wanted and flag.state == Flag.State.OPEN]
     if stale:
-        Flag.objects.filter(report_id=report_id, code__in=stale).delete()
+        Flag.objects.filter(report_id=report_id, code__in=stale, state=Flag.State.OPEN).delete()
     new, changed = [], bool(stale)
     for code, result in wanted.items():
         explanation = result.explanation("en")
@@ -496,15 +511,6 @@ def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, cod
         )
         changed = True
     return changed
-
-
-def _risk_scores(severities: dict) -> dict:
-    """Risk of each report from its stored flags, leaving out the ones a
-    coordinator cleared (rules.risk_score documents the formula)."""
-    flags: dict = {pk: [] for pk in severities}
-    for flag in Flag.objects.filter(report_id__in=list(severities)).exclude(state=Flag.State.CLEARED).only("report_id", "severity"):
-        flags[flag.report_id].append(flag)
-    return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
 
 
 def _refresh_neighbours(
@@ -551,7 +557,7 @@ def _refresh_neighbours(
     if not changed:
         return
     current = dict(IncidentReport.objects.filter(pk__in=list(changed)).values_list("pk", "risk_score"))
-    for pk, score in _risk_scores(changed).items():
+    for pk, score in risk_scores(severities=changed).items():
         if current.get(pk) != score:
             IncidentReport.objects.filter(pk=pk).update(risk_score=score, updated_at=now)
 

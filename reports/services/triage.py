@@ -26,6 +26,7 @@ from monitoring.models import Observer
 
 from ..filters import OPEN_TRIAGE_STATUSES
 from ..models import Flag, IncidentReport, ReportEvent, TriageStatus
+from ..selectors import report_risk_score
 
 # Which triage transitions a coordinator may make.
 TRIAGE_TRANSITIONS = {
@@ -181,8 +182,9 @@ FLAG_DECISIONS = {"confirm": Flag.State.CONFIRMED, "clear": Flag.State.CLEARED, 
 
 def flag_decide(*, flag_id, actor, decision: str, note: str = "", expected_version: int | None = None) -> Flag:
     """Confirm or clear a flag (or reopen it). Clearing says the rule was wrong
-    about this report, so it needs a note. The flag keeps its explanation; the
-    pipeline keeps the decision when it re-runs."""
+    about this report, so it needs a note, and takes the flag out of the
+    report's risk score (reopening puts it back). The flag keeps its
+    explanation; the pipeline keeps the decision when it re-runs."""
     if decision not in FLAG_DECISIONS:
         raise TriageInputError(f"unknown flag decision {decision!r}")
     note = _clean_note(note)
@@ -203,7 +205,8 @@ def flag_decide(*, flag_id, actor, decision: str, note: str = "", expected_versi
         flag.decided_by, flag.decided_at = (None, None) if target == Flag.State.OPEN else (actor, now)
         flag.save(update_fields=["state", "note", "decided_by", "decided_at", "updated_at"])
         report.triage_version += 1
-        report.save(update_fields=["triage_version", "updated_at"])
+        report.risk_score = report_risk_score(report)
+        report.save(update_fields=["triage_version", "risk_score", "updated_at"])
         action = {
             Flag.State.CONFIRMED: ReportEvent.Action.FLAG_CONFIRMED,
             Flag.State.CLEARED: ReportEvent.Action.FLAG_CLEARED,

@@ -182,11 +182,14 @@ def test_markup_in_every_text_field_is_escaped_in_admin_and_web_pages(world, cli
     report = IncidentReport.objects.get(pk=created.json()["id"])
     assert report.description == SCRIPT  # stored verbatim: it is evidence
     Flag.objects.filter(report=report).update(explanation=SCRIPT, note=SCRIPT)
-    ReportEvent.objects.filter(report=report).update(note=SCRIPT)
     touched = []
     for model in [*(m for m in apps.get_models() if m._meta.app_label in ("monitoring", "reports")), get_user_model()]:
         fields = list(_text_fields(model))
-        if fields and model not in (IncidentReport,):
+        if fields and model is ReportEvent:
+            # The audit trail is append-only: hostile text arrives in a new event.
+            ReportEvent.objects.create(report=report, at=report.received_at, action="note", **{f: SCRIPT for f in fields})
+            touched.append((model._meta.label, fields))
+        elif fields and model not in (IncidentReport,):
             for n, pk in enumerate(model.objects.values_list("pk", flat=True)):
                 # A suffix keeps unique fields (organization names, accreditation numbers) unique.
                 model.objects.filter(pk=pk).update(**{f: f"{SCRIPT} {n}" for f in fields})

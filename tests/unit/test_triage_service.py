@@ -131,6 +131,24 @@ def test_flag_decisions_survive_a_pipeline_rerun(world):
     assert ReportEvent.objects.filter(report=report, action="reprocessed", actor=world.coordinator.user).exists()
 
 
+def test_flag_decisions_recompute_the_risk_score(world):
+    report = file_report(world, latitude=None)
+    flag = report.flags.get(code="no_location")  # low: 10 points
+    before = report.risk_score
+    assert before == 30 + sum(10 * {"low": 1, "medium": 2, "high": 3}[f.severity] for f in report.flags.all())
+
+    def decide(decision, note=""):
+        flag_decide(flag_id=flag.pk, actor=world.coordinator.user, decision=decision, note=note)
+        report.refresh_from_db()
+        return report.risk_score
+
+    assert decide("clear", "indoor polling station, no GPS inside") == before - 10
+    assert decide("reopen") == before
+    assert decide("confirm") == before
+    assert decide("clear", "indoor after all") == before - 10
+    assert decide("confirm") == before
+
+
 def test_notes_cannot_be_empty_and_need_triage_rights(world, report):
     with pytest.raises(TriageInputError):
         report_add_note(report_id=report.pk, actor=world.coordinator.user, note="   ")

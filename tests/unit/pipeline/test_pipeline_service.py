@@ -9,7 +9,8 @@ import pytest
 from monitoring.models import Accreditation, Deployment, Election
 from monitoring.services import accreditation_set_status, station_registry_changed
 from reports.models import Flag, IncidentReport, ReportEvent
-from reports.services import report_process, reports_sweep_stuck
+from reports.rules import SEVERITY_WEIGHT
+from reports.services import flag_decide, report_process, reports_sweep_stuck
 from tests.exif import photo_with_exif
 from tests.factories import ALMATY, ElectionFactory, make_observer
 from tests.unit.pipeline.conftest import at, pipeline_snapshot
@@ -352,6 +353,106 @@ def test_a_cleared_flag_stays_cleared_and_stops_counting(world, file_report):
     report.refresh_from_db()
     assert flags_of(report)["off_site"].state == "cleared"
     assert report.risk_score == 30
+
+
+def decision_of(report, code) -> tuple:
+    flag = Flag.objects.get(report_id=report.pk, code=code)
+    return (flag.state, flag.note, flag.decided_by_id, flag.decided_at)
+
+
+def risk_from_flags(report) -> int:
+    """The documented formula, worked out here from the stored rows."""
+    counted = Flag.objects.filter(report_id=report.pk).exclude(state="cleared")
+    return 10 * SEVERITY_WEIGHT[report.severity] + sum(10 * SEVERITY_WEIGHT[f.severity] for f in counted)
+
+
+def _move_station(world, latitude, longitude):
+    world.station.refresh_from_db()
+    world.station.latitude, world.station.longitude = latitude, longitude
+    world.station.save()  # renews the registry revision: the spatial index rebuilds
+
+
+def test_a_decision_keeps_its_note_decider_and_time_while_the_explanation_follows_the_data(world, file_report):
+    report = file_report(gps=(43.2700, 76.9500, 10.0))  # 3.3 km away
+    report_process(report_id=report.pk)
+    off_site = flags_of(report)["off_site"]
+    flag_decide(flag_id=off_site.pk, actor=world.coordinator.user, decision="confirm", note="seen from the street")
+    decision = decision_of(report, "off_site")
+
+    _move_station(world, 43.2400, 76.9000)  # still kilometres from the fix, by another distance
+    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+
+    again = flags_of(report)["off_site"]
+    assert again.pk == off_site.pk and again.explanation != off_site.explanation and again.params != off_site.params
+    assert decision_of(report, "off_site") == decision
+    assert decision[:3] == ("confirmed", "seen from the street", world.coordinator.user.pk)
+
+
+def test_a_decided_flag_the_rules_no_longer_raise_is_kept(world, file_report):
+    type(world.station).objects.filter(pk=world.station.pk).update(latitude=43.3500, longitude=76.9500)  # a typo in the registry
+    station_registry_changed(election_id=world.election.pk)
+    report = file_report()
+    report_process(report_id=report.pk)
+    flag_decide(
+        flag_id=flags_of(report)["off_site"].pk, actor=world.coordinator.user, decision="confirm", note="checked by phone: not there"
+    )
+    decision = decision_of(report, "off_site")
+
+    _move_station(world, 43.25249, 76.9115)  # the typo corrected: the rule no longer fires
+    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+
+    assert decision_of(report, "off_site") == decision
+    report.refresh_from_db()
+    assert report.risk_score == risk_from_flags(report) == 30 + 30  # a confirmed finding keeps counting
+    event = report.events.get(action="reprocessed")
+    assert event.note == "flags: no longer raised, kept as decided: off_site (confirmed)"
+
+    # Re-running again changes nothing and adds no rows.
+    before, rows = pipeline_snapshot([report.pk]), Flag.objects.count()
+    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    assert pipeline_snapshot([report.pk]) == before and Flag.objects.count() == rows
+
+    # Reopened, it is the rules' again: the next run drops it.
+    flag_decide(flag_id=flags_of(report)["off_site"].pk, actor=world.coordinator.user, decision="reopen")
+    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    assert "off_site" not in flags_of(report)
+
+
+def test_decisions_on_neighbours_survive_the_cluster_refresh(world, file_report):
+    observers = _observers(world, 5)
+    reports = [
+        file_report(observers[i], category=CATEGORIES[i][0], description=CATEGORIES[i][1], occurred_at=at(12, 5 * i)) for i in range(5)
+    ]
+    process(*reports)
+    coordinator = world.coordinator.user
+    flag_decide(flag_id=flags_of(reports[0])["hotspot"].pk, actor=coordinator, decision="confirm", note="crowd at the gate")
+    flag_decide(flag_id=flags_of(reports[1])["hotspot"].pk, actor=coordinator, decision="clear", note="a normal queue")
+    decided = {r.pk: decision_of(r, "hotspot") for r in reports[:2]}
+
+    # The cluster grows: every hotspot is rewritten with the new count, the decisions stay.
+    late = file_report(world.other_observer, category=CATEGORIES[5][0], description=CATEGORIES[5][1], occurred_at=at(12, 22))
+    process(late)
+    flag_decide(flag_id=flags_of(late)["hotspot"].pk, actor=world.other_coordinator.user, decision="confirm", note="confirmed too")
+    for r in reports[:2]:
+        assert flags_of(r)["hotspot"].params["count"] == 6 and decision_of(r, "hotspot") == decided[r.pk]
+
+    # The other organization's two reports are rejected: the cluster falls apart.
+    accreditation_set_status(accreditation=Accreditation.objects.get(organization=world.other_observer.organization), status="revoked")
+    process(reports[2], late, force=True, actor=world.superuser)
+    for r in reports[3:]:
+        assert "hotspot" not in flags_of(r)
+    for r in reports[:2]:
+        assert decision_of(r, "hotspot") == decided[r.pk]
+        r.refresh_from_db()
+        assert r.risk_score == risk_from_flags(r)
+    assert reports[0].risk_score >= 10 * SEVERITY_WEIGHT[reports[0].severity] + 30  # the confirmed hotspot counts
+    late.refresh_from_db()
+    assert late.state == "rejected" and late.risk_score == 0 and decision_of(late, "hotspot")[0] == "confirmed"
+
+    ids = [r.pk for r in [*reports, late]]
+    before, rows = pipeline_snapshot(ids), Flag.objects.count()
+    process(*reports, late, force=True, actor=world.superuser)
+    assert pipeline_snapshot(ids) == before and Flag.objects.count() == rows
 
 
 def test_a_failed_report_can_be_re_run_by_a_coordinator(world, file_report):
