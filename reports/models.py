@@ -178,7 +178,8 @@ class IncidentReport(models.Model):
             # The sweeper looks for reports stuck in received/processing.
             models.Index(fields=["state", "received_at"], name="report_state_received_idx"),
             # Cross-report rules look at one station / one observer over a time window.
-            models.Index(fields=["station", "occurred_at"], name="report_station_time_idx"),
+            # (With the id: the changelist's region filter counts from this index alone.)
+            models.Index(fields=["station", "occurred_at"], include=["id"], name="report_station_time_idx"),
             models.Index(fields=["submitted_by", "occurred_at"], name="report_observer_time_idx"),
             models.Index(fields=["election", "received_at"], name="report_election_received_idx"),
             # Triage console: the unfiltered queue (superusers, platform auditors) and
@@ -267,7 +268,8 @@ class Flag(models.Model):
         verbose_name = _("flag")
         verbose_name_plural = _("flags")
         constraints = [models.UniqueConstraint(fields=["report", "code"], name="flag_unique_per_report_and_rule")]
-        indexes = [models.Index(fields=["code", "state"], name="flag_code_state_idx")]
+        # With the report: "reports with flag X" is answered from the index alone.
+        indexes = [models.Index(fields=["code", "state"], include=["report"], name="flag_code_state_idx")]
 
     def __str__(self):
         return f"{self.code} ({self.severity})"
