@@ -479,7 +479,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "python": platform.python_version(),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+            "commit": subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
             "goals": GOALS,
         }
     }
@@ -491,6 +491,7 @@ def main() -> int:
                 began = time.monotonic()
                 results[name] = BENCHES[name](services, sizes)
                 results[name]["bench_seconds"] = round(time.monotonic() - began, 1)
+                results[name]["commit"] = results["meta"]["commit"]  # partial runs mix commits in one file
                 log(f"{name}: ratio {results[name].get('ratio')}  ({GOALS[name]})")
         finally:
             services.close()

@@ -86,6 +86,9 @@ class ReportListCreateView(generics.ListCreateAPIView):
             )
         except PhotoRejected as exc:
             raise ValidationError({"photos": [str(exc)]}) from None
+        # A new report is answered as stored: `received`, no flags yet (even in
+        # the embedded mode, where the eager pipeline already ran on commit;
+        # the phone polls the report for its outcome). A resend is read back.
         report = result.report if result.created else reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
         return Response(
             ReportSerializer(report, context=self.get_serializer_context()).data,

@@ -18,9 +18,9 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -135,18 +135,6 @@ def _batched(iterable, size):
 def _related(ids: list) -> tuple[dict, dict]:
     """The flags (code, state) and photo hashes of these reports."""
     flags, photos = defaultdict(list), defaultdict(list)
-    if connection.vendor == "postgresql":
-        # One array parameter instead of an IN list of 2,000 placeholders.
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT report_id, code, state FROM {Flag._meta.db_table} WHERE report_id = ANY(%s)", [ids])
-            for report_id, code, state in cursor.fetchall():
-                flags[report_id].append((code, state))
-            cursor.execute(
-                f"SELECT report_id, sha256 FROM {Attachment._meta.db_table} WHERE report_id = ANY(%s) ORDER BY report_id, position", [ids]
-            )
-            for report_id, sha256 in cursor.fetchall():
-                photos[report_id].append(sha256)
-        return flags, photos
     for report_id, code, state in Flag.objects.filter(report_id__in=ids).values_list("report_id", "code", "state").order_by():
         flags[report_id].append((code, state))
     for report_id, sha256 in (
@@ -311,10 +299,15 @@ def _copy_rows(qs, export_id: str, digest, chains, chunk_size: int) -> Iterator[
     """Rows formatted by PostgreSQL, in chunks of (bytes, row count). One
     read-only REPEATABLE READ transaction, so the chain summary and the rows
     are one snapshot even while reports keep arriving."""
-    ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
+    try:
+        ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a scope or filter that can match nothing (qs.none(), pk__in=[])
+        return
     outer = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        if not outer:  # inside a caller's transaction (tests), its snapshot rules
+        # Inside a caller's transaction (tests) its isolation rules, and the
+        # SET LOCALs below last until it ends.
+        if not outer:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         # Shortest round-trip float digits, as Python's repr; and no JIT: it
         # compiles this wide query per process for longer than running it takes.
@@ -408,7 +401,21 @@ class ExportStream:
         label = "".join(c for c in self.filters.election if c.isascii() and (c.isalnum() or c in "-_")) or "all"
         return f"reports-{label}-{self.record.started_at:%Y%m%dT%H%M%SZ}-export{self.record.pk}.csv"
 
+    _live: Iterator[bytes] | None = field(default=None, init=False, repr=False)
+
     def __iter__(self) -> Iterator[bytes]:
+        self._live = self._generate()
+        return self._live
+
+    def close(self) -> None:
+        """End a stream the client stopped reading (StreamingHttpResponse calls
+        this before the request ends): the COPY is cancelled and the read-only
+        transaction rolled back now, not whenever the generator is collected.
+        The record stays unfinished, as the file was."""
+        if self._live is not None:
+            self._live.close()
+
+    def _generate(self) -> Iterator[bytes]:
         export_id = str(self.record.pk)
         lines = export.CsvLines()
         digest = export.RowsDigest(export.COLUMNS)

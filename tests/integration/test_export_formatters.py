@@ -139,3 +139,31 @@ def test_an_export_is_one_snapshot_while_reports_keep_arriving(world, monkeypatc
     assert b'"last_seq": 30' in data.replace(b'""', b'"')
     stream.record.refresh_from_db()
     assert stream.record.row_count == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_that_can_match_nothing_is_an_empty_file(world):
+    file_report(world, process=False)
+    # "Assigned to me" asked by the operator at the command line: no one, so nothing.
+    stream = reports_export(user=None, filters=ReportFilters(election=world.election.code, assignee="me"), source="command")
+    data = b"".join(stream)
+    assert data.startswith(b"report_id,") and b"#manifest,row_count,0\r\n" in data
+    stream.record.refresh_from_db()
+    assert stream.record.row_count == 0 and stream.record.finished_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_stopped_midway_releases_its_transaction_at_once(world):
+    for _ in range(30):
+        file_report(world, process=False)
+    stream = reports_export(user=None, filters=ReportFilters(election=world.election.code), source="url", chunk_size=5)
+    chunks = iter(stream)
+    next(chunks), next(chunks)  # header, five rows; then the client goes away
+    assert connection.in_atomic_block
+    stream.close()  # what StreamingHttpResponse does when the response is closed
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    stream.record.refresh_from_db()
+    assert stream.record.finished_at is None  # the file was never completed

@@ -1,4 +1,4 @@
-"""The triage console and the export on real PostgreSQL: a server-side cursor,
+"""The triage console and the export on real PostgreSQL: rows streamed from COPY,
 the queue's queries, two coordinators deciding at the same instant, and an
 exported file checked by the real command-line tools in their own processes."""
 
