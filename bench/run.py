@@ -168,7 +168,7 @@ def profiler(services: Services, pid: int, name: str):
     out = ROOT / "bench" / "results" / f"profile-{name}.txt"
     proc, _log = services.spawn(
         [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
-         "--rate", "200", "--format", "raw", "--output", str(out)],
+         "--rate", "200", "--idle", "--format", "raw", "--output", str(out)],
         dict(os.environ),
         f"py-spy-{name}.log",
     )  # fmt: skip

@@ -307,6 +307,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # A report is acknowledged only after it was processed; a worker killed mid-task
 # gets its report redelivered instead of losing it.
+# Connections are reused between tasks under Django's rules (config.celery),
+# not closed by Celery after every task.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -26,7 +26,7 @@ write transactions are serialized anyway.)
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -468,15 +468,14 @@ def _rule_facts(report: IncidentReport, location: GeotagResult, regions: Resolve
 # --- Storing flags ---
 
 
-def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, codes=None, existing: dict | None = None) -> bool:
-    """Make the report's flags among `codes` (all codes when None) exactly
-    `flags`: update in place (keeping a coordinator's confirm/clear decision,
+def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime) -> bool:
+    """Make the report's flags exactly `flags`: update in place (keeping a coordinator's confirm/clear decision,
     note, decider and time, and the first `raised_at`), add new ones, drop the
     open ones no longer raised. Writes only what differs, so a re-run changes
     nothing. New rows are upserted on the (report, code) constraint, so a
-    racing writer can never create a duplicate. `existing` (code → Flag among
-    `codes`) saves the read when the caller fetched many reports' flags at
-    once. Returns whether anything changed.
+    racing writer can never create a duplicate. Returns whether anything
+    changed. (The neighbours' refresh plans many reports' writes with
+    _FlagWrites and sends them together.)
 
     A flag a coordinator confirmed or cleared stays even when the rules no
     longer raise it (corrected reference data, a shrunken cluster, a rejection):
@@ -484,33 +483,63 @@ def _store_flags(report_id, flags: list[rules.FlagResult], now: dt.datetime, cod
     in the audit trail, and the flag's explanation is what they decided on.
     Deleting it would erase that silently (a confirmed one keeps counting in the
     risk score). Reopening it hands it back to the rules."""
-    if existing is None:
-        scope = Flag.objects.filter(report_id=report_id)
-        if codes is not None:
-            scope = scope.filter(code__in=list(codes))
-        existing = {f.code: f for f in scope}
-    wanted = {f.code: f for f in flags}
-    stale = [code for code, flag in existing.items() if code not in wanted and flag.state == Flag.State.OPEN]
-    if stale:
-        Flag.objects.filter(report_id=report_id, code__in=stale, state=Flag.State.OPEN).delete()
-    new, changed = [], bool(stale)
-    for code, result in wanted.items():
-        explanation = result.explanation("en")
-        flag = existing.get(code)
-        if flag is None:
-            new.append(
-                Flag(report_id=report_id, code=code, severity=result.severity, explanation=explanation, params=result.params, raised_at=now)
-            )
-        elif (flag.severity, flag.explanation, flag.params) != (result.severity, explanation, result.params):
-            flag.severity, flag.explanation, flag.params = result.severity, explanation, result.params
-            flag.save(update_fields=["severity", "explanation", "params", "updated_at"])
-            changed = True
-    if new:
-        Flag.objects.bulk_create(
-            new, update_conflicts=True, unique_fields=["report", "code"], update_fields=["severity", "explanation", "params", "updated_at"]
-        )
-        changed = True
+    existing = {f.code: f for f in Flag.objects.filter(report_id=report_id)}
+    writes = _FlagWrites()
+    changed = writes.plan(report_id, flags, now, existing)
+    writes.apply()
     return changed
+
+
+@dataclass
+class _FlagWrites:
+    """Flag writes gathered over many reports and sent in three statements: a
+    report in a busy district refreshes dozens of neighbours' flags."""
+
+    stale: list = field(default_factory=list)  # ids of open flags no longer raised
+    new: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+
+    def plan(self, report_id, flags: list[rules.FlagResult], now: dt.datetime, existing: dict) -> bool:
+        """What makes the report's flags among `existing`'s codes exactly
+        `flags` (see _store_flags); True if anything would change."""
+        wanted = {f.code: f for f in flags}
+        stale = [flag.pk for code, flag in existing.items() if code not in wanted and flag.state == Flag.State.OPEN]
+        self.stale.extend(stale)
+        changed = bool(stale)
+        for code, result in wanted.items():
+            explanation = result.explanation("en")
+            flag = existing.get(code)
+            if flag is None:
+                self.new.append(
+                    Flag(
+                        report_id=report_id,
+                        code=code,
+                        severity=result.severity,
+                        explanation=explanation,
+                        params=result.params,
+                        raised_at=now,
+                    )
+                )
+                changed = True
+            elif (flag.severity, flag.explanation, flag.params) != (result.severity, explanation, result.params):
+                flag.severity, flag.explanation, flag.params, flag.updated_at = result.severity, explanation, result.params, now
+                self.changed.append(flag)
+                changed = True
+        return changed
+
+    def apply(self) -> None:
+        if self.stale:
+            Flag.objects.filter(pk__in=self.stale, state=Flag.State.OPEN).delete()
+        if self.changed:
+            Flag.objects.bulk_update(self.changed, ["severity", "explanation", "params", "updated_at"])
+        if self.new:
+            # Upserted on (report, code), so a racing writer can never create a duplicate.
+            Flag.objects.bulk_create(
+                self.new,
+                update_conflicts=True,
+                unique_fields=["report", "code"],
+                update_fields=["severity", "explanation", "params", "updated_at"],
+            )
 
 
 def _refresh_neighbours(
@@ -546,20 +575,25 @@ def _refresh_neighbours(
     stored: dict = {pk: {} for pk in locked}
     for flag in Flag.objects.filter(report_id__in=list(locked), code__in=rules.CROSS_REPORT_CODES).order_by():
         stored[flag.report_id][flag.code] = flag
-    changed = {}
+    changed, writes = {}, _FlagWrites()
     for pk, severity in locked.items():
         peer, codes = todo[str(pk)]
         others = [p for p in everyone if p.report_id != peer.report_id]
         flags = rules.evaluate_cross(peer, others, settings.PIPELINE, codes)
         mine = {code: flag for code, flag in stored[pk].items() if code in codes}
-        if _store_flags(pk, flags, now, codes=codes, existing=mine):
+        if writes.plan(pk, flags, now, mine):
             changed[pk] = severity
     if not changed:
         return
+    writes.apply()
     current = dict(IncidentReport.objects.filter(pk__in=list(changed)).values_list("pk", "risk_score"))
-    for pk, score in risk_scores(severities=changed).items():
-        if current.get(pk) != score:
-            IncidentReport.objects.filter(pk=pk).update(risk_score=score, updated_at=now)
+    rescored = [
+        IncidentReport(pk=pk, risk_score=score, updated_at=now)
+        for pk, score in risk_scores(severities=changed).items()
+        if current.get(pk) != score
+    ]
+    if rescored:
+        IncidentReport.objects.bulk_update(rescored, ["risk_score", "updated_at"])
 
 
 # --- Sweeper ---

@@ -306,3 +306,23 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     wait_until(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
     assert "WorkerLostError" in celery_worker.log_text()
     assert IncidentReport.objects.get(pk=report.pk).events.filter(action="processed").count() == 1
+
+
+def test_the_worker_keeps_its_database_connection_between_reports(world, celery_worker):
+    """Celery's Django fix-up would open a new PostgreSQL session for every task
+    (and lose its prepared statements); config.celery keeps Django's rules."""
+    from django.db import connection
+
+    def sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    submit(world.observer, world.station)  # the worker's connection exists from here on
+    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), message="the first report processed")
+    before = sessions()
+    for _ in range(12):
+        submit(world.observer, world.station)
+    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
+    assert IncidentReport.objects.filter(state="accepted").count() == 13
+    assert sessions() - before <= 2  # not one per report (the worker pool has two processes)
