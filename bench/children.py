@@ -10,15 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from bench.export_memory import _vm  # peak resident memory, in KiB
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _vm(key: str) -> int:
-    """A /proc/self/status figure in KiB (VmHWM: peak resident memory)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def dataset(election: str, rows: int, stations: int) -> dict:
@@ -47,36 +41,10 @@ def dataset(election: str, rows: int, stations: int) -> dict:
 
 def intake_seed(observers: int) -> dict:
     """One open election, 20 stations, an accredited organization and observers with tokens."""
-    from rest_framework.authtoken.models import Token
+    from tests.seed_private import seed
 
-    from monitoring.services import observer_create
-    from reports.models import IncidentCategory
-    from reports.taxonomy import taxonomy_sync
-    from tests.factories import (
-        AccreditationFactory,
-        DistrictFactory,
-        ElectionFactory,
-        OrganizationFactory,
-        PollingStationFactory,
-        RegionFactory,
-    )
-
-    taxonomy_sync(IncidentCategory)
-    election = ElectionFactory(code="bench-intake")
-    region = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
-    district = DistrictFactory(region=region, code="almaly")
-    stations = [
-        PollingStationFactory(election=election, code=f"02{i:03d}", district=district, latitude=43.25249 + i * 0.001, longitude=76.9115)
-        for i in range(1, 21)
-    ]
-    organization = OrganizationFactory(name="Bench observers")
-    AccreditationFactory(organization=organization, election=election)
-    tokens = []
-    for i in range(observers):
-        observer = observer_create(username=f"bench-observer-{i}", password=None, organization=organization, role="observer")
-        tokens.append(Token.objects.create(user=observer.user).key)
-    categories = ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]
-    return {"election": election.code, "stations": [s.code for s in stations], "tokens": tokens, "categories": categories}
+    made = seed(observers=observers, stations=20, election_code="bench-intake")
+    return {**made, "categories": ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]}
 
 
 def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -> dict:
@@ -141,38 +109,26 @@ def pipeline_done(key: str, since: float) -> dict:
     return {"pending": pending, "per_s": per_s, "noop_count": count, "noop_per_s": noop_per_s, "states": states, "flags": flags}
 
 
-# The same rows as the export (same joins, flags and photo hashes aggregated,
-# chain order), formatted by PostgreSQL itself: the physical limit.
-COPY_BASELINE = """
-COPY (
-  SELECT r.id, e.code, o.name, ob.public_code, s.code, rg.code, d.code, c.code, r.severity,
-         r.occurred_at, r.received_at, r.latitude, r.longitude, r.state,
-         (SELECT string_agg(f.code, ';' ORDER BY f.code) FROM reports_flag f WHERE f.report_id = r.id),
-         r.triage_status, r.description, s.name, c.phase, r.accuracy_m, r.location_source,
-         r.claimed_station_distance_m, r.rejection_reasons, r.risk_score, r.assignee_id, r.decided_by_id, r.decided_at,
-         (SELECT string_agg(a.sha256, ';' ORDER BY a.position) FROM reports_attachment a WHERE a.report_id = r.id),
-         r.client_uuid, r.amends_id, r.content_sha256, r.chain_seq, r.chain_sha256
-  FROM reports_incidentreport r
-  JOIN monitoring_election e ON e.id = r.election_id
-  JOIN monitoring_observerorganization o ON o.id = r.organization_id
-  JOIN monitoring_observer ob ON ob.id = r.submitted_by_id
-  JOIN monitoring_pollingstation s ON s.id = r.station_id
-  JOIN monitoring_district d ON d.id = s.district_id
-  JOIN monitoring_region rg ON rg.id = d.region_id
-  JOIN reports_incidentcategory c ON c.id = r.category_id
-  WHERE e.code = %s
-  ORDER BY r.election_id, r.chain_seq, r.received_at, r.id
-) TO STDOUT WITH (FORMAT csv)
-"""
+# The export's own row set (its query, joins, grouped flags and photos, order),
+# unformatted: PostgreSQL printing those values is the floor for formatting them.
+BASELINE_COLUMNS = (
+    "r.id, e.code, o.name, ob.public_code, s.code, rg.code, d.code, c.code, r.severity, r.occurred_at, r.received_at, "
+    "r.latitude, r.longitude, r.state, fl.codes, r.triage_status, r.description, s.name, c.phase, r.accuracy_m, "
+    "r.location_source, r.claimed_station_distance_m, r.rejection_reasons, fl.cleared, r.risk_score, ao.public_code, "
+    "dbo.public_code, r.decided_at, ph.n, ph.hashes, r.client_uuid, r.amends_id, r.content_sha256, r.chain_seq, "
+    "r.chain_sha256, r.row_number"
+)
 
 
 def export(election: str, out_dir: str) -> dict:
     """Our export to a file in a fresh process (rows/s, peak RSS), then COPY of
     the same rows to another file in the same process."""
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from reports.filters import ReportFilters
     from reports.models import ExportRecord, IncidentReport
+    from reports.services import exports
     from reports.services.exports import reports_export
 
     IncidentReport.objects.filter(election__code=election).exists()  # connect, load the ORM
@@ -191,13 +147,16 @@ def export(election: str, out_dir: str) -> dict:
     os.unlink(path)
 
     copy_path = Path(out_dir) / f"{election}-copy.csv"
+    qs = exports.export_queryset(user=None, filters=ReportFilters(election=election), now=timezone.now())
+    ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
+    statement = f"COPY (SELECT {BASELINE_COLUMNS} {exports._FROM.format(ids=ids_sql)} ORDER BY r.row_number) TO STDOUT WITH (FORMAT csv)"
     copied = 0
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, open(copy_path, "wb") as handle:
-        # The session settings the export itself runs with (reports.services.exports).
+        # The session settings the export itself runs with.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        with cursor.cursor.copy(COPY_BASELINE.replace("%s", "'" + election.replace("'", "''") + "'")) as copy:
+        with cursor.cursor.copy(statement, [*ids_params, *ids_params, *ids_params]) as copy:
             for block in copy:
                 handle.write(block)
                 copied += len(block)

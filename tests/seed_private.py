@@ -20,6 +20,11 @@ def main() -> None:
     import django
 
     django.setup()
+    print(json.dumps(seed(observers=args.observers, stations=args.stations)))
+
+
+def seed(*, observers: int, stations: int, election_code: str = "kz-private-2021") -> dict:
+    """The election, stations, organization and observers (with tokens); what was made."""
     from rest_framework.authtoken.models import Token
 
     from monitoring.services import observer_create
@@ -32,21 +37,21 @@ def main() -> None:
         RegionFactory,
     )
 
-    election = ElectionFactory(code="kz-private-2021")
+    election = ElectionFactory(code=election_code)
     region = RegionFactory(code="almaty", name_en="Almaty city", timezone="Asia/Almaty", geonames_admin1=["02"])
     district = DistrictFactory(region=region, code="almaly")
-    stations = [
+    made = [
         PollingStationFactory(election=election, code=f"02{i:03d}", district=district, latitude=43.25249 + i * 0.001, longitude=76.9115)
-        for i in range(1, args.stations + 1)
+        for i in range(1, stations + 1)
     ]
     organization = OrganizationFactory(name="Civic Observers")
     AccreditationFactory(organization=organization, election=election)
     tokens = []
-    for i in range(args.observers):
+    for i in range(observers):
         # No usable password: hashing would dominate the seed time, and tokens are what clients use.
         observer = observer_create(username=f"observer-{i}", password=None, organization=organization, role="observer")
         tokens.append(Token.objects.create(user=observer.user).key)
-    print(json.dumps({"election": election.code, "stations": [s.code for s in stations], "tokens": tokens}))
+    return {"election": election.code, "stations": [s.code for s in made], "tokens": tokens}
 
 
 if __name__ == "__main__":

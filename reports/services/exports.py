@@ -227,8 +227,10 @@ _SQL_CELLS = [
     ("r.chain_sha256", PLAIN),
     ("r.row_number::text", PLAIN),
 ]
-# export.neutralize's triggers (and the quote itself), as SQL literals.
-_SQL_GUARDED = ", ".join(["'='", "'+'", "'-'", "'@'", "''''", r"E'\t'", r"E'\r'", r"E'\n'"])
+# export.neutralize's triggers (and the quote itself) as SQL literals, from
+# reports.export so the two guards can never drift apart.
+_SQL_ESCAPES = {"\\": "\\\\", "'": "\\'", "\t": "\\t", "\r": "\\r", "\n": "\\n"}
+_SQL_GUARDED = ", ".join("E'" + "".join(_SQL_ESCAPES.get(ch, ch) for ch in c) + "'" for c in sorted(export._GUARDED))
 
 # The reports in export order, numbered, before any cell is formatted (so the
 # sort moves narrow rows); flags and photo hashes in one grouped pass each.

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reports import export
 from reports.filters import ReportFilters
-from reports.models import Attachment, Flag, IncidentReport
+from reports.models import Flag, IncidentReport
 from reports.services import exports
 from reports.services.exports import reports_export
 from tests.filing import file_report
@@ -81,7 +81,6 @@ def test_copy_and_python_write_the_same_bytes(world):
         accuracy_m=0.0,
     )
     IncidentReport.objects.filter(pk=reports[3].pk).update(amends=first)
-    Attachment.objects.filter(report=reports[0]).update(position=0)
     world.station.name = '=cmd|"/c calc"!A1, "Station"'
     world.station.save()
     world.coordinator.organization.name = '-Civic, "Observers"'
