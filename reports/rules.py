@@ -1,7 +1,7 @@
 """Stage 3 of the pipeline: explainable irregularity flags.
 
 Each rule is one small function over plain facts (no ORM, no Celery) with a
-code, a threshold from `settings.PIPELINE`, and an explanation that carries the
+code, a threshold from `settings.PIPELINE` (reports.thresholds), and an explanation that carries the
 numbers that triggered it. `evaluate` runs them all for one report;
 `evaluate_cross` re-runs only the cross-report rules (`impossible_travel`,
 `duplicate`, `hotspot`) for a neighbour whose cluster changed. `risk_score`
@@ -17,7 +17,7 @@ least"). Explanations are rendered from `params` in the reader's language by
 import bisect
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import translation
@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
+
+from .thresholds import PipelineThresholds
 
 FLAG_TEXT = {
     "off_site": _(
@@ -192,7 +194,7 @@ class RuleFacts:
     admin_region_code: str | None
     settlement: str
     deployed: bool
-    thresholds: Mapping
+    thresholds: PipelineThresholds
     photos: tuple[PhotoFacts, ...] = ()
     # Accepted reports of the same election that cross-report rules may relate
     # this one to (the service's neighbourhood; the rules filter further).
@@ -314,8 +316,8 @@ def off_site(f: RuleFacts) -> FlagResult | None:
     radius counted up to the low-accuracy threshold (`accuracy_credit_m`)."""
     if f.location_source == "station" or f.claimed_station_distance_m is None:
         return None
-    threshold = f.thresholds["OFF_SITE_METERS"]
-    cap = f.thresholds["LOW_GPS_ACCURACY_METERS"]
+    threshold = f.thresholds.off_site_meters
+    cap = f.thresholds.low_gps_accuracy_meters
     accuracy = f.accuracy_m if f.location_source == "device_gps" else None
     if not is_off_site(f.claimed_station_distance_m, threshold, accuracy, cap):
         return None
@@ -336,7 +338,7 @@ def off_site(f: RuleFacts) -> FlagResult | None:
 def low_gps_accuracy(f: RuleFacts) -> FlagResult | None:
     if f.location_source != "device_gps" or f.accuracy_m is None:
         return None
-    threshold = f.thresholds["LOW_GPS_ACCURACY_METERS"]
+    threshold = f.thresholds.low_gps_accuracy_meters
     if f.accuracy_m <= threshold:
         return None
     return FlagResult(
@@ -384,7 +386,7 @@ def critical_category(f: RuleFacts) -> FlagResult | None:
 
 
 def late_filing(f: RuleFacts) -> FlagResult | None:
-    threshold_hours = f.thresholds["LATE_FILING_HOURS"]
+    threshold_hours = f.thresholds.late_filing_hours
     delay = (f.received_at - f.occurred_at).total_seconds()
     if delay <= threshold_hours * 3600:
         return None
@@ -405,7 +407,7 @@ def region_mismatch(f: RuleFacts) -> FlagResult | None:
     if f.admin_region_code is not None and f.admin_region_code == f.station_region_code:
         return None
     accuracy = f.accuracy_m if f.location_source == "device_gps" else None
-    if not is_off_site(f.claimed_station_distance_m, f.thresholds["OFF_SITE_METERS"], accuracy, f.thresholds["LOW_GPS_ACCURACY_METERS"]):
+    if not is_off_site(f.claimed_station_distance_m, f.thresholds.off_site_meters, accuracy, f.thresholds.low_gps_accuracy_meters):
         return None
     return FlagResult(
         "region_mismatch",
@@ -425,7 +427,7 @@ def photo_location_mismatch(f: RuleFacts) -> FlagResult | None:
     report's own location: the photo was taken somewhere else than both the
     story and the fix say (e.g. an old photo reused). A photo that agrees with
     the fix is left to `off_site`."""
-    threshold = f.thresholds["PHOTO_DISTANCE_METERS"]
+    threshold = f.thresholds.photo_distance_meters
     worst = None
     for photo in f.photos:
         if photo.latitude is None or photo.longitude is None:
@@ -453,7 +455,7 @@ def photo_location_mismatch(f: RuleFacts) -> FlagResult | None:
 def photo_time_mismatch(f: RuleFacts) -> FlagResult | None:
     """A photo's EXIF capture time is further from the stated incident time than
     the tolerance, either way."""
-    tolerance = f.thresholds["PHOTO_TIME_MINUTES"] * 60
+    tolerance = f.thresholds.photo_time_minutes * 60
     worst = None
     for photo in f.photos:
         if photo.taken_at is None:
@@ -473,7 +475,7 @@ def photo_time_mismatch(f: RuleFacts) -> FlagResult | None:
             "occurred_at": to_local(f.occurred_at, f.station_timezone).strftime("%Y-%m-%d %H:%M"),
             "minutes": _minutes(gap),
             "variant": "before" if gap < 0 else "after",
-            "threshold_minutes": f.thresholds["PHOTO_TIME_MINUTES"],
+            "threshold_minutes": f.thresholds.photo_time_minutes,
         },
     )
 
@@ -481,11 +483,11 @@ def photo_time_mismatch(f: RuleFacts) -> FlagResult | None:
 # --- Cross-report rules ---------------------------------------------------------------------
 
 
-def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapping) -> FlagResult | None:
+def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
     """The same observer reported from two stations so far apart, so close in
     time, that getting from one to the other was impossible. Symmetric: both
     reports of the pair carry the flag."""
-    max_kmh, min_m = thresholds["TRAVEL_MAX_KMH"], thresholds["TRAVEL_MIN_METERS"]
+    max_kmh, min_m = thresholds.travel_max_kmh, thresholds.travel_min_meters
     conflicts = []
     for peer in current_reports(subject, peers) or ():
         if peer.observer_id != subject.observer_id or peer.station_id == subject.station_id:
@@ -504,18 +506,18 @@ def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], threshol
         "minutes": _minutes(seconds),
         "speed_kmh": round(implied_speed_kmh(distance, seconds)) if seconds > 0 else None,
         "threshold_kmh": number(max_kmh),
-        "related_reports": _related_ids((c[0] for c in conflicts), thresholds["RELATED_REPORTS_MAX"]),
+        "related_reports": _related_ids((c[0] for c in conflicts), thresholds.related_reports_max),
     }
     if seconds == 0:
         params["variant"] = "simultaneous"
     return FlagResult("impossible_travel", FLAG_SEVERITY["impossible_travel"], params)
 
 
-def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapping) -> FlagResult | None:
+def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
     """Another report (any observer, any organization) at the same station, in
     the same category, close in time, telling a similar story. Symmetric."""
-    window = thresholds["DUPLICATE_WINDOW_MINUTES"] * 60
-    minimum = thresholds["DUPLICATE_MIN_SIMILARITY"]
+    window = thresholds.duplicate_window_minutes * 60
+    minimum = thresholds.duplicate_min_similarity
     matches = []
     for peer in current_reports(subject, peers) or ():
         if peer.station_id != subject.station_id or peer.category_code != subject.category_code:
@@ -536,11 +538,11 @@ def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapp
             "station": subject.station_code,
             "count": len(matches),
             "other_organizations": len({p.organization_id for p, _, _ in matches} - {subject.organization_id}),
-            "window_minutes": thresholds["DUPLICATE_WINDOW_MINUTES"],
+            "window_minutes": thresholds.duplicate_window_minutes,
             "closest_minutes": _minutes(closest),
             "similarity": round(max(s for _, _, s in matches), 2),
             "threshold": minimum,
-            "related_reports": _related_ids((p for p, _, _ in matches), thresholds["RELATED_REPORTS_MAX"]),
+            "related_reports": _related_ids((p for p, _, _ in matches), thresholds.related_reports_max),
         },
     )
 
@@ -560,20 +562,20 @@ def densest_window(subject: PeerReport, members: Sequence[PeerReport], window_se
     return ordered[best[0] : best[1]]
 
 
-def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapping) -> FlagResult | None:
+def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
     """Many reports at one station, or in one district, within one time window.
     Raised on every report of the window, so the whole cluster surfaces; the
     station scope wins over the district one."""
-    window = thresholds["HOTSPOT_WINDOW_MINUTES"] * 60
+    window = thresholds.hotspot_window_minutes * 60
     others = current_reports(subject, peers)
     if others is None:
         return None  # corrected: the correction carries the flag
     scopes = (
-        (None, [p for p in others if p.station_id == subject.station_id], thresholds["HOTSPOT_STATION_MIN_REPORTS"], subject.station_code),
+        (None, [p for p in others if p.station_id == subject.station_id], thresholds.hotspot_station_min_reports, subject.station_code),
         (
             "district",
             [p for p in others if p.district_id == subject.district_id],
-            thresholds["HOTSPOT_DISTRICT_MIN_REPORTS"],
+            thresholds.hotspot_district_min_reports,
             subject.district_name,
         ),
     )
@@ -585,11 +587,11 @@ def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mappin
             "place": place,
             "count": len(cluster),
             "threshold": minimum,
-            "window_minutes": thresholds["HOTSPOT_WINDOW_MINUTES"],
+            "window_minutes": thresholds.hotspot_window_minutes,
             "start": to_local(cluster[0].occurred_at, subject.timezone).strftime("%Y-%m-%d %H:%M"),
             "end": to_local(cluster[-1].occurred_at, subject.timezone).strftime("%H:%M"),
             "zone": subject.timezone,
-            "related_reports": _related_ids((p for p in cluster if p.report_id != subject.report_id), thresholds["RELATED_REPORTS_MAX"]),
+            "related_reports": _related_ids((p for p in cluster if p.report_id != subject.report_id), thresholds.related_reports_max),
         }
         if variant:
             params["variant"] = variant
@@ -609,7 +611,7 @@ SINGLE_REPORT_RULES: list[Callable[[RuleFacts], FlagResult | None]] = [
     photo_location_mismatch,
     photo_time_mismatch,
 ]
-CROSS_REPORT_RULES: dict[str, Callable[[PeerReport, Sequence[PeerReport], Mapping], FlagResult | None]] = {
+CROSS_REPORT_RULES: dict[str, Callable[[PeerReport, Sequence[PeerReport], PipelineThresholds], FlagResult | None]] = {
     "impossible_travel": impossible_travel,
     "duplicate": duplicate,
     "hotspot": hotspot,
@@ -624,7 +626,7 @@ def evaluate(facts: RuleFacts) -> list[FlagResult]:
 
 
 def evaluate_cross(
-    subject: PeerReport, peers: Sequence[PeerReport], thresholds: Mapping, codes: Iterable[str] = CROSS_REPORT_CODES
+    subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds, codes: Iterable[str] = CROSS_REPORT_CODES
 ) -> list[FlagResult]:
     """The cross-report flags `codes` of `subject` among `peers`."""
     return [flag for code in codes if (flag := CROSS_REPORT_RULES[code](subject, peers, thresholds)) is not None]

@@ -26,7 +26,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
-    retry_backoff_max=settings.PIPELINE["RETRY_BACKOFF_MAX"],
+    retry_backoff_max=settings.PIPELINE.retry_backoff_max,
     retry_jitter=True,
     max_retries=8,
 )

@@ -63,7 +63,7 @@ class ProcessOutcome:
 def _claim(report_id) -> bool:
     """Mark the report as being processed (a committed, conditional UPDATE, so
     attempts survive a killed worker). False if there is nothing to claim."""
-    max_attempts = settings.PIPELINE["MAX_ATTEMPTS"]
+    max_attempts = settings.PIPELINE.max_attempts
     with transaction.atomic():
         claimed = IncidentReport.objects.filter(
             pk=report_id, state__in=[ReportState.RECEIVED, ReportState.PROCESSING], processing_attempts__lt=max_attempts
@@ -84,7 +84,7 @@ def _give_up(report_id) -> bool:
             .filter(
                 pk=report_id,
                 state__in=[ReportState.RECEIVED, ReportState.PROCESSING],
-                processing_attempts__gte=settings.PIPELINE["MAX_ATTEMPTS"],
+                processing_attempts__gte=settings.PIPELINE.max_attempts,
             )
             .first()
         )
@@ -102,7 +102,7 @@ def _give_up(report_id) -> bool:
             to_value=ReportState.FAILED,
             note=f"gave up after {stuck.processing_attempts} attempts: {stuck.last_error or 'no error recorded'}"[:2000],
         )
-    logger.warning("report %s marked failed after %s attempts", report_id, settings.PIPELINE["MAX_ATTEMPTS"])
+    logger.warning("report %s marked failed after %s attempts", report_id, settings.PIPELINE.max_attempts)
     return True
 
 
@@ -262,7 +262,7 @@ def _validation_facts(report: IncidentReport) -> validation.ValidationFacts:
         station_code=report.station.code,
         station_in_election=report.station.election_id == report.election_id,
         accreditations=accreditations,
-        clock_skew_seconds=settings.PIPELINE["CLOCK_SKEW_SECONDS"],
+        clock_skew_seconds=settings.PIPELINE.clock_skew_seconds,
     )
 
 
@@ -391,11 +391,6 @@ def _peer_from_report(report: IncidentReport) -> rules.PeerReport:
     )
 
 
-def _neighbourhood_seconds() -> float:
-    thresholds = settings.PIPELINE
-    return 60 * max(thresholds["HOTSPOT_WINDOW_MINUTES"], thresholds["DUPLICATE_WINDOW_MINUTES"])
-
-
 def _corrected_report(report: IncidentReport) -> list[rules.PeerReport]:
     """The accepted report this one amends, if any."""
     if not report.amends_id:
@@ -410,7 +405,7 @@ def _peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerR
     neighbours: the same district within twice the longest window (a
     neighbour's own window reaches that far), and every report of the same
     observer in the election."""
-    reach = dt.timedelta(seconds=2 * _neighbourhood_seconds())
+    reach = dt.timedelta(seconds=2 * settings.PIPELINE.neighbourhood_seconds)
     # By station, not through the district join: (station, occurred_at) and
     # (submitted_by, occurred_at) are indexed, so this stays a few index range
     # scans however many reports the election holds.
@@ -549,7 +544,7 @@ def _refresh_neighbours(
     change on other reports: `hotspot` and `duplicate` on accepted reports of a
     centre's district close in time, `impossible_travel` on a centre's
     observer's reports; everything on the report the subject corrects."""
-    reach = dt.timedelta(seconds=_neighbourhood_seconds())
+    reach = dt.timedelta(seconds=settings.PIPELINE.neighbourhood_seconds)
     todo: dict[str, tuple[rules.PeerReport, tuple[str, ...]]] = {}
     corrected = {c.report_id for c in centres[1:]}
     for peer in pool:
@@ -604,7 +599,7 @@ def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 5
     submission, or a worker died), and mark the ones that ran out of attempts
     `failed` for a coordinator instead of enqueueing them forever. Returns how
     many were enqueued."""
-    age = older_than_seconds if older_than_seconds is not None else settings.PIPELINE["SWEEP_AFTER_SECONDS"]
+    age = older_than_seconds if older_than_seconds is not None else settings.PIPELINE.sweep_after_seconds
     cutoff = timezone.now() - dt.timedelta(seconds=age)
     stuck = list(
         IncidentReport.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING], received_at__lt=cutoff)
@@ -614,7 +609,7 @@ def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 5
     )
     enqueued = 0
     for report_id, attempts in stuck:
-        if attempts >= settings.PIPELINE["MAX_ATTEMPTS"]:
+        if attempts >= settings.PIPELINE.max_attempts:
             _give_up(report_id)
         elif enqueue_processing(report_id):
             enqueued += 1

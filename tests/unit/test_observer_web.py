@@ -2,6 +2,7 @@
 JavaScript, what the page hands its script, my reports' states, login lockout,
 the service worker script, security headers and compression."""
 
+import dataclasses
 import json
 import re
 import uuid
@@ -115,7 +116,7 @@ def test_my_reports_shows_each_state_with_reasons_and_flags_in_russian(
     observer_client, world, settings, django_capture_on_commit_callbacks
 ):
     # The test election is in 2021: without this every report would also be `late_filing`.
-    settings.PIPELINE = {**settings.PIPELINE, "LATE_FILING_HOURS": 24 * 365 * 100}
+    settings.PIPELINE = dataclasses.replace(settings.PIPELINE, late_filing_hours=24 * 365 * 100)
     # ...and without a deployment there, `not_deployed`.
     DeploymentFactory(observer=world.observer, election=world.election, station=world.station_west)
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,6 +1,8 @@
 """Fixtures for the triage console tests: a test client logged in as a persona,
 and a queue of 500 generated reports (bench.datasets, the benchmarks' generator)."""
 
+import dataclasses
+
 import pytest
 
 from monitoring.models import Observer
@@ -36,4 +38,4 @@ def _filed_on_time(settings):
     """The test world's election is in January 2021: left alone, every report
     filed today would also be `late_filing`, which is noise for these tests
     (the rule has its own, in tests/unit/pipeline/)."""
-    settings.PIPELINE = {**settings.PIPELINE, "LATE_FILING_HOURS": 24 * 365 * 100}
+    settings.PIPELINE = dataclasses.replace(settings.PIPELINE, late_filing_hours=24 * 365 * 100)

@@ -1,6 +1,7 @@
 """Fixtures for the export and verification tests."""
 
 import csv
+import dataclasses
 import io
 
 import pytest
@@ -70,4 +71,4 @@ def _filed_on_time(settings):
     """The test world's election is in January 2021: left alone, every report
     filed today would also be `late_filing`, which is noise for these tests
     (the rule has its own, in tests/unit/pipeline/)."""
-    settings.PIPELINE = {**settings.PIPELINE, "LATE_FILING_HOURS": 24 * 365 * 100}
+    settings.PIPELINE = dataclasses.replace(settings.PIPELINE, late_filing_hours=24 * 365 * 100)

@@ -9,25 +9,30 @@ import itertools
 import zoneinfo
 
 from reports import rules
+from reports.thresholds import PipelineThresholds
 
 ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
 AKTOBE = zoneinfo.ZoneInfo("Asia/Aqtobe")
 
-THRESHOLDS = {
-    "OFF_SITE_METERS": 500.0,
-    "LOW_GPS_ACCURACY_METERS": 250.0,
-    "LATE_FILING_HOURS": 24.0,
-    "TRAVEL_MAX_KMH": 150.0,
-    "TRAVEL_MIN_METERS": 2000.0,
-    "DUPLICATE_WINDOW_MINUTES": 30,
-    "DUPLICATE_MIN_SIMILARITY": 0.5,
-    "HOTSPOT_WINDOW_MINUTES": 60,
-    "HOTSPOT_STATION_MIN_REPORTS": 5,
-    "HOTSPOT_DISTRICT_MIN_REPORTS": 12,
-    "PHOTO_DISTANCE_METERS": 1000.0,
-    "PHOTO_TIME_MINUTES": 120,
-    "RELATED_REPORTS_MAX": 100,
-}
+THRESHOLDS = PipelineThresholds(
+    clock_skew_seconds=300,
+    off_site_meters=500.0,
+    low_gps_accuracy_meters=250.0,
+    late_filing_hours=24.0,
+    travel_max_kmh=150.0,
+    travel_min_meters=2000.0,
+    duplicate_window_minutes=30,
+    duplicate_min_similarity=0.5,
+    hotspot_window_minutes=60,
+    hotspot_station_min_reports=5,
+    hotspot_district_min_reports=12,
+    photo_distance_meters=1000.0,
+    photo_time_minutes=120,
+    related_reports_max=100,
+    sweep_after_seconds=180,
+    max_attempts=5,
+    retry_backoff_max=600,
+)
 
 STATION_02001 = dict(station_id=1, station_code="02001", station_latitude=43.25249, station_longitude=76.9115, district_id=10)
 STATION_02002 = dict(station_id=2, station_code="02002", station_latitude=43.2450, station_longitude=76.9200, district_id=10)
@@ -77,7 +82,7 @@ def facts(**overrides) -> rules.RuleFacts:
         admin_region_code="almaty",
         settlement="Almaty",
         deployed=True,
-        thresholds=dict(THRESHOLDS),
+        thresholds=THRESHOLDS,
         photos=(),
         peers=(),
     )

@@ -474,7 +474,7 @@ def test_sweeper_re_enqueues_stuck_reports_and_gives_up_on_exhausted_ones(world,
     long_ago = at(9, 40)
     IncidentReport.objects.filter(pk=stuck.pk).update(received_at=long_ago)
     IncidentReport.objects.filter(pk=exhausted.pk).update(
-        received_at=long_ago, state="processing", processing_started_at=long_ago, processing_attempts=settings.PIPELINE["MAX_ATTEMPTS"]
+        received_at=long_ago, state="processing", processing_started_at=long_ago, processing_attempts=settings.PIPELINE.max_attempts
     )
 
     assert reports_sweep_stuck() == 1  # embedded mode: the enqueued task runs at once
@@ -492,7 +492,7 @@ def test_bad_reference_data_is_recorded_and_ends_failed_not_looping(world, file_
 
     report = file_report()
     type(world.station.district.region).objects.filter(pk=world.station.district.region_id).update(timezone="Mars/Olympus_Mons")
-    for attempt in range(1, settings.PIPELINE["MAX_ATTEMPTS"] + 1):
+    for attempt in range(1, settings.PIPELINE.max_attempts + 1):
         result = process_report.apply(args=[str(report.pk)])
         assert result.failed()
         report.refresh_from_db()

@@ -113,7 +113,7 @@ def test_no_claimed_accuracy_buys_more_than_the_cap(distance, threshold, accurac
 @given(st.floats(min_value=0, max_value=200_000), st.floats(min_value=0, max_value=50_000))
 def test_off_site_rule_agrees_with_the_predicate(distance, accuracy):
     flagged = "off_site" in [f.code for f in rules.evaluate(facts(claimed_station_distance_m=distance, accuracy_m=accuracy))]
-    assert flagged is rules.is_off_site(distance, THRESHOLDS["OFF_SITE_METERS"], accuracy, THRESHOLDS["LOW_GPS_ACCURACY_METERS"])
+    assert flagged is rules.is_off_site(distance, THRESHOLDS.off_site_meters, accuracy, THRESHOLDS.low_gps_accuracy_meters)
 
 
 # --- Travel ---
@@ -219,7 +219,7 @@ def test_photo_time_mismatch_is_symmetric_and_strict(occurred, gap):
     g = facts(report=peer(occurred_at=occurred), photos=(mirror,))
     flagged = rules.photo_time_mismatch(f) is not None
     assert flagged == (rules.photo_time_mismatch(g) is not None)
-    assert flagged == (abs(gap) > THRESHOLDS["PHOTO_TIME_MINUTES"] * 60)
+    assert flagged == (abs(gap) > THRESHOLDS.photo_time_minutes * 60)
 
 
 # --- Clusters and similarity ---
@@ -258,7 +258,7 @@ def test_hotspot_flags_whole_clusters_whatever_the_order(offsets, rng):
         if result is not None:
             # Every report of a flagged report's cluster is flagged too.
             assert all(flags[other] is not None for other in result.params["related_reports"]), report_id
-            assert result.params["count"] >= THRESHOLDS["HOTSPOT_STATION_MIN_REPORTS"]
+            assert result.params["count"] >= THRESHOLDS.hotspot_station_min_reports
 
 
 @untimed

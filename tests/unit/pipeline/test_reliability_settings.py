@@ -25,10 +25,10 @@ def test_one_report_per_worker_slot_acknowledged_late():
 def test_only_transient_errors_are_retried_with_a_capped_backoff():
     assert set(process_report.autoretry_for) == set(TRANSIENT_ERRORS)
     assert process_report.retry_backoff and process_report.retry_jitter
-    assert process_report.retry_backoff_max == settings.PIPELINE["RETRY_BACKOFF_MAX"]
+    assert process_report.retry_backoff_max == settings.PIPELINE.retry_backoff_max
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > process_report.retry_backoff_max
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT
-    assert settings.PIPELINE["SWEEP_AFTER_SECONDS"] > settings.CELERY_TASK_TIME_LIMIT
+    assert settings.PIPELINE.sweep_after_seconds > settings.CELERY_TASK_TIME_LIMIT
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Every irregularity rule on plain facts: when it fires, when it must not, and
 that its explanation carries the numbers that triggered it."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_claimed_accuracy_never_hides_a_fix_in_another_region(accuracy):
         settlement="Astana",
     )
     assert {"off_site", "region_mismatch"} <= set(codes(f))
-    assert ("low_gps_accuracy" in codes(f)) is (accuracy > THRESHOLDS["LOW_GPS_ACCURACY_METERS"])
+    assert ("low_gps_accuracy" in codes(f)) is (accuracy > THRESHOLDS.low_gps_accuracy_meters)
 
 
 def test_off_site_says_how_much_of_a_poor_fix_accuracy_it_credited():
@@ -310,7 +311,7 @@ def test_a_correction_and_the_report_it_corrects_count_once_in_a_hotspot():
 def test_related_reports_are_capped_but_the_count_is_not():
     start = dt.datetime(2021, 1, 10, 9, 0, tzinfo=ALMATY)
     many = [peer(observer_id=600 + i, occurred_at=start + dt.timedelta(seconds=20 * i)) for i in range(30)]
-    result = rules.hotspot(many[0], many[1:], dict(THRESHOLDS, RELATED_REPORTS_MAX=10))
+    result = rules.hotspot(many[0], many[1:], dataclasses.replace(THRESHOLDS, related_reports_max=10))
     assert result.params["count"] == 30 and len(result.params["related_reports"]) == 10
 
 
