@@ -1,0 +1,101 @@
+"""Stage 3 of the pipeline: explainable irregularity flags.
+
+Each rule is one small function over plain facts (no ORM, no Celery) with a
+code, a threshold from `settings.PIPELINE` (reports.thresholds), and an
+explanation that carries the numbers that triggered it. docs/flags.md
+documents every rule, threshold and the risk formula.
+
+- `facts`: what the rules read (RuleFacts, PeerReport, PhotoFacts) and return (FlagResult);
+- `texts`: each flag's explanation, rendered from its params in the reader's language;
+- `measures`: shared computations (distances, speeds, polling hours, text similarity);
+- `single`: the rules about one report; `cross`: the rules relating it to others;
+- `risk`: each flag's weight and the risk score that orders the triage queue.
+
+`evaluate` runs them all for one report; `evaluate_cross` re-runs only the
+cross-report rules for a neighbour whose cluster changed. Thresholds are
+compared strictly ("more than"), so a value exactly at a threshold never
+raises a flag; counts and similarities are minimums ("at least").
+
+Callers use the package (`from reports import rules`; `rules.evaluate`,
+`rules.PeerReport`); its modules import each other, never the package.
+"""
+
+from .cross import CROSS_REPORT_CODES, CROSS_REPORT_RULES, densest_window, duplicate, evaluate_cross, hotspot, impossible_travel
+from .facts import FlagResult, PeerReport, PhotoFacts, RuleFacts
+from .measures import (
+    accuracy_credit_m,
+    current_reports,
+    implied_speed_kmh,
+    is_impossible_travel,
+    is_off_site,
+    km,
+    number,
+    off_site_allowance_m,
+    text_similarity,
+    within_polling_hours,
+)
+from .risk import FLAG_SEVERITY, SEVERITY_WEIGHT, risk_score
+from .single import (
+    SINGLE_REPORT_RULES,
+    critical_category,
+    late_filing,
+    low_gps_accuracy,
+    no_location,
+    not_deployed,
+    off_site,
+    outside_polling_hours,
+    photo_location_mismatch,
+    photo_time_mismatch,
+    region_mismatch,
+)
+from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, flag_text
+
+
+def evaluate(facts: RuleFacts) -> list[FlagResult]:
+    """Every flag the report raises, in a stable order."""
+    flags = [flag for rule in SINGLE_REPORT_RULES if (flag := rule(facts)) is not None]
+    flags += evaluate_cross(facts.report, facts.peers, facts.thresholds)
+    return flags
+
+
+__all__ = [
+    "CROSS_REPORT_CODES",
+    "CROSS_REPORT_RULES",
+    "FLAG_SEVERITY",
+    "FLAG_TEXT",
+    "FLAG_VARIANT_TEXT",
+    "SEVERITY_WEIGHT",
+    "SINGLE_REPORT_RULES",
+    "FlagResult",
+    "PeerReport",
+    "PhotoFacts",
+    "RuleFacts",
+    "accuracy_credit_m",
+    "critical_category",
+    "current_reports",
+    "densest_window",
+    "duplicate",
+    "evaluate",
+    "evaluate_cross",
+    "flag_text",
+    "hotspot",
+    "implied_speed_kmh",
+    "impossible_travel",
+    "is_impossible_travel",
+    "is_off_site",
+    "km",
+    "late_filing",
+    "low_gps_accuracy",
+    "no_location",
+    "not_deployed",
+    "number",
+    "off_site",
+    "off_site_allowance_m",
+    "outside_polling_hours",
+    "photo_location_mismatch",
+    "photo_time_mismatch",
+    "region_mismatch",
+    "risk_score",
+    "text_similarity",
+    "within_polling_hours",
+]

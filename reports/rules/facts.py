@@ -1,0 +1,94 @@
+"""The plain facts the rules read (no ORM: reports.facts builds them from the
+database), and what a rule returns."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import translation
+
+from ..thresholds import PipelineThresholds
+from .texts import flag_text
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    code: str
+    severity: str
+    params: dict = field(default_factory=dict)
+
+    def explanation(self, language: str = "en") -> str:
+        with translation.override(language):
+            return flag_text(self.code, self.params)
+
+
+@dataclass(frozen=True)
+class PeerReport:
+    """A report as the cross-report rules see it (the subject or another report
+    of the same election)."""
+
+    report_id: str
+    observer_id: int
+    organization_id: int
+    station_id: int
+    station_code: str
+    station_latitude: float
+    station_longitude: float
+    district_id: int
+    district_name: str
+    timezone: str  # the station's IANA zone
+    category_code: str
+    occurred_at: dt.datetime
+    description: str
+    amends_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    number: int  # 1-based, in upload order
+    latitude: float | None
+    longitude: float | None
+    taken_at: dt.datetime | None  # aware
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    report: PeerReport
+    station_region_code: str
+    station_region_name: str
+    category_name_en: str
+    category_phase: str
+    category_critical: bool
+    received_at: dt.datetime
+    voting_day: dt.date
+    polls_open: dt.time
+    polls_close: dt.time
+    location_source: str  # reports.models.LocationSource value
+    latitude: float
+    longitude: float
+    accuracy_m: float | None  # only for a device fix
+    claimed_station_distance_m: float | None
+    # Region of the nearest station (registry) and region of the gazetteer's
+    # first-level division (None: unknown / not mapped to a region).
+    gps_region_code: str | None
+    gps_region_name: str
+    admin_region_code: str | None
+    settlement: str
+    deployed: bool
+    thresholds: PipelineThresholds
+    photos: tuple[PhotoFacts, ...] = ()
+    # Accepted reports of the same election that cross-report rules may relate
+    # this one to (the service's neighbourhood; the rules filter further).
+    peers: tuple[PeerReport, ...] = ()
+
+    # Convenience for the single-report rules.
+    @property
+    def station_code(self) -> str:
+        return self.report.station_code
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return self.report.occurred_at
+
+    @property
+    def station_timezone(self) -> str:
+        return self.report.timezone
