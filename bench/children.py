@@ -57,8 +57,8 @@ def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -
 
     from bench.celery_app import noop
     from bench.datasets import build_territory, bulk_reports
+    from reports.enqueue import enqueue_processing
     from reports.models import Flag, IncidentReport
-    from reports.services.intake import enqueue_processing
 
     code = "bench-pipeline"
     territory = build_territory(election_code=code, stations=stations, observers=max(600, stations // 4))

@@ -40,6 +40,7 @@ from monitoring.geo import haversine_m
 from monitoring.localtime import format_local, format_utc
 from monitoring.models import District, Election, Observer, ObserverOrganization, Region
 
+from . import permissions
 from . import situation as situation_reads
 from .filters import (
     RECEIVED_WINDOWS,
@@ -52,24 +53,22 @@ from .filters import (
     search_reports,
 )
 from .models import ExportRecord, Flag, IncidentCategory, IncidentReport, ReportEvent, ReportState, Severity, TriageStatus
+from .permissions import report_scope, user_public_label
 from .rules import FLAG_TEXT
-from .selectors import can_export, export_records_visible_to, report_detail, report_scope, reports_visible_to
-from .services import (
+from .selectors import export_records_visible_to, report_detail, reports_visible_to
+from .services.exports import reports_export
+from .services.pipeline import report_reprocess, reports_reprocess
+from .services.triage import (
     TRIAGE_TRANSITIONS,
     TriageConflict,
     TriageInputError,
-    can_decide_flags,
-    can_triage,
     flag_decide,
     report_add_note,
     report_assign,
     report_decide,
-    report_reprocess,
     reports_assign,
     reports_decide,
-    reports_reprocess,
 )
-from .services.exports import reports_export
 from .validation import reason_text
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -454,7 +453,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
         return False
 
     def has_export_permission(self, request):
-        return can_export(request.user)
+        return permissions.may_export(request.user)
 
     # --- Columns -----------------------------------------------------------------
 
@@ -508,7 +507,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
             self.message_user(request, gettext("Filter not applied: %(reason)s") % {"reason": exc}, messages.ERROR)
             return redirect("admin:reports_incidentreport_changelist")
         extra_context = extra_context or {}
-        if can_export(request.user):
+        if permissions.may_export(request.user):
             params = [(k, v) for k in request.GET if k in URL_PARAMETERS for v in request.GET.getlist(k)[-1:] if v]
             extra_context["export_url"] = reverse("web:export-csv") + ("?" + urlencode(params) if params else "")
         extra_context["situation_url"] = reverse("admin:reports_incidentreport_situation")
@@ -670,7 +669,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
             raise Http404
         report = detail.report
         zone = report.station.district.region.timezone
-        may_triage = can_triage(user=request.user, report=report)
+        may_triage = permissions.may_triage(user=request.user, report=report)
         station = report.station
         photos = [
             {
@@ -704,7 +703,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
             "device_map_link": _map_link(report.latitude, report.longitude),
             "photos": photos,
             "may_triage": may_triage,
-            "may_decide_flags": can_decide_flags(user=request.user, report=report),
+            "may_decide_flags": permissions.may_decide_flags(user=request.user, report=report),
             "transitions": [
                 (s, TRANSITION_VERBS[s]) for s in TriageStatus.values if s in TRIAGE_TRANSITIONS.get(report.triage_status, set())
             ],
@@ -869,8 +868,6 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("requested by"))
     def requester(self, obj):
-        from .services import user_public_label
-
         return user_public_label(obj.requested_by) if obj.requested_by_id else gettext("operator (manage.py)")
 
     def has_add_permission(self, request):

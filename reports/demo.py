@@ -17,7 +17,7 @@ from monitoring.models import Deployment, Election, Observer, ObserverOrganizati
 from monitoring.services import observer_create
 
 from .models import IncidentCategory
-from .services import ReportInput, report_submit
+from .services.intake import ReportInput, report_submit
 
 NAMESPACE = uuid.UUID("6f1c6a52-3f57-4c8e-9a57-2021011000a1")
 FIELD_TEAM_ORGS = ["Civic Observers of Kazakhstan", "Steppe International Observation Mission"]

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import District, Election, PollingStation, Region
 
-from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus
+from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus, needs_triage
 from .rules import FLAG_TEXT
 
 
@@ -48,8 +48,6 @@ RECEIVED_WINDOWS = {
     "7d": (dt.timedelta(days=7), _("last 7 days")),
 }
 YES, NO = ("1", "yes", "true"), ("0", "no", "false")
-# Still needs a coordinator: the `open` pseudo-status.
-OPEN_TRIAGE_STATUSES = (TriageStatus.NEW, TriageStatus.UNDER_REVIEW, TriageStatus.ESCALATED)
 PUBLIC_CODE = re.compile(r"OBS-[A-Z0-9]{8}")
 # Registry codes as the registry writes them (election, region, district,
 # category: slugs, districts' possibly non-ASCII); station codes are free text
@@ -264,7 +262,7 @@ def apply_report_filters(qs: QuerySet, filters: ReportFilters, *, user=None, now
     if f.state:
         qs = qs.filter(state=f.state)
     if f.triage_status == "open":
-        qs = qs.filter(triage_status__in=OPEN_TRIAGE_STATUSES).exclude(state=ReportState.REJECTED)
+        qs = qs.filter(needs_triage())
     elif f.triage_status:
         qs = qs.filter(triage_status=f.triage_status)
     if f.flag:

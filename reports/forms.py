@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.models import Election, PollingStation
 
 from .models import IncidentCategory, Severity
-from .services import ReportInput
+from .services.intake import ReportInput
 from .validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text
 
 PHASE_ORDER = [phase for phase, _label in IncidentCategory.Phase.choices]

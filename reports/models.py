@@ -73,6 +73,17 @@ class TriageStatus(models.TextChoices):
     RESOLVED = "resolved", _("resolved")
 
 
+# Triage statuses that still need a coordinator: the "open" of the queue's
+# filter and of the situation page.
+OPEN_TRIAGE_STATUSES = (TriageStatus.NEW, TriageStatus.UNDER_REVIEW, TriageStatus.ESCALATED)
+
+
+def needs_triage() -> Q:
+    """Reports waiting for a coordinator: an open triage status, and not
+    rejected by the pipeline (a rejected report has nothing to decide)."""
+    return Q(triage_status__in=OPEN_TRIAGE_STATUSES) & ~Q(state=ReportState.REJECTED)
+
+
 class LocationSource(models.TextChoices):
     DEVICE_GPS = "device_gps", _("device GPS")
     PHOTO_EXIF = "photo_exif", _("photo EXIF GPS")

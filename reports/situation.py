@@ -14,9 +14,9 @@ from django.db.models.functions import TruncHour
 from monitoring.models import Election, Region
 
 from .filters import URL_PARAMETERS
-from .models import Flag, ReportChainHead, ReportState, Severity
-from .selectors import report_scope, reports_visible_to
-from .services.triage import OPEN_STATUSES
+from .models import Flag, ReportChainHead, ReportState, Severity, needs_triage
+from .permissions import report_scope
+from .selectors import reports_visible_to
 from .validation import incident_time_in_range
 
 MAX_HOURS = 48
@@ -130,12 +130,11 @@ def elections_for_situation():
 
 def situation_for(*, user, election: Election, changelist_url: str, now: dt.datetime) -> Situation:
     qs = reports_visible_to(user).filter(election=election)
-    open_q = Q(triage_status__in=OPEN_STATUSES) & ~Q(state=ReportState.REJECTED)
     counts = qs.aggregate(
         total=Count("pk"),
         last_hour=Count("pk", filter=Q(received_at__gte=now - dt.timedelta(hours=1))),
         new=Count("pk", filter=Q(triage_status="new")),
-        open_critical=Count("pk", filter=open_q & Q(severity=Severity.CRITICAL)),
+        open_critical=Count("pk", filter=needs_triage() & Q(severity=Severity.CRITICAL)),
         escalated=Count("pk", filter=Q(triage_status="escalated")),
         verified=Count("pk", filter=Q(triage_status="verified")),
         rejected=Count("pk", filter=Q(state=ReportState.REJECTED)),
@@ -227,13 +226,12 @@ def situation_points(*, user, election: Election) -> list[dict]:
     """One map point per polling station with reports (station coordinates, never
     the observers' own GPS fixes): how many, how many critical and still open."""
     qs = reports_visible_to(user).filter(election=election)
-    open_q = Q(triage_status__in=OPEN_STATUSES) & ~Q(state=ReportState.REJECTED)
     rows = (
         qs.values("station__code", "station__name", "station__latitude", "station__longitude")
         .annotate(
             n=Count("pk"),
             critical=Count("pk", filter=Q(severity=Severity.CRITICAL)),
-            open=Count("pk", filter=open_q),
+            open=Count("pk", filter=needs_triage()),
             risk=Max("risk_score"),
         )
         .order_by("station__code")

@@ -13,7 +13,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from .enqueue import PROCESS_REPORT
+from .services.pipeline import report_mark_error, report_process
+from .services.sweeper import reports_sweep_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 
 
 @shared_task(
+    name=PROCESS_REPORT,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -32,11 +35,11 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 )
 def process_report(self, report_id: str) -> str:
     try:
-        outcome = services.report_process(report_id=report_id)
+        outcome = report_process(report_id=report_id)
     except TRANSIENT_ERRORS as exc:
         logger.warning("transient error processing report %s (attempt %s): %s", report_id, self.request.retries + 1, type(exc).__name__)
         try:
-            services.report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (will retry)")
+            report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (will retry)")
         except TRANSIENT_ERRORS:
             pass
         raise
@@ -47,7 +50,7 @@ def process_report(self, report_id: str) -> str:
         # Only the exception type is recorded: messages may quote report content.
         logger.exception("error processing report %s", report_id)
         try:
-            services.report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (see the worker log)")
+            report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (see the worker log)")
         except Exception:  # the database may be what failed
             logger.warning("could not record the error of report %s", report_id)
         raise
@@ -56,7 +59,7 @@ def process_report(self, report_id: str) -> str:
 
 @shared_task(acks_late=True)
 def sweep_stuck_reports() -> int:
-    enqueued = services.reports_sweep_stuck()
+    enqueued = reports_sweep_stuck()
     if enqueued:
         logger.info("sweeper re-enqueued %d stuck report(s)", enqueued)
     return enqueued

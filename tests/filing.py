@@ -6,7 +6,8 @@ import uuid
 
 from monitoring.models import Observer
 from reports.models import IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_process, report_submit
+from reports.services.intake import ReportInput, report_submit
+from reports.services.pipeline import report_process
 from tests.conftest import jpeg_bytes
 from tests.factories import ALMATY
 

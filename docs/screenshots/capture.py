@@ -29,7 +29,9 @@ from PIL import Image, ImageDraw
 from django.contrib.auth import get_user_model
 from monitoring.models import Election, Observer, PollingStation
 from reports.models import IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_submit, report_process, report_decide, report_assign, flag_decide
+from reports.services.intake import ReportInput, report_submit
+from reports.services.pipeline import report_process
+from reports.services.triage import flag_decide, report_assign, report_decide
 
 def photo(colour, label):
     image = Image.new("RGB", (640, 480), colour)

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from monitoring.models import Election, PollingStation
 from reports.models import IncidentCategory, IncidentReport, Severity
 from reports.rules import flag_text
-from reports.services import ReportInput
+from reports.services.intake import ReportInput
 from reports.validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text, reason_text
 
 MAX_DESCRIPTION = 5000

@@ -10,7 +10,7 @@ from monitoring.selectors import observer_for
 from reports.models import IncidentCategory, IncidentReport, ReportState, TriageStatus
 from reports.photos import PhotoRejected
 from reports.selectors import reports_visible_to, reports_with_details
-from reports.services import IdempotencyConflict, SubmissionRefused, report_submit
+from reports.services.intake import IdempotencyConflict, SubmissionRefused, report_submit
 
 from .serializers import CategorySerializer, ReportCreateSerializer, ReportSerializer
 

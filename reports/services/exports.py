@@ -30,8 +30,8 @@ from monitoring.models import Observer
 from .. import export
 from ..filters import ReportFilters, apply_report_filters
 from ..models import Attachment, ExportRecord, Flag, IncidentReport
-from ..selectors import can_export, reports_visible_to
-from .triage import user_public_label
+from ..permissions import may_export, user_public_label
+from ..selectors import reports_visible_to
 
 DEFAULT_CHUNK_SIZE = 2000
 
@@ -465,7 +465,7 @@ def reports_export(
 
     `user` None is the operator at the command line (every report). Raises
     PermissionDenied for users who may not export (observers, outsiders)."""
-    if user is not None and not can_export(user):
+    if user is not None and not may_export(user):
         raise PermissionDenied("Only coordinators and auditors can export reports.")
     now = timezone.now()
     scope = scope_label(user)

@@ -4,12 +4,10 @@ pipeline after commit. Idempotent per (observer, client_uuid)."""
 
 import datetime as dt
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,8 +18,11 @@ from monitoring.models import Election, Observer, PollingStation
 from monitoring.selectors import accreditation_check
 
 from .. import integrity, validation
+from ..enqueue import enqueue_processing
 from ..models import Attachment, IncidentCategory, IncidentReport, ReportChainHead, ReportEvent, ReportState
+from ..permissions import may_file
 from ..photos import ProcessedPhoto, process_photo, sha256_of
+from ..writes import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,6 @@ class SubmissionResult:
     created: bool
 
 
-SUBMITTING_ROLES = {Observer.Role.OBSERVER, Observer.Role.COORDINATOR}
-
-
 def normalize_description(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
@@ -100,7 +98,7 @@ def _content_fields(*, observer: Observer, data: ReportInput, severity: str, pho
 
 def report_submit_check(*, observer: Observer, election: Election) -> None:
     """Cheap checks that refuse a submission outright (raise SubmissionRefused)."""
-    if observer.role not in SUBMITTING_ROLES or observer.organization_id is None:
+    if not may_file(observer):
         raise SubmissionRefused("not_an_observer", _("Only observers of an accredited organization can file reports."))
     if not election.is_open:
         raise SubmissionRefused("election_closed", validation.reason_text({"code": "election_closed"}))
@@ -189,12 +187,8 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
                 attachment.file.save(f"{attachment.id}.jpg", ContentFile(photo.stored_bytes), save=False)
                 saved_files.append(attachment)
                 attachment.save()
-            ReportEvent.objects.create(
-                report=report,
-                actor=observer.user,
-                at=report.received_at,
-                action=ReportEvent.Action.SUBMITTED,
-                to_value=ReportState.RECEIVED,
+            event_record(
+                report, actor=observer.user, at=report.received_at, action=ReportEvent.Action.SUBMITTED, to_value=ReportState.RECEIVED
             )
             _chain_append(report)
             transaction.on_commit(lambda: enqueue_processing(report.pk))
@@ -277,29 +271,3 @@ def _chain_append(report: IncidentReport) -> None:
     head.save(update_fields=["seq", "sha256"])
     IncidentReport.objects.filter(pk=report.pk).update(received_at=received_at, chain_seq=seq, chain_sha256=link)
     report.received_at, report.chain_seq, report.chain_sha256 = received_at, seq, link
-
-
-# Monotonic time until which this process does not try the broker again. Each
-# attempt on a dead broker costs the request about BROKER_CONNECTION_TIMEOUT
-# seconds; without this, a broker outage would slow every submission (and
-# every sweep) by that much. Reports skipped meanwhile wait for the sweeper.
-_broker_unavailable_until = 0.0
-
-
-def enqueue_processing(report_id) -> bool:
-    """Hand a report to the pipeline. Never raises: if the broker is down the
-    report stays `received` and the sweeper enqueues it later. After a failure
-    this process skips the broker for BROKER_FAILURE_BACKOFF_SECONDS."""
-    global _broker_unavailable_until
-    from ..tasks import process_report
-
-    if time.monotonic() < _broker_unavailable_until:
-        logger.info("broker recently unreachable; report %s left for the sweeper", report_id)
-        return False
-    try:
-        process_report.delay(str(report_id))
-        return True
-    except Exception:  # broker unreachable, connection reset, …
-        _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
-        logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
-        return False

@@ -1,32 +1,25 @@
-"""Triage by coordinators: moves along the workflow, assignment, flag decisions,
-notes and pipeline re-runs. Each write is permission-checked per report, runs
-under the report's row lock, and leaves a ReportEvent with actor, time and note.
+"""Triage by coordinators: moves along the workflow, assignment, flag decisions
+and notes (re-running the pipeline is `pipeline.report_reprocess`). Each write
+is permission-checked per report (reports.permissions), runs under the
+report's row lock, and leaves a ReportEvent with actor, time and note.
 
 Concurrency: every triage write bumps `IncidentReport.triage_version`. Callers
 that showed the coordinator a version pass it back as `expected_version`; if
 someone else changed the report meanwhile the write is refused with
 TriageConflict instead of silently overwriting their decision.
-
-Who may do what (checked here, whatever the caller is):
-- superusers: everything;
-- coordinators: reports of their own organization, with the role's Django
-  permissions (`change_incidentreport`, and `change_flag` for flag decisions);
-- auditors, observers, anyone else: nothing (auditors read in the admin).
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import Observer
-
-from ..filters import OPEN_TRIAGE_STATUSES
 from ..models import Flag, IncidentReport, ReportEvent, TriageStatus
-from ..selectors import report_risk_score
+from ..permissions import may_decide_flags, may_triage, user_public_label
+from ..writes import event_record, report_risk_score, triage_status_set
+from .bulk import BulkOutcome, each_report
 
 # Which triage transitions a coordinator may make.
 TRIAGE_TRANSITIONS = {
@@ -37,10 +30,6 @@ TRIAGE_TRANSITIONS = {
     TriageStatus.ESCALATED: {TriageStatus.VERIFIED, TriageStatus.DISMISSED, TriageStatus.RESOLVED},
     TriageStatus.RESOLVED: {TriageStatus.UNDER_REVIEW},
 }
-# Statuses that are a decision: they record who decided and when.
-DECISIONS = {TriageStatus.VERIFIED, TriageStatus.DISMISSED, TriageStatus.ESCALATED, TriageStatus.RESOLVED}
-# Still needs a coordinator's attention.
-OPEN_STATUSES = OPEN_TRIAGE_STATUSES
 MAX_NOTE = 2000
 
 
@@ -52,44 +41,11 @@ class TriageInputError(ValueError):
     """The request itself is incomplete (e.g. clearing a flag without a note)."""
 
 
-def _is_active(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def can_triage(*, user, report: IncidentReport) -> bool:
-    """May `user` change this report's triage status, assignee and notes?"""
-    if not _is_active(user):
-        return False
-    if user.is_superuser:
-        return True
-    observer = getattr(user, "observer", None)
-    return bool(
-        observer is not None
-        and observer.role == Observer.Role.COORDINATOR
-        and observer.organization_id == report.organization_id
-        and user.has_perm("reports.change_incidentreport")
-    )
-
-
-def can_decide_flags(*, user, report: IncidentReport) -> bool:
-    return can_triage(user=user, report=report) and (user.is_superuser or user.has_perm("reports.change_flag"))
-
-
-def user_public_label(user) -> str:
-    """How a platform user appears in the audit trail and in exports: the
-    pseudonymous public code, never a name. Users without a monitoring profile
-    (platform administrators) appear by id."""
-    if user is None:
-        return ""
-    observer = getattr(user, "observer", None)
-    return observer.public_code if observer is not None else f"USER-{user.pk}"
-
-
 def _clean_note(note: str) -> str:
     return (note or "").strip()[:MAX_NOTE]
 
 
-def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable = can_triage) -> IncidentReport:
+def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable = may_triage) -> IncidentReport:
     """The report, locked for this transaction, after the permission and version checks."""
     report = IncidentReport.objects.select_for_update().get(pk=report_id)
     if not allowed(user=actor, report=report):
@@ -99,32 +55,12 @@ def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable =
     return report
 
 
-def _event(report, *, actor, at, action, from_value="", to_value="", note=""):
-    return ReportEvent.objects.create(
-        report=report, actor=actor, at=at, action=action, from_value=from_value[:64], to_value=to_value[:64], note=note
-    )
-
-
-def set_triage_status(report: IncidentReport, status: str, *, actor, note: str, at: dt.datetime) -> None:
-    """Write a status change and its event. The caller holds the row lock and has
-    checked permission (the pipeline calls it with actor None to auto-escalate)."""
-    previous = report.triage_status
-    report.triage_status = status
-    report.triage_version += 1
-    update = ["triage_status", "triage_version", "updated_at"]
-    if actor is not None and status in DECISIONS:
-        report.decided_by, report.decided_at = actor, at
-        update += ["decided_by", "decided_at"]
-    report.save(update_fields=update)
-    _event(report, actor=actor, at=at, action=ReportEvent.Action.TRIAGE, from_value=previous, to_value=status, note=note)
-
-
 def _set_assignee(report: IncidentReport, assignee, *, actor, note: str, at: dt.datetime) -> None:
     previous = report.assignee
     report.assignee = assignee
     report.triage_version += 1
     report.save(update_fields=["assignee", "triage_version", "updated_at"])
-    _event(
+    event_record(
         report,
         actor=actor,
         at=at,
@@ -149,7 +85,7 @@ def report_decide(*, report_id, actor, status: str, note: str = "", expected_ver
         if status not in TRIAGE_TRANSITIONS.get(report.triage_status, set()):
             raise TriageConflict(f"Cannot move a report from {report.triage_status} to {status}.")
         now = timezone.now()
-        set_triage_status(report, status, actor=actor, note=_clean_note(note), at=now)
+        triage_status_set(report, status, actor=actor, note=_clean_note(note), at=now)
         if status == TriageStatus.UNDER_REVIEW and report.assignee_id is None:
             _set_assignee(report, actor, actor=actor, note="assigned on starting the review", at=now)
         return report
@@ -159,7 +95,7 @@ def report_assign(*, report_id, actor, assignee, note: str = "", expected_versio
     """Assign the report to a coordinator who may triage it (None unassigns)."""
     with transaction.atomic():
         report = _lock(report_id, actor=actor, expected_version=expected_version)
-        if assignee is not None and not can_triage(user=assignee, report=report):
+        if assignee is not None and not may_triage(user=assignee, report=report):
             raise TriageInputError("The assignee must be a coordinator of the report's organization.")
         if (assignee.pk if assignee else None) == report.assignee_id:
             return report
@@ -174,7 +110,7 @@ def report_add_note(*, report_id, actor, note: str) -> ReportEvent:
         raise TriageInputError("A note cannot be empty.")
     with transaction.atomic():
         report = _lock(report_id, actor=actor, expected_version=None)
-        return _event(report, actor=actor, at=timezone.now(), action=ReportEvent.Action.NOTE, note=note)
+        return event_record(report, actor=actor, at=timezone.now(), action=ReportEvent.Action.NOTE, note=note)
 
 
 FLAG_DECISIONS = {"confirm": Flag.State.CONFIRMED, "clear": Flag.State.CLEARED, "reopen": Flag.State.OPEN}
@@ -194,7 +130,7 @@ def flag_decide(*, flag_id, actor, decision: str, note: str = "", expected_versi
     if report_id is None:
         raise Flag.DoesNotExist(flag_id)
     with transaction.atomic():
-        report = _lock(report_id, actor=actor, expected_version=expected_version, allowed=can_decide_flags)
+        report = _lock(report_id, actor=actor, expected_version=expected_version, allowed=may_decide_flags)
         flag = Flag.objects.select_for_update().get(pk=flag_id)
         target = FLAG_DECISIONS[decision]
         if flag.state == target:
@@ -212,54 +148,13 @@ def flag_decide(*, flag_id, actor, decision: str, note: str = "", expected_versi
             Flag.State.CLEARED: ReportEvent.Action.FLAG_CLEARED,
             Flag.State.OPEN: ReportEvent.Action.NOTE,
         }[target]
-        _event(
+        event_record(
             report, actor=actor, at=now, action=action, from_value=f"{flag.code}:{previous}", to_value=f"{flag.code}:{target}", note=note
         )
         return flag
 
 
-def report_reprocess(*, report_id, actor):
-    """Re-run validate → geotag → flag (after reference data was corrected). The
-    pipeline records a `reprocessed` event with the actor; flag decisions survive."""
-    from .pipeline import report_process
-
-    report = IncidentReport.objects.filter(pk=report_id).only("pk", "organization_id").first()
-    if report is None:
-        raise IncidentReport.DoesNotExist(report_id)
-    if not can_triage(user=actor, report=report):
-        raise PermissionDenied("You may not re-run the pipeline for this report.")
-    return report_process(report_id=report_id, force=True, actor=actor)
-
-
 # --- Bulk (admin actions) -----------------------------------------------------------
-
-
-@dataclass
-class BulkOutcome:
-    done: int = 0
-    unchanged: int = 0
-    conflicts: list[str] = field(default_factory=list)
-    forbidden: list[str] = field(default_factory=list)
-
-
-def _bulk(report_ids: Iterable, expected_versions: Mapping[str, int] | None, apply: Callable) -> BulkOutcome:
-    """Apply `apply(report_id, expected_version)` to each report in its own
-    transaction, so one conflict does not undo the others."""
-    outcome = BulkOutcome()
-    for report_id in report_ids:
-        expected = (expected_versions or {}).get(str(report_id))
-        try:
-            changed = apply(report_id, expected)
-        except PermissionDenied:
-            outcome.forbidden.append(str(report_id))
-        except (TriageConflict, TriageInputError):
-            outcome.conflicts.append(str(report_id))
-        else:
-            if changed:
-                outcome.done += 1
-            else:
-                outcome.unchanged += 1
-    return outcome
 
 
 def reports_decide(*, report_ids: Iterable, actor, status: str, note: str = "", expected_versions=None) -> BulkOutcome:
@@ -268,7 +163,7 @@ def reports_decide(*, report_ids: Iterable, actor, status: str, note: str = "", 
         report = report_decide(report_id=report_id, actor=actor, status=status, note=note, expected_version=expected)
         return report.triage_version != before
 
-    return _bulk(report_ids, expected_versions, apply)
+    return each_report(report_ids, apply, expected_versions=expected_versions, refusals=(TriageConflict, TriageInputError))
 
 
 def reports_assign(*, report_ids: Iterable, actor, assignee, note: str = "", expected_versions=None) -> BulkOutcome:
@@ -277,12 +172,4 @@ def reports_assign(*, report_ids: Iterable, actor, assignee, note: str = "", exp
         report = report_assign(report_id=report_id, actor=actor, assignee=assignee, note=note, expected_version=expected)
         return report.triage_version != before
 
-    return _bulk(report_ids, expected_versions, apply)
-
-
-def reports_reprocess(*, report_ids: Iterable, actor) -> BulkOutcome:
-    def apply(report_id, expected):
-        report_reprocess(report_id=report_id, actor=actor)
-        return True
-
-    return _bulk(report_ids, None, apply)
+    return each_report(report_ids, apply, expected_versions=expected_versions, refusals=(TriageConflict, TriageInputError))

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 
 from ..filters import FilterError, parse_report_filters
 from ..models import Attachment, ExportRecord
-from ..selectors import can_export, report_scope, reports_visible_to
+from ..permissions import may_export, report_scope
+from ..selectors import reports_visible_to
 from ..services.exports import reports_export
 
 
@@ -37,7 +38,7 @@ def export_reports_csv(request):
     spreadsheet programs. Recorded as an ExportRecord."""
     if not request.user.is_authenticated:
         return redirect(f"{request.build_absolute_uri('/admin/login/')}?next={quote(request.get_full_path())}")
-    if not can_export(request.user):
+    if not may_export(request.user):
         return HttpResponseForbidden("Only coordinators and auditors can export reports.")
     params = {name: request.GET.get(name, "") for name in request.GET if name != "bom"}
     try:

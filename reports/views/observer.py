@@ -34,10 +34,11 @@ from monitoring.selectors import observer_for, stations_of_deployments
 
 from ..forms import ObserverLoginForm, ReportForm
 from ..models import Flag, IncidentCategory, IncidentReport, ReportState
+from ..permissions import may_file
 from ..photos import PhotoRejected
 from ..rules import flag_text
-from ..selectors import may_file_reports, reports_visible_to, reports_with_details
-from ..services import IdempotencyConflict, SubmissionRefused, report_submit
+from ..selectors import reports_visible_to, reports_with_details
+from ..services.intake import IdempotencyConflict, SubmissionRefused, report_submit
 from ..validation import MAX_ACCURACY_M, reason_text
 
 # Files the service worker keeps for offline use (besides the pages themselves).
@@ -159,7 +160,7 @@ def _cannot_file(request):
 @require_http_methods(["GET", "POST"])
 def report_new(request):
     observer = observer_for(request.user)
-    if not may_file_reports(observer):
+    if not may_file(observer):
         return _cannot_file(request)
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)

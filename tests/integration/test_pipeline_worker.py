@@ -17,7 +17,8 @@ from django.utils import timezone
 from monitoring.models import Accreditation, Deployment, Election, PollingStation
 from monitoring.services import accreditation_set_status
 from reports.models import Flag, IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_process, report_submit
+from reports.services.intake import ReportInput, report_submit
+from reports.services.pipeline import report_reprocess
 from tests.exif import photo_with_exif
 from tests.factories import (
     AccreditationFactory,
@@ -254,7 +255,7 @@ def test_concurrent_workers_on_one_cluster_end_as_a_sequential_run_would(world, 
     codes = {code for _, code, _, _ in Flag.objects.filter(report_id__in=ids).values_list("report_id", "code", "severity", "params")}
     assert {"hotspot", "duplicate", "impossible_travel"} <= codes
     for report_id in reversed(ids):
-        report_process(report_id=report_id, force=True)
+        report_reprocess(report_id=report_id, actor=world.superuser)
     sequential = snapshot()
     stale = sorted(set(concurrent[0]) ^ set(sequential[0]))
     assert not stale, f"{len(stale)} flag rows differ from a sequential re-run, e.g. {stale[:2]}"
@@ -280,7 +281,7 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     delivered again and processed once. The test holds the report's district
     lock so the worker is caught mid-task, kills the worker's pool processes
     (which the test started), then lets go."""
-    from reports.services.pipeline import _lock_key
+    from reports.services.neighbours import _lock_key
     from tests.processes import database_url_for_tests
 
     blocker = psycopg.connect(database_url_for_tests(), autocommit=True)

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.datasets import bulk_reports, territory_from
 from reports.filters import ReportFilters
 from reports.models import ReportEvent
-from reports.services import TriageConflict, report_decide
 from reports.services.exports import reports_export
+from reports.services.triage import TriageConflict, report_decide
 from tests.filing import file_report
 from tests.processes import ROOT, child_env
 

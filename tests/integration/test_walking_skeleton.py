@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from reports.models import IncidentReport, ReportEvent
-from reports.services import reports_sweep_stuck
+from reports.services.sweeper import reports_sweep_stuck
 from tests.conftest import PASSWORD, report_payload
 from tests.integration.conftest import wait_until
 from tests.processes import child_env, free_port, gunicorn
@@ -79,7 +79,7 @@ def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(worl
 def test_same_report_enqueued_twice_is_processed_once(world, celery_worker):
     from rest_framework.test import APIClient
 
-    from reports.services import enqueue_processing
+    from reports.enqueue import enqueue_processing
 
     client = APIClient()
     client.force_authenticate(world.observer.user)

@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
-from reports.services import ReportInput, report_submit
+from reports.services.intake import ReportInput, report_submit
 from tests.conftest import PASSWORD, jpeg_bytes, report_payload
 
 ROLES = [

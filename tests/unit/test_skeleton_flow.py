@@ -8,7 +8,7 @@ import io
 import pytest
 
 from reports.models import Flag, IncidentReport, ReportEvent
-from reports.services import report_process
+from reports.services.pipeline import report_process, report_reprocess
 from tests.conftest import report_payload
 
 
@@ -46,7 +46,7 @@ def test_running_the_pipeline_again_leaves_the_same_state_flags_and_events(world
 def test_forced_rerun_recomputes_identically_and_records_who(world, filed):
     report = filed(world.observer, latitude=51.1801, longitude=71.44598)
     before = _state(report.pk)
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
     assert _state(report.pk) == before
     rerun = ReportEvent.objects.get(report=report, action="reprocessed")
     assert rerun.actor == world.coordinator.user

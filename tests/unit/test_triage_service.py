@@ -5,7 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from reports.models import Flag, IncidentReport, ReportEvent, TriageStatus
-from reports.services import (
+from reports.permissions import user_public_label
+from reports.services.pipeline import report_reprocess
+from reports.services.triage import (
     TRIAGE_TRANSITIONS,
     TriageConflict,
     TriageInputError,
@@ -13,8 +15,6 @@ from reports.services import (
     report_add_note,
     report_assign,
     report_decide,
-    report_reprocess,
-    user_public_label,
 )
 from tests.filing import file_report
 

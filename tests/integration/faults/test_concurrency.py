@@ -84,7 +84,7 @@ def test_two_workers_processing_the_same_report_at_once_give_one_result(world, p
         with flag_table_locked():
             workers = [start_worker(tmp_path / f"worker-{n}.log", concurrency=1, name=f"twin{n}", extra_env=env) for n in range(2)]
             # A second delivery of the same report, the way the sweeper would send it.
-            enqueue = f"from reports.services import enqueue_processing; assert enqueue_processing({report_id!r})"
+            enqueue = f"from reports.enqueue import enqueue_processing; assert enqueue_processing({report_id!r})"
             subprocess.run([sys.executable, "manage.py", "shell", "-c", enqueue], cwd=ROOT, env=env, check=True, capture_output=True)
             # One worker is inside the pipeline transaction, held on the flags table; the
             # other waits for that report's row lock. Both are processing it right now.

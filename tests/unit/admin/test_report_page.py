@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reports.models import Flag, IncidentReport, ReportEvent
-from reports.services import report_decide
+from reports.services.triage import report_decide
 from tests.factories import make_observer
 from tests.filing import file_report
 

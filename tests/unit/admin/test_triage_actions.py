@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from reports.models import ExportRecord, IncidentReport, ReportEvent
-from reports.services import report_decide
+from reports.services.triage import report_decide
 from tests.filing import file_report
 
 QUEUE = "/admin/reports/incidentreport/"

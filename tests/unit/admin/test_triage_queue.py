@@ -146,7 +146,7 @@ def test_organization_filter_for_those_who_see_all(world, mixed, admin_as):
 
 
 def test_assignee_filter_and_cleared_flags_do_not_count(world, mixed, admin_as):
-    from reports.services import flag_decide, report_assign
+    from reports.services.triage import flag_decide, report_assign
 
     report_assign(report_id=mixed["late"].pk, actor=world.coordinator.user, assignee=world.coordinator.user)
     flag = Flag.objects.get(report=mixed["late"], code="outside_polling_hours")

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from reports import export
 from reports.filters import ReportFilters
 from reports.models import ExportRecord
-from reports.services import report_assign, report_decide
 from reports.services.exports import reports_export
+from reports.services.triage import report_assign, report_decide
 from tests.unit.exports.conftest import INJECTIONS, STATION_NAMES, parse
 from tools import verify_export
 

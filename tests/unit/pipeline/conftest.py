@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from reports.models import IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_submit
+from reports.services.intake import ReportInput, report_submit
 from tests.factories import ALMATY
 
 

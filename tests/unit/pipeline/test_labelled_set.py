@@ -16,7 +16,8 @@ from monitoring.demo import load_regions
 from monitoring.models import Accreditation, Deployment, District, Election, ObserverOrganization, PollingStation
 from reports import rules
 from reports.models import Flag, IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_process, report_submit
+from reports.services.intake import ReportInput, report_submit
+from reports.services.pipeline import report_process
 from reports.taxonomy import taxonomy_sync
 from tests.data.make_labelled_set import OUTPUT, build, dumps
 from tests.exif import photo_with_exif

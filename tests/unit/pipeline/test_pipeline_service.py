@@ -10,7 +10,9 @@ from monitoring.models import Accreditation, Deployment, Election
 from monitoring.services import accreditation_set_status, station_registry_changed
 from reports.models import Flag, IncidentReport, ReportEvent
 from reports.rules import SEVERITY_WEIGHT
-from reports.services import flag_decide, report_process, reports_sweep_stuck
+from reports.services.pipeline import report_process, report_reprocess
+from reports.services.sweeper import reports_sweep_stuck
+from reports.services.triage import flag_decide
 from tests.exif import photo_with_exif
 from tests.factories import ALMATY, ElectionFactory, make_observer
 from tests.unit.pipeline.conftest import at, pipeline_snapshot
@@ -30,8 +32,12 @@ def flags_of(report) -> dict:
     return {f.code: f for f in Flag.objects.filter(report_id=report.pk)}
 
 
-def process(*reports, **kwargs):
-    return [report_process(report_id=r.pk, **kwargs) for r in reports]
+def process(*reports):
+    return [report_process(report_id=r.pk) for r in reports]
+
+
+def reprocess(*reports, actor):
+    return [report_reprocess(report_id=r.pk, actor=actor) for r in reports]
 
 
 def test_an_ordinary_report_is_accepted_with_a_registry_geotag_and_no_flags(world, file_report):
@@ -129,7 +135,7 @@ def test_not_deployed_unless_deployed_to_the_station_or_its_district(world, file
     assert set(flags_of(first)) == {"not_deployed"}
 
     Deployment.objects.create(observer=world.observer_2, election=world.election, district=world.station.district)
-    report_process(report_id=first.pk, force=True)
+    report_reprocess(report_id=first.pk, actor=world.superuser)
     assert flags_of(first) == {}
 
 
@@ -142,7 +148,7 @@ def test_late_filing_and_low_accuracy(world, file_report):
 def test_critical_category_escalates_triage_once(world, file_report):
     report = file_report(category="ballot_stuffing", description="A man put a stack of ballots into box 2.")
     report_process(report_id=report.pk)
-    report_process(report_id=report.pk, force=True)
+    report_reprocess(report_id=report.pk, actor=world.superuser)
 
     report.refresh_from_db()
     assert report.triage_status == "escalated"
@@ -303,7 +309,7 @@ def test_re_running_changes_nothing_and_adds_no_rows(world, file_report):
     assert pipeline_snapshot(ids) == before and ReportEvent.objects.count() == events
 
     # A forced re-run recomputes everything and writes nothing new but its audit event.
-    process(*reports, force=True)
+    reprocess(*reports, actor=world.superuser)
     assert pipeline_snapshot(ids) == before
     assert ReportEvent.objects.count() == events + len(reports)
     assert set(ReportEvent.objects.filter(action="reprocessed").values_list("note", flat=True)) == {"flags unchanged"}
@@ -319,7 +325,7 @@ def test_a_rejected_re_run_leaves_the_neighbours_clusters(world, file_report):
 
     # The other organization (reports[2]) loses its accreditation; a coordinator re-runs its report.
     accreditation_set_status(accreditation=Accreditation.objects.get(organization=world.other_observer.organization), status="revoked")
-    report_process(report_id=reports[2].pk, force=True, actor=world.superuser)
+    report_reprocess(report_id=reports[2].pk, actor=world.superuser)
     assert all("hotspot" not in flags_of(r) for r in reports)
 
 
@@ -336,7 +342,7 @@ def test_re_run_after_fixing_the_station_location_is_recorded(world, file_report
     world.station.refresh_from_db()
     world.station.latitude, world.station.longitude = 43.25249, 76.9115
     world.station.save()  # renews the registry revision: the spatial index rebuilds
-    outcome = report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    outcome = report_reprocess(report_id=report.pk, actor=world.coordinator.user)
 
     assert outcome.changed and "off_site" not in flags_of(report)
     event = report.events.get(action="reprocessed")
@@ -348,7 +354,7 @@ def test_a_cleared_flag_stays_cleared_and_stops_counting(world, file_report):
     report = file_report(gps=(43.2700, 76.9500, 10.0))  # 3.3 km away
     report_process(report_id=report.pk)
     Flag.objects.filter(report=report, code="off_site").update(state=Flag.State.CLEARED, note="commission moved the station")
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
 
     report.refresh_from_db()
     assert flags_of(report)["off_site"].state == "cleared"
@@ -380,7 +386,7 @@ def test_a_decision_keeps_its_note_decider_and_time_while_the_explanation_follow
     decision = decision_of(report, "off_site")
 
     _move_station(world, 43.2400, 76.9000)  # still kilometres from the fix, by another distance
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
 
     again = flags_of(report)["off_site"]
     assert again.pk == off_site.pk and again.explanation != off_site.explanation and again.params != off_site.params
@@ -399,7 +405,7 @@ def test_a_decided_flag_the_rules_no_longer_raise_is_kept(world, file_report):
     decision = decision_of(report, "off_site")
 
     _move_station(world, 43.25249, 76.9115)  # the typo corrected: the rule no longer fires
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
 
     assert decision_of(report, "off_site") == decision
     report.refresh_from_db()
@@ -409,12 +415,12 @@ def test_a_decided_flag_the_rules_no_longer_raise_is_kept(world, file_report):
 
     # Re-running again changes nothing and adds no rows.
     before, rows = pipeline_snapshot([report.pk]), Flag.objects.count()
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
     assert pipeline_snapshot([report.pk]) == before and Flag.objects.count() == rows
 
     # Reopened, it is the rules' again: the next run drops it.
     flag_decide(flag_id=flags_of(report)["off_site"].pk, actor=world.coordinator.user, decision="reopen")
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
     assert "off_site" not in flags_of(report)
 
 
@@ -438,7 +444,7 @@ def test_decisions_on_neighbours_survive_the_cluster_refresh(world, file_report)
 
     # The other organization's two reports are rejected: the cluster falls apart.
     accreditation_set_status(accreditation=Accreditation.objects.get(organization=world.other_observer.organization), status="revoked")
-    process(reports[2], late, force=True, actor=world.superuser)
+    reprocess(reports[2], late, actor=world.superuser)
     for r in reports[3:]:
         assert "hotspot" not in flags_of(r)
     for r in reports[:2]:
@@ -451,7 +457,7 @@ def test_decisions_on_neighbours_survive_the_cluster_refresh(world, file_report)
 
     ids = [r.pk for r in [*reports, late]]
     before, rows = pipeline_snapshot(ids), Flag.objects.count()
-    process(*reports, late, force=True, actor=world.superuser)
+    reprocess(*reports, late, actor=world.superuser)
     assert pipeline_snapshot(ids) == before and Flag.objects.count() == rows
 
 
@@ -459,7 +465,7 @@ def test_a_failed_report_can_be_re_run_by_a_coordinator(world, file_report):
     report = file_report()
     IncidentReport.objects.filter(pk=report.pk).update(state="failed", processing_attempts=5)
     assert report_process(report_id=report.pk).changed is False
-    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    report_reprocess(report_id=report.pk, actor=world.coordinator.user)
     report.refresh_from_db()
     assert report.state == "accepted"
     assert report.events.get(action="reprocessed").from_value == "failed"

@@ -1,0 +1,40 @@
+"""Handing work to the Celery workers, for services that must not import the
+tasks (an adapter): the task is looked up by its registered name in the
+Celery app's registry (`reports.apps` imports `reports.tasks` at start-up, so
+every process has it). `delay` goes through the task itself, so the embedded
+mode's eager setting still runs it in-process, after the caller's commit.
+
+The broker back-off lives here too: each attempt on a dead broker costs the
+caller about CELERY_BROKER_CONNECTION_TIMEOUT seconds, so after a failure this
+process leaves the broker alone for BROKER_FAILURE_BACKOFF_SECONDS; reports
+skipped meanwhile wait in `received` for the sweeper.
+"""
+
+import logging
+import time
+
+from celery import current_app
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+PROCESS_REPORT = "reports.tasks.process_report"
+
+# Monotonic time until which this process does not try the broker again.
+_broker_unavailable_until = 0.0
+
+
+def enqueue_processing(report_id) -> bool:
+    """Hand a report to the pipeline. Never raises: if the broker is down the
+    report stays `received` and the sweeper enqueues it later."""
+    global _broker_unavailable_until
+    if time.monotonic() < _broker_unavailable_until:
+        logger.info("broker recently unreachable; report %s left for the sweeper", report_id)
+        return False
+    try:
+        current_app.tasks[PROCESS_REPORT].delay(str(report_id))
+        return True
+    except Exception:  # broker unreachable, connection reset, …
+        _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
+        logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
+        return False

@@ -1,0 +1,95 @@
+"""Who may do what with reports: each rule once, whatever the door.
+
+- See (`report_scope`): superusers and platform auditors (no organization)
+  every report; coordinators and auditors their organization's; observers the
+  reports they filed; anyone else nothing.
+- File (`may_file`): observers and coordinators of an organization. Intake
+  still checks the organization's accreditation for the election.
+- Triage (`may_triage`): superusers; coordinators of the report's
+  organization holding `change_incidentreport`. Deciding flags
+  (`may_decide_flags`) also takes `change_flag`.
+- Export (`may_export`): superusers, coordinators and auditors; what they
+  export is what they see.
+- How a user appears in the audit trail and exports (`public_label`): the
+  pseudonymous public code, never a name.
+
+Plain checks over the user and the report row: no queries beyond the user's
+observer profile.
+"""
+
+from django.db.models import Q
+
+from monitoring.models import Observer
+
+from .models import IncidentReport
+
+FILING_ROLES = frozenset({Observer.Role.OBSERVER, Observer.Role.COORDINATOR})
+
+
+def _is_active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def report_scope(user) -> Q | None:
+    """The filter for `user`'s visible reports, or None for all of them."""
+    if not _is_active(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    observer = getattr(user, "observer", None)
+    if observer is None:
+        return Q(pk__in=[])
+    if observer.role == Observer.Role.OBSERVER:
+        return Q(submitted_by_id=observer.pk)
+    if observer.organization_id is None:
+        return None if observer.role == Observer.Role.AUDITOR else Q(pk__in=[])
+    return Q(organization_id=observer.organization_id)
+
+
+def may_file(observer: Observer | None) -> bool:
+    return observer is not None and observer.organization_id is not None and observer.role in FILING_ROLES
+
+
+def may_triage(*, user, report: IncidentReport) -> bool:
+    """May `user` change this report's triage status, assignee and notes, or re-run its pipeline?"""
+    if not _is_active(user):
+        return False
+    if user.is_superuser:
+        return True
+    observer = getattr(user, "observer", None)
+    return bool(
+        observer is not None
+        and observer.role == Observer.Role.COORDINATOR
+        and observer.organization_id == report.organization_id
+        and user.has_perm("reports.change_incidentreport")
+    )
+
+
+def may_decide_flags(*, user, report: IncidentReport) -> bool:
+    return may_triage(user=user, report=report) and (user.is_superuser or user.has_perm("reports.change_flag"))
+
+
+def may_export(user) -> bool:
+    """Coordinators and auditors export their organization's reports; superusers and
+    platform auditors everything. Observers never export."""
+    if not _is_active(user):
+        return False
+    if user.is_superuser:
+        return True
+    observer = getattr(user, "observer", None)
+    return observer is not None and observer.role in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR)
+
+
+def public_label(user_id: int | None, public_code: str | None) -> str:
+    """A platform user as the audit trail and exports show them: the observer's
+    public code; users without a monitoring profile (platform administrators) by id."""
+    if user_id is None:
+        return ""
+    return public_code or f"USER-{user_id}"
+
+
+def user_public_label(user) -> str:
+    if user is None:
+        return ""
+    observer = getattr(user, "observer", None)
+    return public_label(user.pk, observer.public_code if observer is not None else None)

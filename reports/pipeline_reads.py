@@ -1,0 +1,216 @@
+"""The pipeline's reads: from the database to the plain facts that the pure
+stages (`validation`, `geotag`, `rules`) decide on. Nothing here writes, and
+nothing is scoped to a user: the pipeline sees every report of the election.
+
+The neighbourhood of a report, for the cross-report rules: accepted reports of
+the same district close in time, and the same observer's reports
+(`peer_pool`); each as the rules see it (`peer_report`).
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from monitoring.gazetteer import gazetteer
+from monitoring.models import Accreditation, District, PollingStation, Region
+from monitoring.selectors import is_deployed_at
+from monitoring.spatial import station_index
+
+from . import rules, validation
+from .geotag import GeotagResult, Point, geotag
+from .models import IncidentReport, ReportState
+
+# PeerReport field → path from IncidentReport: read with `values()` for other
+# reports, followed through attributes on a report already loaded.
+PEER_PATHS = {
+    "report_id": "id",
+    "observer_id": "submitted_by_id",
+    "organization_id": "organization_id",
+    "station_id": "station_id",
+    "station_code": "station__code",
+    "station_latitude": "station__latitude",
+    "station_longitude": "station__longitude",
+    "district_id": "station__district_id",
+    "district_name": "station__district__name_en",
+    "timezone": "station__district__region__timezone",
+    "category_code": "category__code",
+    "occurred_at": "occurred_at",
+    "description": "description",
+    "amends_id": "amends_id",
+}
+
+
+def _follow(report: IncidentReport, path: str):
+    value = report
+    for name in path.split("__"):
+        value = getattr(value, name)
+    return value
+
+
+def peer_report(source: Mapping | IncidentReport) -> rules.PeerReport:
+    """A report as the cross-report rules see it: from a row of
+    `values(*PEER_PATHS.values())`, or from a report loaded with its station,
+    district, region and category."""
+    if isinstance(source, Mapping):
+        values = {name: source[path] for name, path in PEER_PATHS.items()}
+    else:
+        values = {name: _follow(source, path) for name, path in PEER_PATHS.items()}
+    values["report_id"] = str(values["report_id"])
+    values["amends_id"] = str(values["amends_id"]) if values["amends_id"] else None
+    return rules.PeerReport(**values)
+
+
+def corrected_report(report: IncidentReport) -> list[rules.PeerReport]:
+    """The accepted report this one amends, if any."""
+    if not report.amends_id:
+        return []
+    rows = IncidentReport.objects.filter(pk=report.amends_id, state=ReportState.ACCEPTED).values(*PEER_PATHS.values())
+    return [peer_report(row) for row in rows]
+
+
+def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
+    """Accepted reports (other than the first centre, the report being
+    processed) that cross-report rules may relate to a centre or to one of its
+    neighbours: the same district within twice the longest window (a
+    neighbour's own window reaches that far), and every report of the same
+    observer in the election."""
+    reach = dt.timedelta(seconds=2 * settings.PIPELINE.neighbourhood_seconds)
+    # By station, not through the district join: (station, occurred_at) and
+    # (submitted_by, occurred_at) are indexed, so this stays a few index range
+    # scans however many reports the election holds.
+    stations: dict = {}
+    for district_id, station_id in PollingStation.objects.filter(
+        election_id=election_id, district_id__in={c.district_id for c in centres}
+    ).values_list("district_id", "pk"):
+        stations.setdefault(district_id, []).append(station_id)
+    near = Q(pk__in=[])
+    for c in centres:
+        near |= Q(
+            station_id__in=stations.get(c.district_id, []), occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach
+        )
+        near |= Q(submitted_by_id=c.observer_id)
+    rows = (
+        IncidentReport.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
+        .filter(near)
+        .exclude(pk=centres[0].report_id)
+        .order_by("occurred_at", "pk")
+        .values(*PEER_PATHS.values())
+    )
+    return [peer_report(row) for row in rows]
+
+
+def validation_facts(report: IncidentReport) -> validation.ValidationFacts:
+    accreditations = tuple(
+        validation.AccreditationFacts(status=a.status, valid_from=a.valid_from, valid_until=a.valid_until, revoked_at=a.revoked_at)
+        for a in Accreditation.objects.filter(organization_id=report.organization_id, election_id=report.election_id).order_by("pk")
+    )
+    election = report.election
+    return validation.ValidationFacts(
+        occurred_at=report.occurred_at,
+        received_at=report.received_at,
+        election_code=election.code,
+        election_status=election.status,
+        observation_starts_at=election.observation_starts_at,
+        observation_ends_at=election.observation_ends_at,
+        station_code=report.station.code,
+        station_in_election=report.station.election_id == report.election_id,
+        accreditations=accreditations,
+        clock_skew_seconds=settings.PIPELINE.clock_skew_seconds,
+    )
+
+
+def report_location(report: IncidentReport) -> GeotagResult:
+    """Where the report was made: device fix, else the first photo's EXIF fix,
+    else the claimed station; with the nearest station and settlement."""
+    device = Point(report.latitude, report.longitude) if report.latitude is not None else None
+    photo_fix = (
+        report.attachments.filter(exif_latitude__isnull=False, exif_longitude__isnull=False)
+        .order_by("position", "pk")
+        .values_list("exif_latitude", "exif_longitude")
+        .first()
+    )
+    photo = Point(*photo_fix) if photo_fix else None
+    station = report.station
+    return geotag(
+        device=device,
+        photo=photo,
+        station=Point(station.latitude, station.longitude),
+        station_index=station_index(report.election),
+        gazetteer=gazetteer(),
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedPlace:
+    district: District | None  # stored as the report's geo_district
+    region: Region | None  # stored as its geo_region
+    gps_region: Region | None  # the registry's: region of the nearest station's district
+    admin_region: Region | None  # the gazetteer's first-level division, mapped to a region
+
+
+def place_resolve(report: IncidentReport, location: GeotagResult) -> ResolvedPlace:
+    """Region and district come from the station registry (the nearest
+    station's, or the claimed one's without a fix); the first-level area from
+    the gazetteer."""
+    admin_region = _region_for_admin1(location.admin1) if location.admin1 else None
+    if location.source == "station":
+        district = report.station.district
+        return ResolvedPlace(district=district, region=district.region, gps_region=None, admin_region=admin_region)
+    district = (
+        District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
+        if location.nearest_station_district_id
+        else None
+    )
+    gps_region = district.region if district else None
+    return ResolvedPlace(district=district, region=gps_region or admin_region, gps_region=gps_region, admin_region=admin_region)
+
+
+def _region_for_admin1(admin1: str) -> Region | None:
+    for region in Region.objects.order_by("code"):
+        if admin1 in (region.geonames_admin1 or []):
+            return region
+    return None
+
+
+def _photo_facts(report: IncidentReport) -> tuple[rules.PhotoFacts, ...]:
+    return tuple(
+        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
+        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
+            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
+        )
+    )
+
+
+def rule_facts(
+    report: IncidentReport, location: GeotagResult, place: ResolvedPlace, subject: rules.PeerReport, pool: list[rules.PeerReport]
+) -> rules.RuleFacts:
+    election = report.election
+    region = report.station.district.region
+    return rules.RuleFacts(
+        report=subject,
+        station_region_code=region.code,
+        station_region_name=region.name_en,
+        category_name_en=report.category.name_en,
+        category_phase=report.category.phase,
+        category_critical=report.category.critical,
+        received_at=report.received_at,
+        voting_day=election.voting_day,
+        polls_open=election.polls_open,
+        polls_close=election.polls_close,
+        location_source=location.source,
+        latitude=location.latitude,
+        longitude=location.longitude,
+        accuracy_m=report.accuracy_m if location.source == "device_gps" else None,
+        claimed_station_distance_m=location.claimed_station_distance_m,
+        gps_region_code=place.gps_region.code if place.gps_region else None,
+        gps_region_name=place.gps_region.name_en if place.gps_region else "",
+        admin_region_code=place.admin_region.code if place.admin_region else None,
+        settlement=location.settlement,
+        deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station),
+        thresholds=settings.PIPELINE,
+        photos=_photo_facts(report),
+        peers=tuple(pool),
+    )
