@@ -23,7 +23,7 @@ is exact. Parameters (all optional, one value each):
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -172,6 +172,50 @@ def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
         raise FilterError(f"{name}: {value!r} is beyond the calendar") from None
 
 
+def _organization(name: str, value: str) -> int:
+    if parse_id(value) is None:
+        raise FilterError("organization: expected an organization id")
+    return parse_id(value)
+
+
+def _assignee(name: str, value: str) -> str:
+    if value not in ("me", "none") and parse_id(value) is None:
+        raise FilterError("assignee: expected 'me', 'none' or a user id")
+    return value
+
+
+def _yes_no(name: str, value: str) -> bool:
+    if value.lower() not in YES + NO:
+        raise FilterError(f"{name}: expected yes or no")
+    return value.lower() in YES
+
+
+def _choices(choices) -> Callable[[str, str], str]:
+    return lambda name, value: _choice(name, value, choices)
+
+
+# How each URL parameter's text becomes a filter value (raising FilterError).
+PARSERS: dict[str, Callable[[str, str], object]] = {
+    "election": _code,
+    "organization": _organization,
+    "region": _code,
+    "district": _code,
+    "station": _code,
+    "category": _code,
+    "phase": _choices(IncidentCategory.Phase.choices),
+    "severity": _choices(Severity.choices),
+    "state": _choices(ReportState.choices),
+    "triage_status": _choices([*TriageStatus.choices, ("open", "open")]),
+    "flag": _choices([(code, code) for code in FLAG_TEXT]),
+    "assignee": _assignee,
+    "has_photos": _yes_no,
+    "received_within": _choices([(k, k) for k in RECEIVED_WINDOWS]),
+    "received_from": lambda name, value: _moment(name, value, end=False),
+    "received_to": lambda name, value: _moment(name, value, end=True),
+    "q": lambda name, value: value[:200],
+}
+
+
 def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = False, check_codes: bool = True) -> ReportFilters:
     """Parse URL-style parameters. Empty values mean "not set". Raises FilterError
     on a bad value, on a code that names nothing (one query per code given;
@@ -184,38 +228,8 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
                 continue
             raise FilterError(f"unknown filter {name!r}; known: {', '.join(URL_PARAMETERS)}")
         value = (raw or "").strip()
-        if not value:
-            continue
-        if name == "organization":
-            if parse_id(value) is None:
-                raise FilterError("organization: expected an organization id")
-            values[name] = parse_id(value)
-        elif name in ("election", "region", "district", "station", "category"):
-            values[name] = _code(name, value)
-        elif name == "phase":
-            values[name] = _choice(name, value, IncidentCategory.Phase.choices)
-        elif name == "severity":
-            values[name] = _choice(name, value, Severity.choices)
-        elif name == "state":
-            values[name] = _choice(name, value, ReportState.choices)
-        elif name == "triage_status":
-            values[name] = _choice(name, value, [*TriageStatus.choices, ("open", "open")])
-        elif name == "assignee":
-            if value not in ("me", "none") and parse_id(value) is None:
-                raise FilterError("assignee: expected 'me', 'none' or a user id")
-            values[name] = value
-        elif name == "has_photos":
-            if value.lower() not in YES + NO:
-                raise FilterError("has_photos: expected yes or no")
-            values[name] = value.lower() in YES
-        elif name == "received_within":
-            values[name] = _choice(name, value, [(k, k) for k in RECEIVED_WINDOWS])
-        elif name in ("received_from", "received_to"):
-            values[name] = _moment(name, value, end=name == "received_to")
-        elif name == "flag":
-            values[name] = _choice(name, value, [(code, code) for code in FLAG_TEXT])
-        else:
-            values[name] = value[:200]
+        if value:
+            values[name] = PARSERS[name](name, value)
     if check_codes:
         _refuse_unknown_codes(values)
     return ReportFilters(**values)
@@ -238,49 +252,71 @@ def search_reports(qs: QuerySet, term: str) -> QuerySet:
     return qs.filter(Q(station__code__istartswith=term) | Q(station__name__icontains=term) | Q(description__icontains=term))
 
 
+# Filters that compare one report field (or path) with the value as given.
+EQUAL_TO = {
+    "election": "election__code",
+    "organization": "organization_id",
+    "region": "station__district__region__code",
+    "district": "station__district__code",
+    "station": "station__code",
+    "category": "category__code",
+    "phase": "category__phase",
+    "severity": "severity",
+    "state": "state",
+}
+
+
+def _by_triage_status(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    if f.triage_status == "open":
+        return qs.filter(needs_triage())
+    return qs.filter(triage_status=f.triage_status) if f.triage_status else qs
+
+
+def _by_flag(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    if not f.flag:
+        return qs
+    raised = Flag.objects.filter(report=OuterRef("pk"), code=f.flag).exclude(state=Flag.State.CLEARED)
+    return qs.filter(Exists(raised))
+
+
+def _by_assignee(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    if f.assignee == "none":
+        return qs.filter(assignee__isnull=True)
+    if f.assignee == "me":
+        return qs.filter(assignee_id=getattr(user, "pk", None)) if user is not None else qs.none()
+    return qs.filter(assignee_id=int(f.assignee)) if f.assignee else qs
+
+
+def _by_photos(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    if f.has_photos is None:
+        return qs
+    photos = Exists(Attachment.objects.filter(report=OuterRef("pk")))
+    return qs.filter(photos if f.has_photos else ~photos)
+
+
+def _by_received(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    if f.received_from is not None:
+        qs = qs.filter(received_at__gte=f.received_from)
+    if f.received_to is not None:
+        qs = qs.filter(received_at__lt=f.received_to)
+    return qs
+
+
+def _by_search(qs: QuerySet, f: ReportFilters, user) -> QuerySet:
+    return search_reports(qs, f.q) if f.q else qs
+
+
+NARROWERS = (_by_triage_status, _by_flag, _by_assignee, _by_photos, _by_received, _by_search)
+
+
 def apply_report_filters(qs: QuerySet, filters: ReportFilters, *, user=None, now: dt.datetime | None = None) -> QuerySet:
     """Narrow `qs` (already scoped to what the user may see) by `filters`."""
     f = filters.resolved(now or timezone.now())
     if f.ids:
         qs = qs.filter(pk__in=list(f.ids))
-    if f.election:
-        qs = qs.filter(election__code=f.election)
-    if f.organization is not None:
-        qs = qs.filter(organization_id=f.organization)
-    if f.region:
-        qs = qs.filter(station__district__region__code=f.region)
-    if f.district:
-        qs = qs.filter(station__district__code=f.district)
-    if f.station:
-        qs = qs.filter(station__code=f.station)
-    if f.category:
-        qs = qs.filter(category__code=f.category)
-    if f.phase:
-        qs = qs.filter(category__phase=f.phase)
-    if f.severity:
-        qs = qs.filter(severity=f.severity)
-    if f.state:
-        qs = qs.filter(state=f.state)
-    if f.triage_status == "open":
-        qs = qs.filter(needs_triage())
-    elif f.triage_status:
-        qs = qs.filter(triage_status=f.triage_status)
-    if f.flag:
-        raised = Flag.objects.filter(report=OuterRef("pk"), code=f.flag).exclude(state=Flag.State.CLEARED)
-        qs = qs.filter(Exists(raised))
-    if f.assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif f.assignee == "me":
-        qs = qs.filter(assignee_id=getattr(user, "pk", None)) if user is not None else qs.none()
-    elif f.assignee:
-        qs = qs.filter(assignee_id=int(f.assignee))
-    if f.has_photos is not None:
-        photos = Exists(Attachment.objects.filter(report=OuterRef("pk")))
-        qs = qs.filter(photos if f.has_photos else ~photos)
-    if f.received_from is not None:
-        qs = qs.filter(received_at__gte=f.received_from)
-    if f.received_to is not None:
-        qs = qs.filter(received_at__lt=f.received_to)
-    if f.q:
-        qs = search_reports(qs, f.q)
+    equal = {path: getattr(f, name) for name, path in EQUAL_TO.items() if getattr(f, name) not in ("", None)}
+    if equal:
+        qs = qs.filter(**equal)
+    for narrow in NARROWERS:
+        qs = narrow(qs, f, user)
     return qs

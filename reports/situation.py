@@ -6,7 +6,9 @@ plain geometry that the template draws as SVG (no script, CSP-friendly)."""
 import datetime as dt
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
@@ -14,7 +16,7 @@ from django.db.models.functions import TruncHour
 from monitoring.models import Election, Region
 
 from .filters import URL_PARAMETERS
-from .models import Flag, ReportChainHead, ReportState, Severity, needs_triage
+from .models import Flag, ReportChainHead, ReportState, Severity, TriageStatus, needs_triage
 from .permissions import report_scope
 from .selectors import reports_visible_to
 from .validation import incident_time_in_range
@@ -118,8 +120,6 @@ class Situation:
 
 
 def _queue_link(changelist_url: str, **params) -> str:
-    from urllib.parse import urlencode
-
     assert set(params) <= set(URL_PARAMETERS)
     return f"{changelist_url}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}"
 
@@ -130,72 +130,38 @@ def elections_for_situation():
 
 def situation_for(*, user, election: Election, changelist_url: str, now: dt.datetime) -> Situation:
     qs = reports_visible_to(user).filter(election=election)
+
+    def link(**params) -> str:
+        return _queue_link(changelist_url, election=election.code, **params)
+
+    by_hour, zones, notes = _by_hour(qs)
+    # The chain head covers every organization's reports: only for those who see them all.
+    head = ReportChainHead.objects.filter(election=election).first() if report_scope(user) is None else None
+    return Situation(
+        election=election,
+        counts=_counts(qs, now, link),
+        by_region=_by_region(qs, link),
+        by_hour=by_hour,
+        hour_zones=zones,
+        flags=_flags(qs, link),
+        chain_head=head,
+        generated_at=now,
+        notes=notes,
+    )
+
+
+def _counts(qs, now: dt.datetime, link: Callable[..., str]) -> dict:
     counts = qs.aggregate(
         total=Count("pk"),
         last_hour=Count("pk", filter=Q(received_at__gte=now - dt.timedelta(hours=1))),
-        new=Count("pk", filter=Q(triage_status="new")),
+        new=Count("pk", filter=Q(triage_status=TriageStatus.NEW)),
         open_critical=Count("pk", filter=needs_triage() & Q(severity=Severity.CRITICAL)),
-        escalated=Count("pk", filter=Q(triage_status="escalated")),
-        verified=Count("pk", filter=Q(triage_status="verified")),
+        escalated=Count("pk", filter=Q(triage_status=TriageStatus.ESCALATED)),
+        verified=Count("pk", filter=Q(triage_status=TriageStatus.VERIFIED)),
         rejected=Count("pk", filter=Q(state=ReportState.REJECTED)),
         in_pipeline=Count("pk", filter=Q(state__in=[ReportState.RECEIVED, ReportState.PROCESSING])),
         failed=Count("pk", filter=Q(state=ReportState.FAILED)),
     )
-    link = lambda **p: _queue_link(changelist_url, election=election.code, **p)  # noqa: E731
-
-    # By region of the claimed station.
-    region_counts = list(qs.values("station__district__region_id").annotate(n=Count("pk")).order_by("-n", "station__district__region_id"))
-    regions = Region.objects.in_bulk([r["station__district__region_id"] for r in region_counts])
-    by_region = horizontal_bars(
-        [
-            (regions[r["station__district__region_id"]].name, r["n"], link(region=regions[r["station__district__region_id"]].code))
-            for r in region_counts
-        ]
-    )
-
-    # By hour of the incident on the station's own clock: group by (zone, UTC
-    # hour) in the database, shift each bucket to its zone here.
-    hourly = (
-        qs.annotate(hour=TruncHour("occurred_at", tzinfo=dt.UTC))
-        .values("hour", "station__district__region__timezone")
-        .annotate(n=Count("pk"), critical=Count("pk", filter=Q(severity=Severity.CRITICAL)))
-        .order_by()
-    )
-    local = Counter()
-    critical = Counter()
-    zones = set()
-    for bucket in hourly:
-        zone = bucket["station__district__region__timezone"]
-        zones.add(zone)
-        if not incident_time_in_range(bucket["hour"]):
-            continue  # stored before intake refused such times (year 1, 9999): no chart reaches there
-        moment = bucket["hour"].astimezone(zoneinfo.ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        local[moment] += bucket["n"]
-        critical[moment] += bucket["critical"]
-    notes = []
-    hours = []
-    if local:
-        start, end = min(local), max(local)
-        span = int((end - start).total_seconds() // 3600) + 1
-        if span > MAX_HOURS:
-            notes.append(f"Showing the last {MAX_HOURS} hours of {span}.")
-            start = end - dt.timedelta(hours=MAX_HOURS - 1)
-        moment = start
-        while moment <= end:
-            label = moment.strftime("%H:00") if moment.hour else moment.strftime("%d %b")
-            hours.append((label, local[moment], "", critical[moment] > 0))
-            moment += dt.timedelta(hours=1)
-    by_hour = columns(hours, tick_every=2 if len(hours) <= 24 else 4)
-
-    flags = list(
-        Flag.objects.filter(report__in=qs.values("pk"))
-        .exclude(state=Flag.State.CLEARED)
-        .values("code", "severity")
-        .annotate(n=Count("pk"), open=Count("pk", filter=Q(state=Flag.State.OPEN)))
-        .order_by("-n", "code")
-    )
-    for row in flags:
-        row["href"] = link(flag=row["code"])
     counts["links"] = {
         "total": link(),
         "new": link(triage_status="new"),
@@ -207,19 +173,71 @@ def situation_for(*, user, election: Election, changelist_url: str, now: dt.date
         "failed": link(state="failed"),
         "last_hour": link(received_within="1h"),
     }
-    # The chain head covers every organization's reports: only for those who see them all.
-    head = ReportChainHead.objects.filter(election=election).first() if report_scope(user) is None else None
-    return Situation(
-        election=election,
-        counts=counts,
-        by_region=by_region,
-        by_hour=by_hour,
-        hour_zones=sorted(zones),
-        flags=flags,
-        chain_head=head,
-        generated_at=now,
-        notes=notes,
+    return counts
+
+
+def _by_region(qs, link: Callable[..., str]) -> Chart:
+    """Reports by region of the claimed station, most first."""
+    region_counts = list(qs.values("station__district__region_id").annotate(n=Count("pk")).order_by("-n", "station__district__region_id"))
+    regions = Region.objects.in_bulk([r["station__district__region_id"] for r in region_counts])
+    items = []
+    for row in region_counts:
+        region = regions[row["station__district__region_id"]]
+        items.append((region.name, row["n"], link(region=region.code)))
+    return horizontal_bars(items)
+
+
+def _by_hour(qs) -> tuple[Chart, list[str], list[str]]:
+    """Reports by hour of the incident on the station's own clock (critical
+    hours emphasized), the zones involved, and notes on what was left out."""
+    local, critical, zones = _hourly_counts(qs)
+    notes, hours = [], []
+    if local:
+        start, end = min(local), max(local)
+        span = int((end - start).total_seconds() // 3600) + 1
+        if span > MAX_HOURS:
+            notes.append(f"Showing the last {MAX_HOURS} hours of {span}.")
+            start = end - dt.timedelta(hours=MAX_HOURS - 1)
+        moment = start
+        while moment <= end:
+            label = moment.strftime("%H:00") if moment.hour else moment.strftime("%d %b")
+            hours.append((label, local[moment], "", critical[moment] > 0))
+            moment += dt.timedelta(hours=1)
+    return columns(hours, tick_every=2 if len(hours) <= 24 else 4), sorted(zones), notes
+
+
+def _hourly_counts(qs) -> tuple[Counter, Counter, set[str]]:
+    """Group by (zone, UTC hour) in the database, shift each bucket to its zone here."""
+    hourly = (
+        qs.annotate(hour=TruncHour("occurred_at", tzinfo=dt.UTC))
+        .values("hour", "station__district__region__timezone")
+        .annotate(n=Count("pk"), critical=Count("pk", filter=Q(severity=Severity.CRITICAL)))
+        .order_by()
     )
+    local, critical, zones = Counter(), Counter(), set()
+    for bucket in hourly:
+        zone = bucket["station__district__region__timezone"]
+        zones.add(zone)
+        if not incident_time_in_range(bucket["hour"]):
+            continue  # stored before intake refused such times (year 1, 9999): no chart reaches there
+        moment = bucket["hour"].astimezone(zoneinfo.ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        local[moment] += bucket["n"]
+        critical[moment] += bucket["critical"]
+    return local, critical, zones
+
+
+def _flags(qs, link: Callable[..., str]) -> list[dict]:
+    """Flags not cleared, by code, most first."""
+    flags = list(
+        Flag.objects.filter(report__in=qs.values("pk"))
+        .exclude(state=Flag.State.CLEARED)
+        .values("code", "severity")
+        .annotate(n=Count("pk"), open=Count("pk", filter=Q(state=Flag.State.OPEN)))
+        .order_by("-n", "code")
+    )
+    for row in flags:
+        row["href"] = link(flag=row["code"])
+    return flags
 
 
 def situation_points(*, user, election: Election) -> list[dict]:
