@@ -133,6 +133,16 @@ class ReportCreateSerializer(serializers.Serializer):
         )
 
 
+class KnownOrStoredList(serializers.ListSerializer):
+    """A report's flags or photos: those in `context["known"]` (keyed by the
+    field's source) when the view already holds them, such as a report just
+    filed, else read from the report."""
+
+    def get_attribute(self, instance):
+        known = self.context.get("known", {})
+        return known[self.source] if self.source in known else super().get_attribute(instance)
+
+
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
@@ -143,6 +153,9 @@ class FlagSerializer(serializers.Serializer):
     severity = serializers.CharField()
     explanation = serializers.SerializerMethodField()
     state = serializers.CharField()
+
+    class Meta:
+        list_serializer_class = KnownOrStoredList
 
     def get_explanation(self, flag) -> str:
         # In the reader's language (LocaleMiddleware), with the numbers.
@@ -168,6 +181,9 @@ class PhotoSerializer(serializers.Serializer):
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     url = serializers.SerializerMethodField()
+
+    class Meta:
+        list_serializer_class = KnownOrStoredList
 
     def get_url(self, attachment) -> str:
         from django.urls import reverse

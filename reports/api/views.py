@@ -86,14 +86,15 @@ class ReportListCreateView(generics.ListCreateAPIView):
             )
         except PhotoRejected as exc:
             raise ValidationError({"photos": [str(exc)]}) from None
-        # A new report is answered as stored: `received`, no flags yet (even in
-        # the embedded mode, where the eager pipeline already ran on commit;
-        # the phone polls the report for its outcome). A resend is read back.
-        report = result.report if result.created else reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
-        return Response(
-            ReportSerializer(report, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        if not result.created:  # a resend is read back as it stands now
+            report = reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
+            return Response(ReportSerializer(report, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+        # A new report is answered as intake stored it, without reading it back:
+        # `received`, no flags yet (even in the embedded mode, where the eager
+        # pipeline already ran on commit; the phone polls the report for its
+        # outcome), and the photos intake saved.
+        context = {**self.get_serializer_context(), "known": {"flags": [], "attachments": list(result.photos)}}
+        return Response(ReportSerializer(result.report, context=context).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _read(upload) -> bytes:

@@ -66,6 +66,9 @@ class ReportInput:
 class SubmissionResult:
     report: IncidentReport
     created: bool
+    # A new report's photos, as saved (it has no flags yet): enough to answer
+    # the observer without reading the report back. Empty for a resend.
+    photos: tuple[Attachment, ...] = ()
 
 
 def normalize_description(text: str) -> str:
@@ -192,9 +195,6 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
             )
             _chain_append(report)
             transaction.on_commit(lambda: enqueue_processing(report.pk))
-        # The caller can answer from this instance without reading it back: a
-        # report just received has no flags yet, and these are its photos.
-        report._prefetched_objects_cache = {"flags": _known(report.flags, []), "attachments": _known(report.attachments, saved_files)}
     except IntegrityError:
         _delete_files(saved_files)
         # Another request with the same client_uuid won the race; answer as a resend.
@@ -205,14 +205,7 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
     except BaseException:
         _delete_files(saved_files)
         raise
-    return SubmissionResult(report, created=True)
-
-
-def _known(manager, objects):
-    """A related queryset already holding `objects`, as prefetch_related leaves it."""
-    qs = manager.all()
-    qs._result_cache, qs._prefetch_done = list(objects), True
-    return qs
+    return SubmissionResult(report, created=True, photos=tuple(saved_files))
 
 
 def _aware_camera_time(photo: ProcessedPhoto, station: PollingStation | None) -> dt.datetime | None:

@@ -172,6 +172,26 @@ def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, submit
     assert not Image.open(io.BytesIO(data)).getexif()
 
 
+def test_a_new_report_is_answered_from_what_intake_saved_without_reading_it_back(world, as_user, django_capture_on_commit_callbacks):
+    import io
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payload = report_payload(world)
+    payload["photos"] = [io.BytesIO(jpeg_bytes())]
+    payload["photos"][0].name = "a.jpg"
+    client = as_user(world.observer)
+    with django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(connection) as queries:
+        response = client.post(REPORTS, payload, format="multipart")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["flags"] == [] and [p["id"] for p in body["photos"]] == [str(a.pk) for a in Attachment.objects.all()]
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if '"reports_flag"' in sql or 'FROM "reports_attachment"' in sql]
+
+
 @pytest.mark.parametrize(
     "content",
     [b"<html><script>alert(1)</script></html>", b"\xff\xd8\xff\xe0 truncated jpeg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'],
