@@ -34,7 +34,7 @@ def client_address(request) -> str | None:
 
 class CappedLimitOffsetPagination(LimitOffsetPagination):
     """`?limit=` beyond this is served as this: a limit past the database's
-    integer range was a 500, and nobody needs more rows per page."""
+    integer range would be a 500, and nobody needs more rows per page."""
 
     max_limit = 200
 

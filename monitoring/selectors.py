@@ -1,6 +1,5 @@
 """Shared reads about who may observe what. Writes live in services.py."""
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -72,12 +71,6 @@ def is_deployed_at(*, observer_id: int, station: PollingStation) -> bool:
         observer_id=observer_id,
         election_id=station.election_id,
     ).exists()
-
-
-def open_elections_at(moment: dt.datetime) -> QuerySet[Election]:
-    return Election.objects.filter(status=Election.Status.OPEN, observation_starts_at__lte=moment).filter(
-        Q(observation_ends_at__isnull=True) | Q(observation_ends_at__gte=moment)
-    )
 
 
 def stations_search(*, election: Election, query: str = "") -> QuerySet[PollingStation]:

@@ -32,10 +32,6 @@ def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     return np.column_stack((cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)))
 
 
-def chords_to_metres(chords: np.ndarray) -> np.ndarray:
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, chords / 2))
-
-
 # One point at a time, as the pipeline asks: plain floats, because numpy's
 # per-call overhead on a one-element array costs more than the tree query.
 def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
