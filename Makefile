@@ -57,6 +57,7 @@ browser:
 	@if [ -f package.json ]; then [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund; fi
 
 test: venv-dev browser
+	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-e2e
@@ -96,8 +97,15 @@ bench-quick: venv-dev
 bench-load: venv-dev
 	$(PY) bench/load.py --duration 60 --clients 16
 
+# The house rules: ruff (with C901, complexity at most 15), the import contract
+# (pyproject.toml, [tool.importlinter]), and module sizes and import cycles
+# (tools/check_layout.py). Every check runs, so one run lists every problem.
 lint: venv-dev
-	$(PY) -m ruff check .
+	@status=0; \
+	$(PY) -m ruff check . || status=1; \
+	$(VENV)/bin/lint-imports --no-cache || status=1; \
+	$(PY) tools/check_layout.py || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 media
