@@ -13,8 +13,8 @@
 - How a user appears in the audit trail and exports (`public_label`): the
   pseudonymous public code, never a name.
 
-Plain checks over the user and the report row: no queries beyond the user's
-observer profile.
+Plain checks over the user (their observer profile and Django permissions)
+and the report row; they read no other report.
 """
 
 from django.db.models import Q
