@@ -128,7 +128,7 @@ def export(election: str, out_dir: str) -> dict:
 
     from reports.filters import ReportFilters
     from reports.models import ExportRecord, IncidentReport
-    from reports.services import exports
+    from reports.services import exports, exports_postgres
     from reports.services.exports import reports_export
 
     IncidentReport.objects.filter(election__code=election).exists()  # connect, load the ORM
@@ -149,7 +149,7 @@ def export(election: str, out_dir: str) -> dict:
     copy_path = Path(out_dir) / f"{election}-copy.csv"
     qs = exports.export_queryset(user=None, filters=ReportFilters(election=election), now=timezone.now())
     ids_sql, ids_params = qs.order_by().values("pk").query.sql_with_params()
-    statement = f"COPY (SELECT {BASELINE_COLUMNS} {exports._FROM.format(ids=ids_sql)} ORDER BY r.row_number) TO STDOUT WITH (FORMAT csv)"
+    statement = f"COPY (SELECT {BASELINE_COLUMNS} {exports_postgres.FROM_SQL.format(ids=ids_sql)} ORDER BY r.row_number) TO STDOUT WITH (FORMAT csv)"
     copied = 0
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, open(copy_path, "wb") as handle:

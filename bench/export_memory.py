@@ -140,13 +140,13 @@ def measure_export(election: str, out_dir: str, chunk_size: int) -> dict:
 
 def measure_materialize(election: str) -> dict:
     """The naive alternative, for contrast: every row in a list at once."""
+    from reports.export_columns import ORM_PATHS
     from reports.models import IncidentReport
-    from reports.services.exports import _FIELDS
 
     IncidentReport.objects.filter(election__code=election).exists()
     baseline = _vm("VmHWM")
     started = time.perf_counter()
-    rows = list(IncidentReport.objects.filter(election__code=election).values_list(*_FIELDS))
+    rows = list(IncidentReport.objects.filter(election__code=election).values_list(*ORM_PATHS))
     seconds = time.perf_counter() - started
     return {
         "rows": len(rows),

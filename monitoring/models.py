@@ -222,6 +222,15 @@ def new_public_code() -> str:
     return "OBS-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+def public_label(user_id: int | None, public_code: str | None) -> str:
+    """A platform user as the audit trail and exports show them: the observer's
+    public code, never a name; users without a monitoring profile (platform
+    administrators) by id. Exports' SQL formatter writes the same rule."""
+    if user_id is None:
+        return ""
+    return public_code or f"USER-{user_id}"
+
+
 class Observer(TimeStampedModel):
     """The monitoring profile of a user. Platform staff (commission auditors) have
     no organization and, as auditors, read every organization's reports."""

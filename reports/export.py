@@ -1,9 +1,9 @@
-"""The CSV export format: columns, cell formatting, formula-injection
-neutralization, row hashes and the closing manifest. Pure functions; the
-database side (what rows, in which order, who asked) is
-`reports.services.exports`. docs/export.md is the reader's version of this
-module, and `tools/verify_export.py` re-implements the checks with the
-standard library only (a test keeps the two in step).
+"""The CSV export format: formula-injection neutralization, row hashes, the
+chain summary and the closing manifest. Pure functions; what each column holds
+is `reports.export_columns`, and the database side (what rows, in which order,
+who asked) is `reports.services.exports`. docs/export.md is the reader's
+version of this module, and `tools/verify_export.py` re-implements the checks
+with the standard library only (tests keep the two in step).
 
 File layout (UTF-8, RFC 4180, CRLF line ends, optional BOM):
 
@@ -22,51 +22,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 
+from .export_columns import NAMES
+
 FORMAT = "election-reports-csv/1"
 
-# Stable: new columns are only ever appended, never renamed, reordered or removed.
-COLUMNS = [
-    # The walking skeleton's columns, in their original order.
-    "report_id",
-    "election",
-    "organization",
-    "observer_code",
-    "station_code",
-    "region",
-    "district",
-    "category",
-    "severity",
-    "occurred_at_utc",
-    "occurred_at_local",
-    "received_at_utc",
-    "latitude",
-    "longitude",
-    "state",
-    "flags",
-    "triage_status",
-    "description",
-    # Added with the triage console.
-    "station_name",
-    "phase",
-    "accuracy_m",
-    "geotag_source",
-    "claimed_station_distance_m",
-    "rejection_reasons",
-    "flags_cleared",
-    "risk_score",
-    "assignee",
-    "decided_by",
-    "decided_at",
-    "photo_count",
-    "photo_sha256s",
-    "client_uuid",
-    "amends",
-    "content_sha256",
-    "chain_seq",
-    "chain_sha256",
-    "row_number",
-    "row_sha256",
-]
+# The header, from the column table (stable: docs/export.md).
+COLUMNS = NAMES
 MANIFEST_MARK = "#manifest"
 MANIFEST_KEYS = [
     "format",
@@ -82,26 +43,20 @@ MANIFEST_KEYS = [
 
 # OWASP CSV injection: cells starting with these are run as formulas by spreadsheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_GUARDED = frozenset(FORMULA_TRIGGERS) | {"'"}
+# The first characters that get the guard quote: the triggers, and the quote
+# itself so that the guard can be undone exactly.
+GUARD_STARTS = frozenset(FORMULA_TRIGGERS) | {"'"}
 
 
 def neutralize(value: str) -> str:
     """Prefix a quote to any cell a spreadsheet would treat as a formula. Cells
     that already start with a quote get one too, so the change is reversible:
     strip exactly one leading quote to recover the original."""
-    return "'" + value if value[:1] in _GUARDED else value
+    return "'" + value if value[:1] in GUARD_STARTS else value
 
 
 def restore(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
-
-
-def number(value, digits: int | None = None) -> str:
-    """Floats as the shortest text that round-trips (the form content hashes use),
-    or rounded to `digits` for derived measurements."""
-    if value is None:
-        return ""
-    return repr(float(value)) if digits is None else f"{float(value):.{digits}f}"
 
 
 def row_sha256(export_id: str, cells: Sequence[str]) -> str:
@@ -140,6 +95,42 @@ def manifest_entries(values: dict) -> list[tuple[str, str]]:
     return entries
 
 
+class ChainSummary:
+    """The manifest's `chains`: per election in the file, which chain positions
+    it holds and the last link, so an auditor can compare it with the
+    platform's published chain head. Fed row by row (`add`) or, where the
+    database summarizes the rows, per election (`put`)."""
+
+    def __init__(self):
+        self._elections: dict[str, dict] = {}
+
+    def add(self, election: str, seq: int | None, sha256: str) -> None:
+        entry = self._elections.get(election)
+        if entry is None:
+            self.put(election, first_seq=seq, last_seq=seq, last_sha256=sha256, contiguous=True)
+            return
+        entry["contiguous"] = entry["contiguous"] and seq is not None and entry["last_seq"] is not None and seq == entry["last_seq"] + 1
+        entry["last_seq"], entry["last_sha256"] = seq, sha256
+
+    def put(self, election: str, *, first_seq: int | None, last_seq: int | None, last_sha256: str, contiguous: bool) -> None:
+        self._elections[election] = {
+            "election": election,
+            "first_seq": first_seq,
+            "last_seq": last_seq,
+            "last_sha256": last_sha256,
+            "contiguous": contiguous,
+        }
+
+    def as_json(self) -> list[dict]:
+        out = []
+        for code in sorted(self._elections):
+            entry = dict(self._elections[code])
+            # Contiguous from the genesis link: the file holds the whole chain up to last_seq.
+            entry["complete_from_start"] = entry.pop("contiguous") and entry["first_seq"] == 1
+            out.append(entry)
+        return out
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -153,7 +144,7 @@ class CsvLines:
 
     def line(self, cells: Iterable[str]) -> str:
         # neutralize(), inlined: this runs for every cell of every row.
-        return self._writer.writerow(["'" + cell if cell[:1] in _GUARDED else cell for cell in cells])
+        return self._writer.writerow(["'" + cell if cell[:1] in GUARD_STARTS else cell for cell in cells])
 
     def manifest(self, entries: Sequence[tuple[str, str]]) -> str:
         return "".join(self._writer.writerow([MANIFEST_MARK, key, neutralize(text)]) for key, text in entries)

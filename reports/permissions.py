@@ -10,7 +10,8 @@
   (`may_decide_flags`) also takes `change_flag`.
 - Export (`may_export`): superusers, coordinators and auditors; what they
   export is what they see.
-- How a user appears in the audit trail and exports (`public_label`): the
+- How a user appears in the audit trail and exports (`user_public_label`,
+  over `monitoring.models.public_label`): the
   pseudonymous public code, never a name.
 
 Plain checks over the user (their observer profile and Django permissions)
@@ -19,7 +20,7 @@ and the report row; they read no other report.
 
 from django.db.models import Q
 
-from monitoring.models import Observer
+from monitoring.models import Observer, public_label
 
 from .models import IncidentReport
 
@@ -78,14 +79,6 @@ def may_export(user) -> bool:
         return True
     observer = getattr(user, "observer", None)
     return observer is not None and observer.role in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR)
-
-
-def public_label(user_id: int | None, public_code: str | None) -> str:
-    """A platform user as the audit trail and exports show them: the observer's
-    public code; users without a monitoring profile (platform administrators) by id."""
-    if user_id is None:
-        return ""
-    return public_code or f"USER-{user_id}"
 
 
 def user_public_label(user) -> str:

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 FORMAT = "election-reports-csv/1"
 MANIFEST_MARK = "#manifest"
 GENESIS = "0" * 64
+# The export's columns, in order, as the platform's column table defines them
+# (reports/export_columns.py; a test keeps the two in step).
 COLUMNS = [
     "report_id", "election", "organization", "observer_code", "station_code", "region", "district", "category",
     "severity", "occurred_at_utc", "occurred_at_local", "received_at_utc", "latitude", "longitude", "state", "flags",
@@ -259,101 +261,122 @@ def verify(path, expected_rows_sha256=None):
             raise NotAnExport("the first line is not the header of a reports export")
         return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     manifest = dict(entries)
-    export_id = manifest.get("export_id")
-    notes = []
     if manifest and manifest.get("format") != FORMAT:
         raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT})")
-    try:
-        promised = int(manifest["row_count"]) if "row_count" in manifest else None
-    except ValueError:
-        promised = None
 
-    index = {name: i for i, name in enumerate(header)}
-    digest = RowsDigest(header)
-    chains = {}
-    unlinked = 0
-    expected = 1
-    seen = bytearray(len(counts))
-
-    def number_of(record):
-        return None if record is None else _row_number(record[1], header)
-
-    def hash_ok(cells):
-        if export_id is None:
-            return True  # no manifest: row hashes cannot be checked (reported below)
-        return len(cells) == len(header) and row_sha256(export_id, [restore(c) for c in cells[:-1]]) == restore(cells[-1])
-
+    walk = _Walk(header, manifest, counts)
     rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
     next(rows)  # the header
     for position, ((line, cells), following) in enumerate(_lookahead(rows), start=1):
         if position > data_rows:
-            break  # lines after the manifest; handled below
-        report_id = restore(cells[0]) if cells else ""
-        number = _row_number(cells, header)
-
-        def fail(problem, position=position, line=line, cells=cells, last=not manifest and following is None):
-            if last:
+            break  # lines after the manifest; handled by finish()
+        problem = walk.check(position, line, cells, following)
+        if problem is not None:
+            if not manifest and following is None:
                 # No manifest and the last row is what fails: the download stopped inside it.
                 detail = "the file ends inside this row, without its manifest: it was cut short"
                 problem = Problem("cut", position, line, restore(cells[0]) if len(cells) > 1 else "", detail)
             return Result(False, position - 1, manifest, problem)
+    return walk.finish(entries, after_manifest, expected_rows_sha256)
 
-        if not hash_ok(cells):
-            follows = number_of(following) == expected and following is not None and hash_ok(following[1])
-            if follows or (promised is not None and expected > promised):
-                return fail(Problem("added", position, line, report_id, "this row is not part of the export"))
-            return fail(Problem("altered", position, line, report_id, _what_changed(cells, index, chains)))
-        if len(cells) != len(header):  # only reachable without a manifest (the row hash catches it otherwise)
-            return fail(Problem("altered", position, line, report_id, f"it has {len(cells)} cells instead of {len(header)}"))
+
+class _Walk:
+    """The rows in file order, each checked against itself and the rows before
+    it: its hash, its position, its content hash and its chain link."""
+
+    def __init__(self, header, manifest, counts):
+        self.header = header
+        self.index = {name: i for i, name in enumerate(header)}
+        self.manifest = manifest
+        self.export_id = manifest.get("export_id")
+        try:
+            self.promised = int(manifest["row_count"]) if "row_count" in manifest else None
+        except ValueError:
+            self.promised = None
+        self.counts = counts  # how often each row_number occurs in the file (pass 1)
+        self.seen = bytearray(len(counts))
+        self.digest = RowsDigest(header)
+        self.chains = {}
+        self.unlinked = 0
+        self.expected = 1
+
+    def hash_ok(self, cells):
+        if self.export_id is None:
+            return True  # no manifest: row hashes cannot be checked (reported by finish())
+        return len(cells) == len(self.header) and row_sha256(self.export_id, [restore(c) for c in cells[:-1]]) == restore(cells[-1])
+
+    def check(self, position, line, cells, following):
+        """The row's first problem, or None after taking it into the file's
+        digest and chain summary."""
+        report_id = restore(cells[0]) if cells else ""
+        if not self.hash_ok(cells):
+            return self._unhashed(position, line, cells, following, report_id)
+        if len(cells) != len(self.header):  # only reachable without a manifest (the row hash catches it otherwise)
+            return Problem("altered", position, line, report_id, f"it has {len(cells)} cells instead of {len(self.header)}")
         if not _is_sha256(restore(cells[-1])):
-            return fail(Problem("altered", position, line, report_id, "row_sha256 is not a SHA-256"))
-        if number != expected:
-            if number is None:
-                return fail(Problem("altered", position, line, report_id, "row_number is not a number"))
-            if number < expected or (number < len(seen) and seen[number]):
-                problem = Problem("added", position, line, report_id, f"a second copy of row {number}")
-            elif expected >= len(counts) or counts[expected] == 0:
-                problem = Problem("removed", expected, line, "", f"row {expected} is missing: row {number} follows row {expected - 1}")
-            else:
-                problem = Problem("reordered", position, line, report_id, f"row {number} stands where row {expected} belongs")
-            return fail(problem)
-        row = {name: restore(cells[i]) for name, i in index.items()}
+            return Problem("altered", position, line, report_id, "row_sha256 is not a SHA-256")
+        number = _row_number(cells, self.header)
+        if number != self.expected:
+            return self._misplaced(position, line, report_id, number)
+        row = {name: restore(cells[i]) for name, i in self.index.items()}
         if content_sha256(row) != row["content_sha256"]:
-            return fail(Problem("altered", position, line, report_id, "the submitted content does not match content_sha256"))
-        link, entry = _link(row, chains)
+            return Problem("altered", position, line, report_id, "the submitted content does not match content_sha256")
+        link, entry = _link(row, self.chains)
         if link is False:
-            return fail(Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256"))
-        chains[row["election"]] = entry
-        unlinked += link is None
-        if number < len(seen):
-            seen[number] = 1
-        digest.update(row["row_sha256"])
-        expected += 1
+            return Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256")
+        self.chains[row["election"]] = entry
+        self.unlinked += link is None
+        if number < len(self.seen):
+            self.seen[number] = 1
+        self.digest.update(row["row_sha256"])
+        self.expected += 1
+        return None
 
-    rows_checked = expected - 1
-    if not manifest:
-        return Result(
-            False,
-            rows_checked,
-            manifest,
-            Problem("removed", expected, None, "", f"the file ends after row {rows_checked} without its manifest: it was cut short"),
-        )
-    if promised is not None and rows_checked < promised:
-        missing = f"row {expected}" if expected == promised else f"rows {expected}..{promised}"
-        return Result(False, rows_checked, manifest, Problem("removed", expected, None, "", f"{missing} of {promised} missing at the end"))
-    if after_manifest is not None:
-        line, cells = after_manifest
-        return Result(
-            False, rows_checked, manifest, Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
-        )
-    problem = _check_manifest(entries, manifest, digest.hexdigest(), rows_checked, chains, expected_rows_sha256)
-    if problem is not None:
-        return Result(False, rows_checked, manifest, problem)
-    if unlinked:
-        notes.append(
-            f"{unlinked} row(s) follow a chain position that is not in this file (a filtered export); their links were not checked"
-        )
-    return Result(True, rows_checked, manifest, None, notes)
+    def _unhashed(self, position, line, cells, following, report_id):
+        """A row whose hash fails: one that does not belong (the next row is
+        the one expected here, or the file already holds every promised row),
+        or an altered one."""
+        follows = following is not None and _row_number(following[1], self.header) == self.expected and self.hash_ok(following[1])
+        if follows or (self.promised is not None and self.expected > self.promised):
+            return Problem("added", position, line, report_id, "this row is not part of the export")
+        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains))
+
+    def _misplaced(self, position, line, report_id, number):
+        """A sound row whose row_number is not the one expected here."""
+        expected = self.expected
+        if number is None:
+            return Problem("altered", position, line, report_id, "row_number is not a number")
+        if number < expected or (number < len(self.seen) and self.seen[number]):
+            return Problem("added", position, line, report_id, f"a second copy of row {number}")
+        if expected >= len(self.counts) or self.counts[expected] == 0:
+            return Problem("removed", expected, line, "", f"row {expected} is missing: row {number} follows row {expected - 1}")
+        return Problem("reordered", position, line, report_id, f"row {number} stands where row {expected} belongs")
+
+    def finish(self, entries, after_manifest, expected_rows_sha256):
+        """The file after its last row: the manifest is there, promises no
+        more rows than came, is the file's end, and matches the rows."""
+        manifest, expected = self.manifest, self.expected
+        rows_checked = expected - 1
+        if not manifest:
+            detail = f"the file ends after row {rows_checked} without its manifest: it was cut short"
+            return Result(False, rows_checked, manifest, Problem("removed", expected, None, "", detail))
+        if self.promised is not None and rows_checked < self.promised:
+            missing = f"row {expected}" if expected == self.promised else f"rows {expected}..{self.promised}"
+            detail = f"{missing} of {self.promised} missing at the end"
+            return Result(False, rows_checked, manifest, Problem("removed", expected, None, "", detail))
+        if after_manifest is not None:
+            line, cells = after_manifest
+            problem = Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
+            return Result(False, rows_checked, manifest, problem)
+        problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains, expected_rows_sha256)
+        if problem is not None:
+            return Result(False, rows_checked, manifest, problem)
+        notes = []
+        if self.unlinked:
+            notes.append(
+                f"{self.unlinked} row(s) follow a chain position that is not in this file (a filtered export); their links were not checked"
+            )
+        return Result(True, rows_checked, manifest, None, notes)
 
 
 def _link(row, chains):
@@ -408,28 +431,16 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains, expected_rows_
         return Problem("manifest", None, None, "", f"row_count says {manifest['row_count']}, the file has {rows} rows")
     if rows_sha256 != manifest["rows_sha256"]:
         return Problem("manifest", None, None, "", "rows_sha256 does not match the rows")
-    summary = []
-    for election in sorted(chains):
-        c = chains[election]
-        summary.append(
-            {
-                "complete_from_start": c["contiguous"] and c["first_seq"] == 1,
-                "election": election,
-                "first_seq": c["first_seq"],
-                "last_seq": c["last_seq"],
-                "last_sha256": c["last_sha256"],
-            }
-        )
+    summary = [
+        {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": election, "first_seq": c["first_seq"],
+         "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}
+        for election, c in sorted(chains.items())
+    ]  # fmt: skip
     if json.loads(manifest["chains"]) != summary:
         return Problem("manifest", None, None, "", "the chain summary does not match the rows")
     if expected_rows_sha256 and expected_rows_sha256.strip().lower() != rows_sha256:
-        return Problem(
-            "manifest",
-            None,
-            None,
-            "",
-            "the file is self-consistent but its rows_sha256 differs from the trusted value: it was re-hashed after the export",
-        )
+        detail = "the file is self-consistent but its rows_sha256 differs from the trusted value: it was re-hashed after the export"
+        return Problem("manifest", None, None, "", detail)
     return None
 
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from reports import export
 from reports.filters import ReportFilters
 from reports.models import Flag, IncidentReport
-from reports.services import exports
+from reports.services import exports, exports_postgres
 from reports.services.exports import reports_export
+from reports.services.exports_python import python_rows
 from tests.filing import file_report
 
 pytestmark = pytest.mark.integration
@@ -39,8 +40,8 @@ HOSTILE = [
 
 def _both(qs, export_id="export-under-test"):
     out = {}
-    for name, rows in (("python", exports._python_rows), ("postgresql", exports._copy_rows)):
-        digest, chains = export.RowsDigest(export.COLUMNS), exports._ChainSummary()
+    for name, rows in (("python", python_rows), ("postgresql", exports_postgres.copy_rows)):
+        digest, chains = export.RowsDigest(export.COLUMNS), export.ChainSummary()
         data = b"".join(chunk for chunk, _count in rows(qs, export_id, digest, chains, 7))
         out[name] = (data, digest.hexdigest(), chains.as_json())
     return out
@@ -122,7 +123,7 @@ def test_an_export_is_one_snapshot_while_reports_keep_arriving(world, monkeypatc
         finally:
             connection.close()
 
-    statement = exports._copy_statement
+    statement = exports_postgres.copy_statement
 
     def arrival_then_statement(ids_sql):
         latecomer = threading.Thread(target=arrive)
@@ -130,7 +131,7 @@ def test_an_export_is_one_snapshot_while_reports_keep_arriving(world, monkeypatc
         latecomer.join(timeout=30)
         return statement(ids_sql)
 
-    monkeypatch.setattr(exports, "_copy_statement", arrival_then_statement)
+    monkeypatch.setattr(exports_postgres, "copy_statement", arrival_then_statement)
     stream = reports_export(user=None, filters=ReportFilters(election=world.election.code), source="command", chunk_size=10)
     data = b"".join(stream)
     assert IncidentReport.objects.filter(election=world.election).count() == 31

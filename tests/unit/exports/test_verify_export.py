@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports import export, integrity
+from reports import export, export_columns, integrity
 from reports.models import ExportRecord
 from tools import verify_export
 
@@ -464,9 +464,9 @@ def test_content_hash_matches_the_platform(description, latitude, longitude, acc
         "severity": severity,
         "occurred_at_utc": fields["occurred_at_utc"],
         "description": export.restore(export.neutralize(description)),
-        "latitude": export.number(latitude),
-        "longitude": export.number(longitude),
-        "accuracy_m": export.number(accuracy),
+        "latitude": export_columns.number(latitude),
+        "longitude": export_columns.number(longitude),
+        "accuracy_m": export_columns.number(accuracy),
         "amends": amends or "",
         "photo_sha256s": ";".join(photos),
     }
