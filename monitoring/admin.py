@@ -1,3 +1,9 @@
+"""The registry's admin: elections, the territory (regions, districts, polling
+stations), observer organizations with their accreditations, and observers with
+their deployments. Observers and deployments are scoped to the user's
+organization; an accreditation's status changes through
+`accreditation_set_status`, which stamps when and records why."""
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -86,7 +92,8 @@ class AccreditationAdmin(admin.ModelAdmin):
         verb = self.VERBS[status]
         accreditation_set_status(accreditation=obj, status=status, reason=reason or f"{verb} by {request.user.get_username()} in admin")
 
-    def _set(self, request, queryset, status, verb):
+    def _set(self, request, queryset, status):
+        verb = self.VERBS[status]
         done = 0
         for accreditation in queryset:
             try:
@@ -106,15 +113,15 @@ class AccreditationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Suspend selected accreditations"), permissions=["change"])
     def suspend(self, request, queryset):
-        self._set(request, queryset, Accreditation.Status.SUSPENDED, "suspended")
+        self._set(request, queryset, Accreditation.Status.SUSPENDED)
 
     @admin.action(description=_("Revoke selected accreditations"), permissions=["change"])
     def revoke(self, request, queryset):
-        self._set(request, queryset, Accreditation.Status.REVOKED, "revoked")
+        self._set(request, queryset, Accreditation.Status.REVOKED)
 
     @admin.action(description=_("Reinstate selected accreditations"), permissions=["change"])
     def reinstate(self, request, queryset):
-        self._set(request, queryset, Accreditation.Status.ACTIVE, "reinstated")
+        self._set(request, queryset, Accreditation.Status.ACTIVE)
 
 
 class DeploymentInline(admin.TabularInline):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from monitoring.models import Deployment
-from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
+from reports.models import Attachment, ExportRecord, Flag, IncidentReport, ReportEvent
 from reports.services.intake import ReportInput, report_submit
 from tests.conftest import PASSWORD, jpeg_bytes, report_payload
 
@@ -153,18 +153,28 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/reports/incidentreport/situation/points.json": [
         Probe("GET", "/admin/reports/incidentreport/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
     ],
-    "admin/reports/incidentreport/<path:object_id>/triage/": [
-        Probe("GET", "/admin/reports/incidentreport/{report}/triage/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
-        Probe(
-            "POST",
-            "/admin/reports/incidentreport/{report}/triage/",
-            # Coordinators of A and superusers: done, back to the report page. Read-only
-            # roles are refused; organization B does not see the report at all.
-            by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
-            data={"op": "note", "note": "access-matrix probe"},
-            content_type="form",
-        ),
-    ],
+    **{
+        f"admin/reports/incidentreport/<path:object_id>/triage/{operation}/": [
+            Probe("GET", f"/admin/reports/incidentreport/{{report}}/triage/{path}/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
+            Probe(
+                "POST",
+                f"/admin/reports/incidentreport/{{report}}/triage/{path}/",
+                # Coordinators of A and superusers: done, back to the report page. Read-only
+                # roles are refused; organization B does not see the report at all.
+                by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+                data=data,
+                content_type="form",
+            ),
+        ]
+        for operation, path, data in [
+            ("decide", "decide", {"status": "under_review"}),
+            ("assign", "assign", {"assign_me": "1"}),
+            ("note", "note", {"note": "access-matrix probe"}),
+            # Before the re-run, which reconciles the report's flags with the rules.
+            ("flags/<str:flag_id>", "flags/{flag}", {"decision": "confirm"}),
+            ("reprocess", "reprocess", {}),
+        ]
+    },
 }
 
 
@@ -286,6 +296,7 @@ def scene(world, settings) -> Scene:
         photos=[jpeg_bytes()],
     )
     report = result.report
+    flag = Flag.objects.create(report=report, code="no_location", severity="low", explanation="No location sent.", raised_at=timezone.now())
     export = ExportRecord.objects.create(requested_by=world.auditor.user, source="url", started_at=timezone.now(), row_count=1)
     scene = Scene(world, report, report.attachments.get(), report.events.get(), export)
     attempt = AccessAttempt.objects.create(username="someone", ip_address="127.0.0.9", failures_since_start=1, attempt_time=timezone.now())
@@ -312,6 +323,7 @@ def scene(world, settings) -> Scene:
         "deployment": Deployment.objects.get(observer=world.observer).pk,
         "category": report.category_id,
         "event": scene.event.pk,
+        "flag": flag.pk,
         "export": export.pk,
     }
     return scene

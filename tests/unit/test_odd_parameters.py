@@ -55,21 +55,21 @@ def test_admin_queue_answers_odd_filter_values_with_a_message(world, client, fil
 
 
 @pytest.mark.parametrize(
-    ("data", "expected"),
+    ("operation", "data", "expected"),
     [
-        ({"op": "status", "status": "under_review", "version": SUPERSCRIPT_TWO}, 302),
-        ({"op": "status", "status": "under_review", "version": HUGE}, 302),
-        ({"op": "assign", "assignee": SUPERSCRIPT_TWO}, 302),
-        ({"op": "assign", "assignee": HUGE}, 302),
-        ({"op": "flag", "flag": SUPERSCRIPT_TWO, "decision": "confirm"}, 404),
-        ({"op": "flag", "flag": HUGE, "decision": "confirm"}, 404),
+        ("decide", {"status": "under_review", "version": SUPERSCRIPT_TWO}, 302),
+        ("decide", {"status": "under_review", "version": HUGE}, 302),
+        ("assign", {"assignee": SUPERSCRIPT_TWO}, 302),
+        ("assign", {"assignee": HUGE}, 302),
+        (f"flags/{SUPERSCRIPT_TWO}", {"decision": "confirm"}, 404),
+        (f"flags/{HUGE}", {"decision": "confirm"}, 404),
     ],
 )
-def test_triage_buttons_refuse_odd_numbers_without_a_500(world, client, filed, data, expected):
+def test_triage_buttons_refuse_odd_numbers_without_a_500(world, client, filed, operation, data, expected):
     client.force_login(world.coordinator.user)
-    response = client.post(f"{QUEUE}{filed.pk}/triage/", data)
+    response = client.post(f"{QUEUE}{filed.pk}/triage/{operation}/", data)
     assert response.status_code == expected
-    if data["op"] == "assign":
+    if operation == "assign":
         assert "unknown assignee" in " ".join(str(m) for m in get_messages(response.wsgi_request))
         filed.refresh_from_db()
         assert filed.assignee_id is None

@@ -1,6 +1,8 @@
 """The report page: read-only evidence, geotag, photos, flags, related reports,
 audit trail, and the triage panel's buttons with their permissions."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -16,8 +18,8 @@ def page(report):
     return f"/admin/reports/incidentreport/{report.pk}/change/"
 
 
-def triage(report):
-    return f"/admin/reports/incidentreport/{report.pk}/triage/"
+def triage(report, operation):
+    return f"/admin/reports/incidentreport/{report.pk}/triage/{operation}/"
 
 
 def messages_of(response) -> str:
@@ -91,9 +93,9 @@ def test_page_shows_the_audit_trail(world, report, admin_as):
     assert "calling the observer" in html and "submitted" in html and "coordinator" in html
 
 
-def post(client, report, **data):
+def post(client, report, operation, **data):
     data.setdefault("version", str(IncidentReport.objects.get(pk=report.pk).triage_version))
-    return client.post(triage(report), data)
+    return client.post(triage(report, operation), data)
 
 
 def test_status_buttons_follow_the_workflow(world, report, admin_as):
@@ -101,7 +103,7 @@ def test_status_buttons_follow_the_workflow(world, report, admin_as):
     html = client.get(page(report)).content.decode()
     assert 'name="status" value="under_review"' in html and 'name="status" value="resolved"' not in html
 
-    response = post(client, report, op="status", status="verified", note="confirmed by photo")
+    response = post(client, report, "decide", status="verified", note="confirmed by photo")
     assert response.status_code == 302 and response["Location"] == page(report)
     report.refresh_from_db()
     assert (report.triage_status, report.decided_by_id) == ("verified", world.coordinator.user_id)
@@ -113,7 +115,7 @@ def test_a_stale_page_cannot_overwrite_a_colleagues_decision(world, report, admi
     colleague = make_observer(world.coordinator.organization, "coordinator", "coordinator-2")
     report_decide(report_id=report.pk, actor=colleague.user, status="dismissed", note="not an incident")
 
-    response = post(admin_as(world.coordinator), report, op="status", status="escalated", version=stale)
+    response = post(admin_as(world.coordinator), report, "decide", status="escalated", version=stale)
 
     report.refresh_from_db()
     assert report.triage_status == "dismissed"
@@ -123,16 +125,16 @@ def test_a_stale_page_cannot_overwrite_a_colleagues_decision(world, report, admi
 
 def test_assign_to_me_to_a_colleague_and_not_outside_the_organization(world, report, admin_as):
     client = admin_as(world.coordinator)
-    post(client, report, op="assign", assign_me="1")
+    post(client, report, "assign", assign_me="1")
     report.refresh_from_db()
     assert report.assignee_id == world.coordinator.user_id
 
     colleague = make_observer(world.coordinator.organization, "coordinator", "coordinator-2")
-    post(client, report, op="assign", assignee=str(colleague.user_id))
+    post(client, report, "assign", assignee=str(colleague.user_id))
     report.refresh_from_db()
     assert report.assignee_id == colleague.user_id
 
-    response = post(client, report, op="assign", assignee=str(world.other_coordinator.user_id))
+    response = post(client, report, "assign", assignee=str(world.other_coordinator.user_id))
     report.refresh_from_db()
     assert report.assignee_id == colleague.user_id
     assert "must be a coordinator of the report's organization" in messages_of(response)
@@ -142,11 +144,11 @@ def test_clearing_a_flag_needs_a_note(world, report, admin_as):
     client = admin_as(world.coordinator)
     flag = report.flags.get(code="off_site")
 
-    response = post(client, report, op="flag", flag=str(flag.pk), decision="clear", note="  ")
+    response = post(client, report, f"flags/{flag.pk}", decision="clear", note="  ")
     flag.refresh_from_db()
     assert flag.state == "open" and "needs a note" in messages_of(response)
 
-    post(client, report, op="flag", flag=str(flag.pk), decision="clear", note="GPS drift inside a concrete building")
+    post(client, report, f"flags/{flag.pk}", decision="clear", note="GPS drift inside a concrete building")
     flag.refresh_from_db()
     assert (flag.state, flag.decided_by_id, flag.note) == ("cleared", world.coordinator.user_id, "GPS drift inside a concrete building")
     event = ReportEvent.objects.get(report=report, action="flag_cleared")
@@ -155,7 +157,7 @@ def test_clearing_a_flag_needs_a_note(world, report, admin_as):
 
 def test_confirming_a_flag(world, report, admin_as):
     flag = report.flags.get(code="off_site")
-    post(admin_as(world.coordinator), report, op="flag", flag=str(flag.pk), decision="confirm")
+    post(admin_as(world.coordinator), report, f"flags/{flag.pk}", decision="confirm")
     flag.refresh_from_db()
     assert flag.state == "confirmed"
     assert ReportEvent.objects.filter(report=report, action="flag_confirmed", actor=world.coordinator.user).exists()
@@ -164,25 +166,32 @@ def test_confirming_a_flag(world, report, admin_as):
 def test_a_flag_of_another_report_is_not_found(world, report, admin_as):
     other = file_report(world, latitude=None)
     flag = other.flags.get()
-    response = post(admin_as(world.coordinator), report, op="flag", flag=str(flag.pk), decision="confirm")
+    response = post(admin_as(world.coordinator), report, f"flags/{flag.pk}", decision="confirm")
     assert response.status_code == 404
 
 
 def test_notes_and_pipeline_reruns_are_recorded(world, report, admin_as):
     client = admin_as(world.coordinator)
-    post(client, report, op="note", note="Observer called back: two witnesses.")
-    post(client, report, op="reprocess")
+    post(client, report, "note", note="Observer called back: two witnesses.")
+    post(client, report, "reprocess")
     actions = list(ReportEvent.objects.filter(report=report, actor=world.coordinator.user).values_list("action", "note"))
     assert ("note", "Observer called back: two witnesses.") in actions
     assert any(action == "reprocessed" for action, _ in actions)
 
 
+def test_each_panel_form_posts_to_its_own_operation(world, report, admin_as):
+    html = admin_as(world.coordinator).get(page(report)).content.decode()
+    actions = set(re.findall(r'<form method="post" action="([^"]+)"', html))
+    flags = {triage(report, f"flags/{flag.pk}") for flag in report.flags.all()}
+    assert flags and actions == {triage(report, op) for op in ("decide", "assign", "note", "reprocess")} | flags
+
+
 def test_auditors_read_but_cannot_triage(world, report, admin_as):
     client = admin_as(world.auditor)
     html = client.get(page(report)).content.decode()
-    assert "Read-only" in html and 'name="op"' not in html
+    assert "Read-only" in html and "/triage/" not in html
 
-    response = post(client, report, op="status", status="verified")
+    response = post(client, report, "decide", status="verified")
     assert response.status_code == 403
     report.refresh_from_db()
     assert report.triage_status == "new"
@@ -191,7 +200,7 @@ def test_auditors_read_but_cannot_triage(world, report, admin_as):
 def test_other_organizations_get_404(world, report, admin_as):
     client = admin_as(world.other_coordinator)
     assert client.get(page(report)).status_code == 404
-    assert post(client, report, op="status", status="verified").status_code == 404
+    assert post(client, report, "decide", status="verified").status_code == 404
 
 
 def test_the_report_is_evidence_the_change_form_does_not_save(world, report, admin_as):

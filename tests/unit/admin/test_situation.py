@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports.admin import tile_csp
+from reports.admin.situation_page import tile_csp
 from reports.models import ReportChainHead
 from tests.filing import file_report
 

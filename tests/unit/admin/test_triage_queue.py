@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports.admin import CappedCountPaginator
+from reports.admin.queue import CappedCountPaginator
 from reports.models import Flag, IncidentReport
 from tests.filing import file_report
 
@@ -203,9 +203,9 @@ def test_queue_never_counts_the_whole_table(world, admin_as, queue_of, monkeypat
 
 
 def test_age_column_reads_in_minutes_hours_days():
-    from reports.admin import _age
+    from reports.admin.queue import age_label
 
     now = timezone.now()
-    assert _age(now - dt.timedelta(minutes=7), now) == "7 min"
-    assert _age(now - dt.timedelta(hours=3, minutes=5), now) == "3 h 05 min"
-    assert _age(now - dt.timedelta(days=4), now) == "4 d"
+    assert age_label(now - dt.timedelta(minutes=7), now) == "7 min"
+    assert age_label(now - dt.timedelta(hours=3, minutes=5), now) == "3 h 05 min"
+    assert age_label(now - dt.timedelta(days=4), now) == "4 d"
