@@ -86,8 +86,9 @@ def ensure_dataset(rows: int) -> str:
     """An election with exactly `rows` reports (generated once, then reused)."""
     from tqdm import tqdm
 
-    from bench.datasets import build_territory, bulk_reports
+    from bench.territory import build_territory
     from reports.models import IncidentReport
+    from testkit.bulk import bulk_reports
 
     code = f"bench-{rows}"
     have = IncidentReport.objects.filter(election__code=code).count()

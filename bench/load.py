@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.helpers import get, post_json  # noqa: E402
-from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
-from tests.processes import free_port, stop, wait_for_log  # noqa: E402
+from testkit.http import get, post_json  # noqa: E402
+from testkit.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
+from testkit.processes import free_port, stop, wait_for_log  # noqa: E402
 
 
 def percentile(values, q):
@@ -72,7 +72,7 @@ def main() -> int:
         )
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
         seeded = subprocess.run(
-            [sys.executable, "-m", "tests.seed_private", "--observers", str(args.clients), "--stations", "20"],
+            [sys.executable, "-m", "testkit.seed", "--observers", str(args.clients), "--stations", "20"],
             cwd=ROOT, env=env, check=True, capture_output=True,
         )  # fmt: skip
         seed = json.loads(seeded.stdout.decode().strip().splitlines()[-1])

@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
-from tests.processes import free_port, stop, wait_for_log  # noqa: E402
+from testkit.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
+from testkit.processes import free_port, stop, wait_for_log  # noqa: E402
 
 SIZES = {
     "full": {

@@ -1,13 +1,11 @@
-"""Realistic election-day datasets at any size, fast: for benchmarks (and the
-large fixtures of query-count tests).
+"""Realistic election-day reports at any size, fast: for the benchmarks and for
+tests that need a large queue (query counts, streaming in chunks).
 
-    from bench.datasets import build_territory, bulk_reports
-    territory = build_territory(election_code="bench-1m", stations=4000, observers=2000)
-    bulk_reports(territory, count=1_000_000)
+    from testkit.bulk import bulk_reports, territory_from
+    bulk_reports(territory_from(election), count=10_000)
 
 Shape (the demo's, reports/demo.py, at scale):
-- polling stations at real Kazakh settlements (offline GeoNames), more in bigger
-  places; each observer posted at one station and filing there 90% of the time;
+- each observer files at their own station 90% of the time;
 - reports received from 06:00 to midnight on voting day with peaks at opening
   (07:00) and closing (20:00); the incident a few minutes to two hours earlier;
   categories by phase of the day (opening, voting, counting) and the demo's
@@ -21,6 +19,7 @@ Every report carries a correct content hash and chain link (reports.integrity),
 in order of receipt, so exports of generated data verify. Deterministic for a
 given seed. On PostgreSQL rows go in through COPY; elsewhere through
 bulk_create. Audit-trail events are not generated (nothing here reads them).
+bench/territory.py builds a territory of thousands of stations to file into.
 """
 
 import datetime as dt
@@ -34,22 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
 from monitoring.localtime import format_utc
-from monitoring.models import (
-    Accreditation,
-    Deployment,
-    District,
-    Election,
-    Observer,
-    ObserverOrganization,
-    PollingStation,
-    new_public_code,
-)
+from monitoring.models import Deployment, Election, Observer, PollingStation
 from reports import integrity, rules
 from reports.demo import CATEGORY_WEIGHTS
 from reports.models import Attachment, Flag, IncidentCategory, IncidentReport, ReportChainHead
@@ -66,7 +54,9 @@ DESCRIPTIONS = [
     '=HYPERLINK("http://example.org") {what}',  # a formula an export must neutralize
 ]
 TRIAGE_MIX = [("new", 45), ("under_review", 10), ("verified", 20), ("dismissed", 12), ("escalated", 8), ("resolved", 5)]
-SEVERITY_WEIGHT = rules.SEVERITY_WEIGHT
+_TRIAGE_STATUSES = [status for status, _weight in TRIAGE_MIX]
+_TRIAGE_CUMULATIVE = list(accumulate(weight for _status, weight in TRIAGE_MIX))
+DECIDED = ("verified", "dismissed", "escalated", "resolved")
 
 
 @dataclass
@@ -79,110 +69,6 @@ class Territory:
     coordinators: dict  # organization id → [user ids]
     categories: dict  # phase → ([IncidentCategory], cumulative weights)
     zones: dict = field(default_factory=dict)  # region timezone name → ZoneInfo
-
-
-# --- Territory ------------------------------------------------------------------------------------
-
-
-def build_territory(
-    *, election_code: str, stations: int = 2000, observers: int = 600, organizations: int = 3, seed: int = 2021
-) -> Territory:
-    """An election with `stations` polling stations in real settlements, accredited
-    organizations with coordinators, and deployed observers. Reuses what exists."""
-    from monitoring.demo import load_regions
-    from monitoring.gazetteer import load_settlements
-    from reports.taxonomy import taxonomy_sync
-
-    taxonomy_sync(IncidentCategory)
-    election = Election.objects.filter(code=election_code).first()
-    if election is not None and election.stations.exists():
-        return territory_from(election)
-    rng = random.Random(seed)
-    with transaction.atomic():
-        regions = load_regions()
-        election = Election.objects.create(
-            code=election_code,
-            name=f"Benchmark election {election_code}",
-            voting_day=dt.date(2021, 1, 10),
-            polls_open=dt.time(7, 0),
-            polls_close=dt.time(20, 0),
-            observation_starts_at=dt.datetime(2020, 12, 10, tzinfo=ALMATY),
-        )
-        admin1 = {a: r for r in regions.values() for a in r.geonames_admin1}
-        settlements = [s for s in load_settlements(["KZ"]) if s.admin1 in admin1]
-        # Stations per settlement grow with population (sub-linearly).
-        weights = [math.sqrt(max(s.population, 500)) for s in settlements]
-        total = sum(weights)
-        districts = {}
-        station_rows = []
-        code_counter = 0
-        for settlement, weight in zip(settlements, weights, strict=True):
-            n = max(1, round(stations * weight / total))
-            region = admin1[settlement.admin1]
-            key = (region.pk, settlement.geonameid)
-            if key not in districts:
-                districts[key] = District(
-                    region=region, code=f"gn-{settlement.geonameid}", name_en=settlement.name, name_ru=settlement.name_ru
-                )
-            for k in range(n):
-                code_counter += 1
-                bearing, radius = rng.uniform(0, 2 * math.pi), 0 if k == 0 else rng.uniform(300, 4000)
-                lat = settlement.latitude + radius * math.cos(bearing) / 111_320.0
-                lon = settlement.longitude + radius * math.sin(bearing) / (111_320.0 * math.cos(math.radians(settlement.latitude)))
-                station_rows.append((key, code_counter, settlement, round(lat, 6), round(lon, 6)))
-        existing = {(d.region_id, d.code): d for d in District.objects.filter(code__in=[d.code for d in districts.values()])}
-        new = [d for (rid, _gid), d in districts.items() if (rid, d.code) not in existing]
-        District.objects.bulk_create(new, batch_size=1000)
-        by_code = {(d.region_id, d.code): d for d in District.objects.filter(code__in=[d.code for d in districts.values()])}
-        PollingStation.objects.bulk_create(
-            [
-                PollingStation(
-                    election=election,
-                    code=f"{code:05d}",
-                    name=f"Polling station No. {code:05d}",
-                    address=f"{settlement.name}",
-                    settlement=settlement.name,
-                    district=by_code[(key[0], f"gn-{key[1]}")],
-                    latitude=lat,
-                    longitude=lon,
-                    registered_voters=rng.randint(300, 3000),
-                )
-                for key, code, settlement, lat, lon in station_rows
-            ],
-            batch_size=2000,
-        )
-
-        user_model = get_user_model()
-        unusable = make_password(None)
-        orgs = []
-        for n in range(organizations):
-            org, _ = ObserverOrganization.objects.get_or_create(name=f"{election_code} observers {n + 1}")
-            Accreditation.objects.get_or_create(
-                organization=org,
-                election=election,
-                defaults=dict(
-                    number=f"{election_code}-{n + 1:03d}",
-                    valid_from=dt.datetime(2020, 12, 10, tzinfo=ALMATY),
-                    valid_until=dt.datetime(2030, 12, 31, tzinfo=ALMATY),
-                ),
-            )
-            orgs.append(org)
-        people = [(f"{election_code}-obs-{i:06d}", orgs[i % len(orgs)], Observer.Role.OBSERVER) for i in range(observers)]
-        people += [(f"{election_code}-coord-{o.pk}-{j}", o, Observer.Role.COORDINATOR) for o in orgs for j in range(3)]
-        user_model.objects.bulk_create([user_model(username=u, password=unusable) for u, _o, _r in people], batch_size=2000)
-        users = dict(user_model.objects.filter(username__startswith=f"{election_code}-").values_list("username", "pk"))
-        Observer.objects.bulk_create(
-            [Observer(user_id=users[u], organization=o, role=r, public_code=new_public_code()) for u, o, r in people], batch_size=2000
-        )
-        station_ids = list(election.stations.values_list("pk", flat=True))
-        Deployment.objects.bulk_create(
-            [
-                Deployment(observer=o, election=election, station_id=rng.choice(station_ids))
-                for o in Observer.objects.filter(user__username__startswith=f"{election_code}-obs-")
-            ],
-            batch_size=2000,
-        )
-    return territory_from(election)
 
 
 def territory_from(election: Election, observers=None) -> Territory:
@@ -267,13 +153,12 @@ def bulk_reports(
     head, _ = ReportChainHead.objects.get_or_create(election=election, defaults={"sha256": integrity.GENESIS})
     seq, previous = head.seq, head.sha256
     now = timezone.now()
-    all_categories = {c.code: c for items, _w in territory.categories.values() for c in items}
     written = 0
     for start in range(0, count, batch_size):
         reports, flags, photos = [], [], []
         for i in range(start, min(start + batch_size, count)):
             seq += 1
-            report, report_flags, report_photos = _one_report(rng, territory, all_categories, received_at(i), seq, previous, now)
+            report, report_flags, report_photos = _one_report(rng, territory, received_at(i), seq, previous, now)
             previous = report["chain_sha256"]
             reports.append(report)
             flags.extend(report_flags)
@@ -286,62 +171,191 @@ def bulk_reports(
     return written
 
 
-def _one_report(rng, territory: Territory, categories, received: dt.datetime, seq: int, previous: str, now: dt.datetime):
+@dataclass
+class _Position:
+    """Where the phone said it was: `distance` metres from the claimed station, or no fix."""
+
+    distance: float | None
+    accuracy: float | None
+    source: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def _position(rng: random.Random, station) -> _Position:
+    roll = rng.random()
+    if roll < 0.78:
+        position = _Position(abs(rng.gauss(40, 40)), round(rng.uniform(5, 60), 1), "device_gps")
+    elif roll < 0.88:
+        position = _Position(rng.uniform(2_000, 25_000), round(rng.uniform(5, 40), 1), "device_gps")
+    else:
+        return _Position(None, None, "station")
+    bearing = rng.uniform(0, 2 * math.pi)
+    position.latitude = round(station.latitude + position.distance * math.cos(bearing) / 111_320.0, 6)
+    position.longitude = round(
+        station.longitude + position.distance * math.sin(bearing) / (111_320.0 * math.cos(math.radians(station.latitude))), 6
+    )
+    return position
+
+
+def _photo_rows(rng: random.Random, report_id: uuid.UUID, now: dt.datetime) -> list[dict]:
+    if rng.random() >= 0.2:
+        return []
+    rows = []
+    for position in range(rng.choice((1, 1, 1, 2, 3))):
+        photo_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        rows.append(
+            {
+                "id": photo_id,
+                "report_id": report_id,
+                "file": f"photos/{report_id}/{photo_id}.jpg",
+                "content_type": "image/jpeg",
+                "original_content_type": "image/jpeg",
+                "size": rng.randint(200_000, 4_000_000),
+                "sha256": _hex(rng),
+                "stored_sha256": _hex(rng),
+                "width": 1600,
+                "height": 1200,
+                "exif_latitude": None,
+                "exif_longitude": None,
+                "exif_taken_at_local": None,
+                "exif_taken_at": None,
+                "position": position,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def _state(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.93:
+        return "accepted"
+    if roll < 0.98:
+        return "rejected"
+    return "received" if roll < 0.995 else "failed"
+
+
+def _flags(territory: Territory, station, category, local: dt.datetime, position: _Position) -> list[rules.FlagResult]:
+    """The rules' outcome for an accepted report, from what was generated."""
+    results = []
+    if position.distance is not None and position.distance > 500 + (position.accuracy or 0):
+        params = {
+            "distance_m": round(position.distance),
+            "station": station.code,
+            "accuracy_m": round(position.accuracy),
+            "threshold_m": 500,
+        }
+        results.append(rules.FlagResult("off_site", "high", params))
+    if position.source == "station":
+        results.append(rules.FlagResult("no_location", "low", {}))
+    if category.phase == "voting" and not (7 <= local.hour < 20):
+        params = {
+            "local_time": local.strftime("%Y-%m-%d %H:%M"),
+            "zone": station.district.region.timezone,
+            "opens": "07:00",
+            "closes": "20:00",
+            "voting_day": territory.election.voting_day.isoformat(),
+        }
+        results.append(rules.FlagResult("outside_polling_hours", "medium", params))
+    if category.critical:
+        results.append(rules.FlagResult("critical_category", "critical", {"category": category.name_en}))
+    return results
+
+
+def _flag_row(report_id: uuid.UUID, result: rules.FlagResult, received: dt.datetime) -> dict:
+    return {
+        "report_id": report_id,
+        "code": result.code,
+        "severity": result.severity,
+        "explanation": rules.flag_text(result.code, result.params),
+        "params": result.params,
+        "raised_at": received,
+        "updated_at": received,
+        "state": "open",
+        "decided_by_id": None,
+        "decided_at": None,
+        "note": "",
+    }
+
+
+def _triage_status(rng: random.Random, category) -> str:
+    if category.critical and rng.random() < 0.7:
+        return "escalated"
+    return _pick(rng, _TRIAGE_STATUSES, _TRIAGE_CUMULATIVE)
+
+
+def _pipeline_columns(state: str, received: dt.datetime) -> dict:
+    return {
+        "state": state,
+        "processing_attempts": 0 if state == "received" else 1,
+        "processing_started_at": None if state == "received" else received,
+        "processed_at": None if state == "received" else received + dt.timedelta(seconds=2),
+        "last_error": "database unavailable" if state == "failed" else "",
+        "rejection_reasons": [{"code": "outside_observation_window", "params": {"window": "2020-12-10 – …"}}]
+        if state == "rejected"
+        else [],
+    }
+
+
+def _geotag_columns(accepted: bool, station, position: _Position) -> dict:
+    if not accepted:
+        return {
+            "location_source": "",
+            "location_latitude": None,
+            "location_longitude": None,
+            "geo_region_id": None,
+            "geo_district_id": None,
+            "geo_settlement": "",
+            "geo_admin_area": "",
+            "settlement_distance_m": None,
+            "nearest_station_id": None,
+            "nearest_station_distance_m": None,
+            "claimed_station_distance_m": None,
+        }
+    return {
+        "location_source": position.source,
+        "location_latitude": station.latitude if position.latitude is None else position.latitude,
+        "location_longitude": station.longitude if position.longitude is None else position.longitude,
+        "geo_region_id": station.district.region_id,
+        "geo_district_id": station.district_id,
+        "geo_settlement": station.settlement,
+        "geo_admin_area": "",
+        "settlement_distance_m": None,
+        "nearest_station_id": station.pk,
+        "nearest_station_distance_m": position.distance or 0.0,
+        "claimed_station_distance_m": position.distance or 0.0,
+    }
+
+
+def _triage_columns(rng: random.Random, territory: Territory, observer, triage: str, received: dt.datetime) -> dict:
+    coordinators = territory.coordinators.get(observer.organization_id) or [None]
+    assignee = rng.choice(coordinators) if triage != "new" else None
+    decided = triage in DECIDED and assignee is not None
+    return {
+        "triage_status": triage,
+        "assignee_id": assignee,
+        "decided_by_id": assignee if decided else None,
+        "decided_at": received + dt.timedelta(minutes=20) if decided else None,
+        "triage_version": 0 if triage == "new" else 2,
+    }
+
+
+def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, previous: str, now: dt.datetime):
+    """One report's row, its flag rows and photo rows (dicts keyed by attname)."""
     observer = territory.observers[rng.randrange(len(territory.observers))]
     station = territory.home.get(observer.pk) if rng.random() < 0.9 else None
     station = station or _pick(rng, territory.stations, territory.station_cumulative)
-    region = station.district.region
-    zone = territory.zones[region.timezone]
     occurred = (received - dt.timedelta(seconds=min(rng.expovariate(1 / 600), 7200))).replace(microsecond=0)
-    local = occurred.astimezone(zone)
-    phase = _phase_for(local.hour, rng)
-    items, weights = territory.categories.get(phase) or territory.categories["voting"]
+    local = occurred.astimezone(territory.zones[station.district.region.timezone])
+    items, weights = territory.categories.get(_phase_for(local.hour, rng)) or territory.categories["voting"]
     category = _pick(rng, items, weights)
-    severity = category.default_severity
-
-    roll = rng.random()
-    if roll < 0.78:
-        distance, accuracy, source = abs(rng.gauss(40, 40)), round(rng.uniform(5, 60), 1), "device_gps"
-    elif roll < 0.88:
-        distance, accuracy, source = rng.uniform(2_000, 25_000), round(rng.uniform(5, 40), 1), "device_gps"
-    else:
-        distance, accuracy, source = None, None, "station"
-    if distance is not None:
-        bearing = rng.uniform(0, 2 * math.pi)
-        lat = round(station.latitude + distance * math.cos(bearing) / 111_320.0, 6)
-        lon = round(station.longitude + distance * math.sin(bearing) / (111_320.0 * math.cos(math.radians(station.latitude))), 6)
-    else:
-        lat = lon = None
-
+    position = _position(rng, station)
     report_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-    photo_rows = []
-    if rng.random() < 0.2:
-        for position in range(rng.choice((1, 1, 1, 2, 3))):
-            photo_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            photo_rows.append(
-                {
-                    "id": photo_id,
-                    "report_id": report_id,
-                    "file": f"photos/{report_id}/{photo_id}.jpg",
-                    "content_type": "image/jpeg",
-                    "original_content_type": "image/jpeg",
-                    "size": rng.randint(200_000, 4_000_000),
-                    "sha256": _hex(rng),
-                    "stored_sha256": _hex(rng),
-                    "width": 1600,
-                    "height": 1200,
-                    "exif_latitude": None,
-                    "exif_longitude": None,
-                    "exif_taken_at_local": None,
-                    "exif_taken_at": None,
-                    "position": position,
-                    "created_at": now,
-                }
-            )
+    photo_rows = _photo_rows(rng, report_id, now)
     client_uuid = uuid.UUID(int=rng.getrandbits(128), version=4)
-    what = category.name_en.lower()
     description = rng.choice(DESCRIPTIONS).format(
-        hour=local.strftime("%H:%M"), what=what, what_ru=category.name_ru.lower(), what_kk=category.name_kk.lower()
+        hour=local.strftime("%H:%M"), what=category.name_en.lower(), what_ru=category.name_ru.lower(), what_kk=category.name_kk.lower()
     )
     content = integrity.content_sha256(
         client_uuid=str(client_uuid),
@@ -349,125 +363,48 @@ def _one_report(rng, territory: Territory, categories, received: dt.datetime, se
         election_code=territory.election.code,
         station_code=station.code,
         category_code=category.code,
-        severity=severity,
+        severity=category.default_severity,
         occurred_at_utc=format_utc(occurred),
         description=description,
-        latitude=lat,
-        longitude=lon,
-        accuracy_m=accuracy,
+        latitude=position.latitude,
+        longitude=position.longitude,
+        accuracy_m=position.accuracy,
         amends=None,
         photo_sha256s=[p["sha256"] for p in photo_rows],
     )
-    chain = integrity.chain_link(
-        previous=previous, seq=seq, report_id=str(report_id), received_at_utc=format_utc(received), content_sha256=content
-    )
-
-    state_roll = rng.random()
-    state = "accepted" if state_roll < 0.93 else "rejected" if state_roll < 0.98 else "received" if state_roll < 0.995 else "failed"
-    flag_rows = []
-    if state == "accepted":
-        results = []
-        if distance is not None and distance > 500 + (accuracy or 0):
-            results.append(
-                rules.FlagResult(
-                    "off_site",
-                    "high",
-                    {"distance_m": round(distance), "station": station.code, "accuracy_m": round(accuracy), "threshold_m": 500},
-                )
-            )
-        if source == "station":
-            results.append(rules.FlagResult("no_location", "low", {}))
-        if category.phase == "voting" and not (7 <= local.hour < 20):
-            results.append(
-                rules.FlagResult(
-                    "outside_polling_hours",
-                    "medium",
-                    {
-                        "local_time": local.strftime("%Y-%m-%d %H:%M"),
-                        "zone": region.timezone,
-                        "opens": "07:00",
-                        "closes": "20:00",
-                        "voting_day": territory.election.voting_day.isoformat(),
-                    },
-                )
-            )
-        if category.critical:
-            results.append(rules.FlagResult("critical_category", "critical", {"category": category.name_en}))
-        for result in results:
-            flag_rows.append(
-                {
-                    "report_id": report_id,
-                    "code": result.code,
-                    "severity": result.severity,
-                    "explanation": rules.flag_text(result.code, result.params),
-                    "params": result.params,
-                    "raised_at": received,
-                    "updated_at": received,
-                    "state": "open",
-                    "decided_by_id": None,
-                    "decided_at": None,
-                    "note": "",
-                }
-            )
-        risk = rules.risk_score(severity=severity, flags=results)
-        triage = "escalated" if category.critical and rng.random() < 0.7 else _pick(rng, _TRIAGE_STATUSES, _TRIAGE_CUMULATIVE)
-    else:
-        risk, triage = 0, "new"
-    coordinators = territory.coordinators.get(observer.organization_id) or [None]
-    assignee = rng.choice(coordinators) if triage != "new" else None
-    decided = triage in ("verified", "dismissed", "escalated", "resolved") and assignee is not None
+    state = _state(rng)
+    accepted = state == "accepted"
+    results = _flags(territory, station, category, local, position) if accepted else []
+    triage = _triage_status(rng, category) if accepted else "new"
     report = {
         "id": report_id,
         "client_uuid": client_uuid,
         "election_id": territory.election.pk,
         "station_id": station.pk,
         "category_id": category.pk,
-        "severity": severity,
+        "severity": category.default_severity,
         "occurred_at": occurred,
         "description": description,
-        "latitude": lat,
-        "longitude": lon,
-        "accuracy_m": accuracy,
+        "latitude": position.latitude,
+        "longitude": position.longitude,
+        "accuracy_m": position.accuracy,
         "submitted_by_id": observer.pk,
         "organization_id": observer.organization_id,
         "amends_id": None,
         "received_at": received,
         "content_sha256": content,
         "chain_seq": seq,
-        "chain_sha256": chain,
-        "state": state,
-        "processing_attempts": 0 if state == "received" else 1,
-        "processing_started_at": None if state == "received" else received,
-        "processed_at": None if state in ("received",) else received + dt.timedelta(seconds=2),
-        "last_error": "database unavailable" if state == "failed" else "",
-        "rejection_reasons": [{"code": "outside_observation_window", "params": {"window": "2020-12-10 – …"}}]
-        if state == "rejected"
-        else [],
-        "location_source": source if state == "accepted" else "",
-        "location_latitude": (lat if lat is not None else station.latitude) if state == "accepted" else None,
-        "location_longitude": (lon if lon is not None else station.longitude) if state == "accepted" else None,
-        "geo_region_id": region.pk if state == "accepted" else None,
-        "geo_district_id": station.district_id if state == "accepted" else None,
-        "geo_settlement": station.settlement if state == "accepted" else "",
-        "geo_admin_area": "",
-        "settlement_distance_m": None,
-        "nearest_station_id": station.pk if state == "accepted" else None,
-        "nearest_station_distance_m": (distance or 0.0) if state == "accepted" else None,
-        "claimed_station_distance_m": (distance or 0.0) if state == "accepted" else None,
-        "risk_score": risk,
-        "triage_status": triage,
-        "assignee_id": assignee,
-        "decided_by_id": assignee if decided else None,
-        "decided_at": received + dt.timedelta(minutes=20) if decided else None,
-        "triage_version": 0 if triage == "new" else 2,
+        "chain_sha256": integrity.chain_link(
+            previous=previous, seq=seq, report_id=str(report_id), received_at_utc=format_utc(received), content_sha256=content
+        ),
+        **_pipeline_columns(state, received),
+        **_geotag_columns(accepted, station, position),
+        "risk_score": rules.risk_score(severity=category.default_severity, flags=results) if accepted else 0,
+        **_triage_columns(rng, territory, observer, triage, received),
         "created_at": received,
         "updated_at": received,
     }
-    return report, flag_rows, photo_rows
-
-
-_TRIAGE_STATUSES = [status for status, _weight in TRIAGE_MIX]
-_TRIAGE_CUMULATIVE = list(accumulate(weight for _status, weight in TRIAGE_MIX))
+    return report, [_flag_row(report_id, result, received) for result in results], photo_rows
 
 
 def _insert(reports: list[dict], flags: list[dict], photos: list[dict]) -> None:

@@ -1,20 +1,12 @@
-"""HTTP and process helpers shared by the fault and security integration tests.
-
-Requests go to real gunicorn processes over loopback, one connection per
-request (`Connection: close`), so a failure is always the server's answer and
-never a stale keep-alive socket on the client side."""
+"""HTTP requests to a real server over loopback, for integration tests and the
+load bench. One connection per request (`Connection: close`), so a failure is
+always the server's answer and never a stale keep-alive socket on the client side."""
 
 import http.client
 import json
-import subprocess
-import sys
-import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
-
-from tests.processes import ROOT, child_env, stop, wait_for_log
 
 
 @dataclass
@@ -75,42 +67,3 @@ def post_multipart(base: str, path: str, fields: dict, files, *, token: str, hea
     body, content_type = multipart(fields, files)
     headers = {"Content-Type": content_type, "Accept": "application/json", "Authorization": f"Token {token}", **(headers or {})}
     return request(base, "POST", path, body=body, headers=headers, timeout=timeout)
-
-
-@dataclass
-class Beat:
-    proc: subprocess.Popen
-    log: Path
-
-
-def start_beat(log: Path, *, env: dict) -> Beat:
-    """`celery beat`: runs the sweeper schedule (SWEEPER_INTERVAL_SECONDS)."""
-    cmd = [
-        sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-        "--schedule", str(log.with_suffix(".schedule")), "--pidfile", "",
-    ]  # fmt: skip
-    out = open(log, "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    out.close()
-    wait_for_log(log, "beat: Starting", proc)
-    return Beat(proc, log)
-
-
-def stop_beat(beat: Beat) -> None:
-    stop(beat.proc)
-
-
-def private_broker_env(redis_url: str, **overrides) -> dict:
-    """Environment for children that talk to a private Redis (this checkout's queue
-    name, which `start_worker` listens on; no key prefix needed there)."""
-    return child_env(CELERY_BROKER_URL=redis_url, CELERY_KEY_PREFIX="", **overrides)
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.2, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

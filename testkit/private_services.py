@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.processes import free_port
+from testkit.processes import free_port
 
 
 def _wait_port(port: int, proc: subprocess.Popen, timeout: float, what: str, log: Path) -> None:

@@ -1,5 +1,6 @@
-"""Start and stop the real processes integration tests need (Celery worker,
-gunicorn). Each helper ends only the process it started, by its id."""
+"""Start and stop the real processes integration tests and benchmarks need
+(Celery worker and beat, gunicorn). Each helper ends only the process it
+started, by its id."""
 
 import os
 import signal
@@ -115,3 +116,42 @@ def gunicorn(log: Path, *, env: dict | None = None, workers: int = 2, threads: i
     finally:
         stop(proc)
         out.close()
+
+
+@dataclass
+class Beat:
+    proc: subprocess.Popen
+    log: Path
+
+
+def start_beat(log: Path, *, env: dict) -> Beat:
+    """`celery beat`: runs the sweeper schedule (SWEEPER_INTERVAL_SECONDS)."""
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+        "--schedule", str(log.with_suffix(".schedule")), "--pidfile", "",
+    ]  # fmt: skip
+    out = open(log, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    wait_for_log(log, "beat: Starting", proc)
+    return Beat(proc, log)
+
+
+def stop_beat(beat: Beat) -> None:
+    stop(beat.proc)
+
+
+def private_broker_env(redis_url: str, **overrides) -> dict:
+    """Environment for children that talk to a private Redis (this checkout's queue
+    name, which `start_worker` listens on; no key prefix needed there)."""
+    return child_env(CELERY_BROKER_URL=redis_url, CELERY_KEY_PREFIX="", **overrides)
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

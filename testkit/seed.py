@@ -2,7 +2,7 @@
 on a private PostgreSQL: one open election, a few stations, an accredited
 organization and N observers with API tokens. Prints what it made as JSON.
 
-    DATABASE_URL=postgres://… python -m tests.seed_private --observers 8
+    DATABASE_URL=postgres://… python -m testkit.seed --observers 8
 """
 
 import argparse
@@ -28,7 +28,7 @@ def seed(*, observers: int, stations: int, election_code: str = "kz-private-2021
     from rest_framework.authtoken.models import Token
 
     from monitoring.services import observer_create
-    from tests.factories import (
+    from testkit.factories import (
         AccreditationFactory,
         DistrictFactory,
         ElectionFactory,

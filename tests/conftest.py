@@ -14,7 +14,7 @@ from django.utils import translation
 from PIL import Image
 
 from monitoring.models import Accreditation, Election, Observer, PollingStation
-from tests.factories import (
+from testkit.factories import (
     ALMATY,
     AccreditationFactory,
     DeploymentFactory,

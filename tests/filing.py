@@ -7,8 +7,8 @@ import uuid
 from monitoring.models import Observer
 from reports.models import IncidentCategory, IncidentReport
 from reports.services import ReportInput, report_process, report_submit
+from testkit.factories import ALMATY
 from tests.conftest import jpeg_bytes
-from tests.factories import ALMATY
 
 
 def file_report(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, free_port, stop, wait_for_log
+from testkit.processes import ROOT, free_port, stop, wait_for_log
 
 from .netcut import SwitchableProxy
 from .seed import PASSWORD, STATION

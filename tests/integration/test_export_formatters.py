@@ -97,7 +97,7 @@ def test_copy_and_python_write_the_same_bytes(world):
 
 @pytest.mark.django_db
 def test_formatters_agree_on_generated_data_and_scoped_queries(world):
-    from bench.datasets import bulk_reports, territory_from
+    from testkit.bulk import bulk_reports, territory_from
 
     territory = territory_from(world.election, observers=[world.observer, world.observer_2])
     territory.coordinators = {world.coordinator.organization_id: [world.coordinator.user_id]}

@@ -10,13 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.datasets import bulk_reports, territory_from
 from reports.filters import ReportFilters
 from reports.models import ReportEvent
 from reports.services import TriageConflict, report_decide
 from reports.services.exports import reports_export
+from testkit.bulk import bulk_reports, territory_from
+from testkit.processes import ROOT, child_env
 from tests.filing import file_report
-from tests.processes import ROOT, child_env
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def test_queue_with_500_reports_on_postgresql(world, client):
 def test_two_coordinators_deciding_at_the_same_instant(world):
     """Both loaded version v; both submit at once. One decision is saved, the
     other is refused; nothing is silently overwritten."""
-    from tests.factories import make_observer
+    from testkit.factories import make_observer
 
     report = file_report(world)
     colleague = make_observer(world.coordinator.organization, "coordinator", "coordinator-2")

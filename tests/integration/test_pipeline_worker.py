@@ -18,16 +18,15 @@ from monitoring.models import Accreditation, Deployment, Election, PollingStatio
 from monitoring.services import accreditation_set_status
 from reports.models import Flag, IncidentCategory, IncidentReport
 from reports.services import ReportInput, report_process, report_submit
-from tests.exif import photo_with_exif
-from tests.factories import (
+from testkit.factories import (
     AccreditationFactory,
     ElectionFactory,
     OrganizationFactory,
     PollingStationFactory,
     make_observer,
 )
-from tests.integration.conftest import wait_until
-from tests.processes import start_worker, stop
+from testkit.images import photo_with_exif
+from testkit.processes import start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +67,7 @@ def submit(observer, station, *, category="carousel_voting", occurred_at=None, d
 
 def wait_done(reports, timeout=60):
     ids = [r.pk for r in reports]
-    wait_until(
+    wait_for(
         lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=timeout, message="reports processed"
     )
     return {r.pk: r for r in IncidentReport.objects.filter(pk__in=ids)}
@@ -200,7 +199,7 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
     # The cluster grows: a sixth report updates the flag on all six.
     sixth = submit(crowd[5], west, occurred_at=at(11, 45, zone=AKTOBE), category=categories[5])
     wait_done([sixth])
-    wait_until(
+    wait_for(
         lambda: set(Flag.objects.filter(report__in=[*hot, sixth], code="hotspot").values_list("params__count", flat=True)) == {6},
         message="the hot spot to grow to six",
     )
@@ -281,7 +280,7 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     lock so the worker is caught mid-task, kills the worker's pool processes
     (which the test started), then lets go."""
     from reports.services.pipeline import _lock_key
-    from tests.processes import database_url_for_tests
+    from testkit.processes import database_url_for_tests
 
     blocker = psycopg.connect(database_url_for_tests(), autocommit=True)
     try:
@@ -295,15 +294,15 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
             ).fetchone()[0]
             return row == ("processing", attempts) and waiting > 0
 
-        wait_until(lambda: waiting_with(1), message="the worker to block on the district lock")
+        wait_for(lambda: waiting_with(1), message="the worker to block on the district lock")
         children = _children(celery_worker.proc.pid)
         assert children
         for child in children:
             os.kill(child, signal.SIGKILL)
-        wait_until(lambda: waiting_with(2), timeout=60, message="the report to be delivered again")
+        wait_for(lambda: waiting_with(2), timeout=60, message="the report to be delivered again")
     finally:
         blocker.close()  # releases the lock
-    wait_until(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
+    wait_for(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
     assert "WorkerLostError" in celery_worker.log_text()
     assert IncidentReport.objects.get(pk=report.pk).events.filter(action="processed").count() == 1
 
@@ -319,10 +318,10 @@ def test_the_worker_keeps_its_database_connection_between_reports(world, celery_
             return cursor.fetchone()[0]
 
     submit(world.observer, world.station)  # the worker's connection exists from here on
-    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), message="the first report processed")
+    wait_for(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), message="the first report processed")
     before = sessions()
     for _ in range(12):
         submit(world.observer, world.station)
-    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
+    wait_for(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
     assert IncidentReport.objects.filter(state="accepted").count() == 13
     assert sessions() - before <= 2  # not one per report (the worker pool has two processes)

@@ -11,9 +11,8 @@ import pytest
 
 from reports.models import IncidentReport, ReportEvent
 from reports.services import reports_sweep_stuck
+from testkit.processes import child_env, free_port, gunicorn, wait_for
 from tests.conftest import PASSWORD, report_payload
-from tests.integration.conftest import wait_until
-from tests.processes import child_env, free_port, gunicorn
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +39,7 @@ def test_report_travels_from_observer_to_worker_to_coordinator_and_auditor(world
     assert created.status_code == 201, created.content
     report_id = created.json()["id"]
 
-    wait_until(lambda: _state(report_id) == "accepted", message="the worker to accept the report")
+    wait_for(lambda: _state(report_id) == "accepted", message="the worker to accept the report")
     body = api_client.get(f"/api/v1/reports/{report_id}/").json()
     assert body["geotag"]["source"] == "device_gps" and body["geotag"]["nearest_station"] == world.station.code
     # The test election is of January 2021 and the report is received today: late.
@@ -72,7 +71,7 @@ def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(worl
     assert _state(body["id"]) == "received"
 
     assert reports_sweep_stuck(older_than_seconds=0) == 1
-    wait_until(lambda: _state(body["id"]) == "accepted", message="the swept report to be processed")
+    wait_for(lambda: _state(body["id"]) == "accepted", message="the swept report to be processed")
     assert ReportEvent.objects.filter(report_id=body["id"], action="processed").count() == 1
 
 
@@ -86,8 +85,8 @@ def test_same_report_enqueued_twice_is_processed_once(world, celery_worker):
     report_id = client.post("/api/v1/reports/", report_payload(world), format="json").json()["id"]
     for _ in range(3):
         enqueue_processing(report_id)
-    wait_until(lambda: _state(report_id) == "accepted", message="acceptance")
-    wait_until(lambda: "succeeded" in celery_worker.log_text(), message="worker log")
+    wait_for(lambda: _state(report_id) == "accepted", message="acceptance")
+    wait_for(lambda: "succeeded" in celery_worker.log_text(), message="worker log")
     assert ReportEvent.objects.filter(report_id=report_id, action="processed").count() == 1
     assert list(IncidentReport.objects.get(pk=report_id).flags.values_list("code", flat=True)) == ["late_filing"]
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from monitoring.models import Accreditation
 from reports.models import ExportRecord
-from tests.factories import AccreditationFactory
+from testkit.factories import AccreditationFactory
 from tests.filing import file_report
 
 SUPERSCRIPT_TWO = "²"

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from monitoring.models import District, PollingStation
-from tests.factories import ElectionFactory, RegionFactory
+from testkit.factories import ElectionFactory, RegionFactory
 
 HEADER = "code,name,address,region,district,latitude,longitude,registered_voters\n"
 

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 
 from reports.models import IncidentReport
+from testkit.factories import DeploymentFactory
 from tests.conftest import PASSWORD, report_payload
-from tests.factories import DeploymentFactory
 
 PAGES = ["/reports/new/", "/reports/"]
 

@@ -1,5 +1,5 @@
 """Fixtures for the triage console tests: a test client logged in as a persona,
-and a queue of 500 generated reports (bench.datasets, the benchmarks' generator)."""
+and a queue of 500 generated reports (testkit.bulk, the benchmarks' generator)."""
 
 import pytest
 
@@ -21,7 +21,7 @@ def admin_as(client):
 def queue_of(world):
     """`queue_of(n)`: n generated reports of the world's organization (observer and
     observer-2), with flags, photos, assignees and triage decisions."""
-    from bench.datasets import bulk_reports, territory_from
+    from testkit.bulk import bulk_reports, territory_from
 
     def make(count: int, seed: int = 5):
         territory = territory_from(world.election, observers=[world.observer, world.observer_2])

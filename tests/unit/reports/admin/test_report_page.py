@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reports.models import Flag, IncidentReport, ReportEvent
 from reports.services import report_decide
-from tests.factories import make_observer
+from testkit.factories import make_observer
 from tests.filing import file_report
 
 

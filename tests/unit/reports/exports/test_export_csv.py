@@ -16,10 +16,10 @@ from reports.filters import ReportFilters
 from reports.models import ExportRecord
 from reports.services import report_assign, report_decide
 from reports.services.exports import reports_export
-from tests.unit.exports.conftest import INJECTIONS, STATION_NAMES, parse
+from tests.unit.reports.exports.conftest import INJECTIONS, STATION_NAMES, parse
 from tools import verify_export
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SKELETON_COLUMNS = [
     "report_id", "election", "organization", "observer_code", "station_code", "region", "district", "category", "severity",
     "occurred_at_utc", "occurred_at_local", "received_at_utc", "latitude", "longitude", "state", "flags", "triage_status", "description",
@@ -202,7 +202,7 @@ def test_the_export_streams_chunk_by_chunk(world, queue_of_reports):
 
 @pytest.fixture
 def queue_of_reports(world):
-    from bench.datasets import bulk_reports, territory_from
+    from testkit.bulk import bulk_reports, territory_from
 
     bulk_reports(territory_from(world.election, observers=[world.observer]), count=35)
 

@@ -17,7 +17,7 @@ from reports import export, integrity
 from reports.models import ExportRecord
 from tools import verify_export
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 TOOL = ROOT / "tools" / "verify_export.py"
 
 

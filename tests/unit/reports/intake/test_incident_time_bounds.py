@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from monitoring.localtime import format_local, format_utc, local_to_utc, to_local
 from reports.models import Attachment, IncidentReport
+from testkit.images import photo_with_exif
 from tests.conftest import report_payload
-from tests.exif import photo_with_exif
 from tests.filing import file_report
 
 REPORTS = "/api/v1/reports/"

@@ -11,8 +11,8 @@ from PIL import Image
 
 from reports.models import Attachment, IncidentReport
 from reports.photos import PhotoRejected, process_photo
+from testkit.images import photo_with_exif
 from tests.conftest import report_payload
-from tests.exif import photo_with_exif
 
 REPORTS = "/api/v1/reports/"
 

@@ -9,7 +9,7 @@ import pytest
 
 from reports.models import IncidentCategory, IncidentReport
 from reports.services import ReportInput, report_submit
-from tests.factories import ALMATY
+from testkit.factories import ALMATY
 
 
 def at(hour: int, minute: int = 0, *, day: int = 10, zone=ALMATY) -> dt.datetime:

@@ -18,9 +18,9 @@ from reports import rules
 from reports.models import Flag, IncidentCategory, IncidentReport
 from reports.services import ReportInput, report_process, report_submit
 from reports.taxonomy import taxonomy_sync
+from testkit.factories import make_observer
+from testkit.images import photo_with_exif
 from tests.data.make_labelled_set import OUTPUT, build, dumps
-from tests.exif import photo_with_exif
-from tests.factories import make_observer
 
 MINIMUM = 0.95
 # Fewer positives than this and a rule's precision/recall would say little.

@@ -11,9 +11,9 @@ from monitoring.services import accreditation_set_status, station_registry_chang
 from reports.models import Flag, IncidentReport, ReportEvent
 from reports.rules import SEVERITY_WEIGHT
 from reports.services import flag_decide, report_process, reports_sweep_stuck
-from tests.exif import photo_with_exif
-from tests.factories import ALMATY, ElectionFactory, make_observer
-from tests.unit.pipeline.conftest import at, pipeline_snapshot
+from testkit.factories import ALMATY, ElectionFactory, make_observer
+from testkit.images import photo_with_exif
+from tests.unit.reports.pipeline.conftest import at, pipeline_snapshot
 
 CATEGORIES = [
     ("carousel_voting", "Same group of voters came back a second time."),

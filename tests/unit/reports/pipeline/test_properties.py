@@ -13,7 +13,7 @@ from monitoring.geo import EARTH_RADIUS_M, haversine_m
 from monitoring.localtime import local_to_utc, to_local
 from monitoring.spatial import StationIndex
 from reports import rules
-from tests.unit.pipeline.facts import STATION_05001, THRESHOLDS, facts, peer
+from tests.unit.reports.pipeline.facts import STATION_05001, THRESHOLDS, facts, peer
 
 # These tests are about values, not speed: no per-example deadline (CI machines are slow).
 untimed = settings(deadline=None)

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from reports import rules
-from tests.unit.pipeline.facts import AKTOBE, ALMATY, STATION_02002, STATION_02003, STATION_05001, THRESHOLDS, codes, facts, peer
+from tests.unit.reports.pipeline.facts import AKTOBE, ALMATY, STATION_02002, STATION_02003, STATION_05001, THRESHOLDS, codes, facts, peer
 
 
 def flag(f, code):
