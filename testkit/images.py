@@ -1,5 +1,6 @@
-"""Real JPEG bytes carrying the EXIF a phone camera writes: GPS position,
-DateTimeOriginal (camera wall clock) and, optionally, OffsetTimeOriginal."""
+"""Real JPEG bytes: a plain photo, or one carrying the EXIF a phone camera
+writes (GPS position, DateTimeOriginal on the camera's wall clock and,
+optionally, OffsetTimeOriginal)."""
 
 import datetime as dt
 import io
@@ -9,6 +10,17 @@ from PIL import ExifTags, Image
 
 DATETIME_ORIGINAL = 36867
 OFFSET_TIME_ORIGINAL = 36881
+
+
+def jpeg_bytes(*, size=(64, 48), colour=(200, 30, 30), exif: bytes | None = None) -> bytes:
+    """A small JPEG of one colour; `exif` is raw EXIF bytes to embed as they are."""
+    image = Image.new("RGB", size, colour)
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, format="JPEG", exif=exif)
+    else:
+        image.save(out, format="JPEG")
+    return out.getvalue()
 
 
 def _dms(value: float) -> tuple[Fraction, Fraction, Fraction]:

@@ -14,22 +14,15 @@ from reports.filters import ReportFilters
 from reports.models import ReportEvent
 from reports.services import TriageConflict, report_decide
 from reports.services.exports import reports_export
-from testkit.bulk import bulk_reports, territory_from
 from testkit.processes import ROOT, child_env
 from tests.filing import file_report
 
 pytestmark = pytest.mark.integration
 
 
-def _generate(world, count):
-    territory = territory_from(world.election, observers=[world.observer, world.observer_2])
-    territory.coordinators = {world.coordinator.organization_id: [world.coordinator.user_id]}
-    bulk_reports(territory, count=count)
-
-
 @pytest.mark.django_db
-def test_export_streams_from_copy_in_chunks(world):
-    _generate(world, 250)
+def test_export_streams_from_copy_in_chunks(world, queue_of):
+    queue_of(250, seed=1)
     stream = iter(reports_export(user=world.auditor.user, filters=ReportFilters(election=world.election.code), source="url", chunk_size=50))
     next(stream)  # header
     first = next(stream)
@@ -39,8 +32,8 @@ def test_export_streams_from_copy_in_chunks(world):
 
 
 @pytest.mark.django_db
-def test_queue_with_500_reports_on_postgresql(world, client):
-    _generate(world, 500)
+def test_queue_with_500_reports_on_postgresql(world, client, queue_of):
+    queue_of(500, seed=1)
     client.force_login(world.coordinator.user)
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/admin/reports/incidentreport/?triage_status=open&region=almaty")
@@ -94,9 +87,9 @@ def _run(*args, **kwargs):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_file_from_the_command_verifies_and_a_tampered_copy_fails(world, tmp_path):
+def test_a_file_from_the_command_verifies_and_a_tampered_copy_fails(world, tmp_path, queue_of):
     file_report(world, description="Бюллетени вброшены; «Қазақстан».", photos=1)
-    _generate(world, 120)
+    queue_of(120, seed=1)
     path = tmp_path / "reports.csv"
 
     exported = _run("manage.py", "export_reports", "--election", world.election.code, "--output", path, env=child_env())

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from monitoring.models import Accreditation, Deployment, Election, PollingStation
 from monitoring.services import accreditation_set_status
-from reports.models import Flag, IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_process, report_submit
+from reports.models import Flag, IncidentReport
+from reports.services import report_process
 from testkit.factories import (
     AccreditationFactory,
     ElectionFactory,
@@ -27,6 +27,7 @@ from testkit.factories import (
 )
 from testkit.images import photo_with_exif
 from testkit.processes import start_worker, stop, wait_for
+from tests.filing import file_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -39,30 +40,21 @@ def at(hour, minute=0, zone=ALMATY, day=10):
     return dt.datetime(2021, 1, day, hour, minute, tzinfo=zone)
 
 
-def submit(observer, station, *, category="carousel_voting", occurred_at=None, description=None, gps=None, photos=(), election=None):
-    """File a report through intake; it is enqueued when the transaction commits."""
-    if gps is None:  # on site, a good fix
-        latitude, longitude, accuracy = station.latitude + 0.0002, station.longitude + 0.0002, 15.0
-    elif gps == "none":
-        latitude = longitude = accuracy = None
-    else:
-        latitude, longitude, accuracy = gps
-    return report_submit(
+def submit(observer, station, *, category="carousel_voting", description=None, gps=None, election=None, **kwargs):
+    """File a report through intake (on site with a good fix unless `gps` says
+    otherwise; "none": no fix); it goes to the worker when the transaction commits."""
+    if gps is None:
+        gps = (station.latitude + 0.0002, station.longitude + 0.0002, 15.0)
+    return file_report(
         observer=observer,
-        data=ReportInput(
-            client_uuid=uuid.uuid4(),
-            election=election or station.election,
-            station=station,
-            category=IncidentCategory.objects.get(code=category),
-            severity=None,
-            occurred_at=occurred_at or at(9, 30),
-            description=description if description is not None else f"Report {uuid.uuid4().hex[:8]} about {category}.",
-            latitude=latitude,
-            longitude=longitude,
-            accuracy_m=accuracy,
-        ),
-        photos=list(photos),
-    ).report
+        election=election or station.election,
+        station=station,
+        category=category,
+        description=description if description is not None else f"Report {uuid.uuid4().hex[:8]} about {category}.",
+        gps=None if gps == "none" else gps,
+        process=False,
+        **kwargs,
+    )
 
 
 def wait_done(reports, timeout=60):

@@ -26,8 +26,9 @@ from rest_framework.authtoken.models import Token
 
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
-from reports.services import ReportInput, report_submit
-from tests.conftest import PASSWORD, jpeg_bytes, report_payload
+from testkit.images import jpeg_bytes
+from tests.conftest import PASSWORD, report_payload
+from tests.filing import file_report
 
 ROLES = [
     "anonymous",
@@ -267,25 +268,9 @@ def scene(world, settings) -> Scene:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.contenttypes.models import ContentType
 
-    from reports.models import IncidentCategory
-
     settings.AXES_ENABLED = False  # the matrix logs in hundreds of times; lockout has its own tests
     cache.clear()  # throttling counters must not leak between tests
-    data = report_payload(world)
-    result = report_submit(
-        observer=world.observer,
-        data=ReportInput(
-            client_uuid=data["client_uuid"],
-            election=world.election,
-            station=world.station,
-            category=IncidentCategory.objects.get(code=data["category"]),
-            severity=None,
-            occurred_at=timezone.now(),
-            description=data["description"],
-        ),
-        photos=[jpeg_bytes()],
-    )
-    report = result.report
+    report = file_report(world, occurred_at=timezone.now(), gps=None, photos=[jpeg_bytes()], process=False)
     export = ExportRecord.objects.create(requested_by=world.auditor.user, source="url", started_at=timezone.now(), row_count=1)
     scene = Scene(world, report, report.attachments.get(), report.events.get(), export)
     attempt = AccessAttempt.objects.create(username="someone", ip_address="127.0.0.9", failures_since_start=1, attempt_time=timezone.now())
@@ -355,28 +340,13 @@ def test_access_matrix(scene, role):
 # --- Isolation by organization: what the allowed doors show ------------------------------------------
 
 
-def _file(world, who, **overrides):
-    from reports.models import IncidentCategory
-
-    data = report_payload(world, **overrides)
-    return report_submit(
-        observer=who,
-        data=ReportInput(
-            client_uuid=data["client_uuid"],
-            election=world.election,
-            station=world.station,
-            category=IncidentCategory.objects.get(code=data["category"]),
-            severity=None,
-            occurred_at=timezone.now(),
-            description=data["description"],
-        ),
-    ).report
-
-
 @pytest.fixture
 def filed(world):
     """One report each by observer and observer_2 (organization A) and other_observer (B), all at station 02001."""
-    return {who: str(_file(world, getattr(world, who)).pk) for who in ("observer", "observer_2", "other_observer")}
+    return {
+        who: str(file_report(world, observer=getattr(world, who), occurred_at=timezone.now(), gps=None, process=False).pk)
+        for who in ("observer", "observer_2", "other_observer")
+    }
 
 
 VISIBLE = {

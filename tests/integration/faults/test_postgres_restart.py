@@ -22,9 +22,9 @@ import pytest
 
 from reports import integrity
 from testkit.http import post_json, post_multipart
+from testkit.images import jpeg_bytes
 from testkit.private_services import PrivatePostgres
 from testkit.processes import ROOT, child_env, free_port, gunicorn, wait_for
-from tests.conftest import jpeg_bytes
 
 pytestmark = [pytest.mark.integration]
 

@@ -16,8 +16,9 @@ from rest_framework.authtoken.models import Token
 
 from monitoring.services import observer_create
 from testkit.http import get, post_json, post_multipart, request
+from testkit.images import jpeg_bytes
 from testkit.processes import ROOT, gunicorn, start_worker, stop
-from tests.conftest import jpeg_bytes, report_payload
+from tests.conftest import report_payload
 from tests.integration.security.conftest import HOST, https_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

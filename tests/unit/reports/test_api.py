@@ -6,25 +6,14 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Attachment, IncidentReport, ReportEvent
-from tests.conftest import jpeg_bytes, report_payload
+from testkit.images import jpeg_bytes
+from tests.conftest import report_payload
 
 REPORTS = "/api/v1/reports/"
 
 
-@pytest.fixture
-def submit(as_user, django_capture_on_commit_callbacks):
-    """POST a report as `who`, running on-commit callbacks (the pipeline, eagerly)."""
-
-    def post(who, payload, **kwargs):
-        client = as_user(who)
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(REPORTS, payload, format=kwargs.pop("format", "json"), **kwargs)
-
-    return post
-
-
-def test_observer_files_a_report_and_it_is_accepted_with_geotag_and_flags(world, submit, as_user):
-    response = submit(world.observer, report_payload(world, category="ballot_stuffing"))
+def test_observer_files_a_report_and_it_is_accepted_with_geotag_and_flags(world, post_report, as_user):
+    response = post_report(world.observer, report_payload(world, category="ballot_stuffing"))
 
     assert response.status_code == 201, response.content
     assert response.json()["state"] == "received"  # saved first; the pipeline runs after commit
@@ -48,10 +37,10 @@ def test_observer_files_a_report_and_it_is_accepted_with_geotag_and_flags(world,
     assert len(report.content_sha256) == 64 and report.chain_seq == 1
 
 
-def test_resend_with_same_client_uuid_and_content_returns_the_same_report(world, submit):
+def test_resend_with_same_client_uuid_and_content_returns_the_same_report(world, post_report):
     payload = report_payload(world)
-    first = submit(world.observer, payload)
-    again = submit(world.observer, payload)
+    first = post_report(world.observer, payload)
+    again = post_report(world.observer, payload)
 
     assert first.status_code == 201
     assert again.status_code == 200
@@ -60,11 +49,11 @@ def test_resend_with_same_client_uuid_and_content_returns_the_same_report(world,
     assert ReportEvent.objects.filter(action="submitted").count() == 1
 
 
-def test_same_client_uuid_with_different_content_is_a_conflict(world, submit):
+def test_same_client_uuid_with_different_content_is_a_conflict(world, post_report):
     payload = report_payload(world)
-    first = submit(world.observer, payload)
+    first = post_report(world.observer, payload)
     changed = dict(payload, description="Something else entirely.")
-    response = submit(world.observer, changed)
+    response = post_report(world.observer, changed)
 
     assert response.status_code == 409
     assert response.json()["code"] == "client_uuid_conflict"
@@ -72,10 +61,10 @@ def test_same_client_uuid_with_different_content_is_a_conflict(world, submit):
     assert IncidentReport.objects.count() == 1
 
 
-def test_same_client_uuid_from_another_observer_is_a_separate_report(world, submit):
+def test_same_client_uuid_from_another_observer_is_a_separate_report(world, post_report):
     payload = report_payload(world)
-    assert submit(world.observer, payload).status_code == 201
-    assert submit(world.observer_2, payload).status_code == 201
+    assert post_report(world.observer, payload).status_code == 201
+    assert post_report(world.observer_2, payload).status_code == 201
     assert IncidentReport.objects.count() == 2
 
 
@@ -88,8 +77,8 @@ def test_same_client_uuid_from_another_observer_is_a_separate_report(world, subm
         ("platform_auditor", "not_an_observer"),
     ],
 )
-def test_observers_without_an_active_accreditation_are_refused_with_a_reason(world, submit, persona, code):
-    response = submit(getattr(world, persona), report_payload(world))
+def test_observers_without_an_active_accreditation_are_refused_with_a_reason(world, post_report, persona, code):
+    response = post_report(getattr(world, persona), report_payload(world))
 
     assert response.status_code == 403
     assert response.json()["code"] == code
@@ -125,8 +114,8 @@ def test_anonymous_cannot_file(world, api_client):
         ({"amends": str(uuid.uuid4())}, "amends"),
     ],
 )
-def test_bad_input_gets_400_with_the_field_named(world, submit, overrides, field):
-    response = submit(world.observer, report_payload(world, **overrides))
+def test_bad_input_gets_400_with_the_field_named(world, post_report, overrides, field):
+    response = post_report(world.observer, report_payload(world, **overrides))
 
     assert response.status_code == 400, response.content
     assert field in response.json(), response.json()
@@ -146,7 +135,7 @@ def test_oversized_json_body_is_refused_with_413(world, as_user):
     assert response.status_code == 413
 
 
-def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, submit):
+def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, post_report):
     import hashlib
     import io
 
@@ -155,11 +144,7 @@ def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, submit
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # camera make: must not survive
     original = jpeg_bytes(exif=exif.tobytes())
-    payload = report_payload(world)
-    payload["photos"] = [io.BytesIO(original), io.BytesIO(jpeg_bytes(colour=(1, 2, 3)))]
-    payload["photos"][0].name, payload["photos"][1].name = "a.jpg", "b.jpg"
-
-    response = submit(world.observer, payload, format="multipart")
+    response = post_report(world.observer, report_payload(world), photos=[original, jpeg_bytes(colour=(1, 2, 3))])
 
     assert response.status_code == 201, response.content
     photos = response.json()["photos"]
@@ -176,25 +161,18 @@ def test_multipart_report_with_photos_keeps_hashes_and_strips_exif(world, submit
     "content",
     [b"<html><script>alert(1)</script></html>", b"\xff\xd8\xff\xe0 truncated jpeg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'],
 )
-def test_non_images_are_refused_and_nothing_is_stored(world, submit, content):
-    import io
-
-    payload = report_payload(world)
-    upload = io.BytesIO(content)
-    upload.name = "photo.jpg"
-    payload["photos"] = [upload]
-
-    response = submit(world.observer, payload, format="multipart")
+def test_non_images_are_refused_and_nothing_is_stored(world, post_report, content):
+    response = post_report(world.observer, report_payload(world), photos=[content])
 
     assert response.status_code == 400
     assert "photos" in response.json()
     assert IncidentReport.objects.count() == 0 and Attachment.objects.count() == 0
 
 
-def test_observers_list_only_their_own_reports_and_coordinators_their_organizations(world, submit, as_user):
-    mine = submit(world.observer, report_payload(world)).json()["id"]
-    colleague = submit(world.observer_2, report_payload(world)).json()["id"]
-    other = submit(world.other_observer, report_payload(world)).json()["id"]
+def test_observers_list_only_their_own_reports_and_coordinators_their_organizations(world, post_report, as_user):
+    mine = post_report(world.observer, report_payload(world)).json()["id"]
+    colleague = post_report(world.observer_2, report_payload(world)).json()["id"]
+    other = post_report(world.other_observer, report_payload(world)).json()["id"]
 
     def ids(who):
         return {r["id"] for r in as_user(who).get(REPORTS).json()["results"]}
@@ -207,18 +185,18 @@ def test_observers_list_only_their_own_reports_and_coordinators_their_organizati
     assert ids(world.superuser) == {mine, colleague, other}
 
 
-def test_another_organizations_report_is_a_404(world, submit, as_user):
-    other = submit(world.other_observer, report_payload(world)).json()["id"]
+def test_another_organizations_report_is_a_404(world, post_report, as_user):
+    other = post_report(world.other_observer, report_payload(world)).json()["id"]
     assert as_user(world.coordinator).get(f"{REPORTS}{other}/").status_code == 404
     assert as_user(world.observer).get(f"{REPORTS}{other}/").status_code == 404
     assert as_user(world.other_coordinator).get(f"{REPORTS}{other}/").status_code == 200
 
 
-def test_report_detail_lists_rejection_reasons_in_the_readers_language(world, submit, as_user):
+def test_report_detail_lists_rejection_reasons_in_the_readers_language(world, post_report, as_user):
     # Filed while accredited, but the incident time is before the accreditation's validity.
     world.accreditation.valid_from = world.accreditation.valid_from.replace(year=2021, month=1, day=10, hour=12)
     world.accreditation.save()
-    report_id = submit(world.observer, report_payload(world)).json()["id"]
+    report_id = post_report(world.observer, report_payload(world)).json()["id"]
 
     body = as_user(world.observer).get(f"{REPORTS}{report_id}/").json()
     assert body["state"] == "rejected"
@@ -226,26 +204,20 @@ def test_report_detail_lists_rejection_reasons_in_the_readers_language(world, su
     assert "accreditation" in body["rejection_reasons"][0]["message"]
 
 
-def test_list_query_count_does_not_grow_with_reports(world, submit, as_user, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_reports(world, post_report, as_user, django_assert_max_num_queries):
     for _ in range(3):
-        submit(world.observer, report_payload(world))
+        post_report(world.observer, report_payload(world))
     client = as_user(world.observer)
     with django_assert_max_num_queries(8):
         assert len(client.get(REPORTS).json()["results"]) == 3
     for _ in range(7):
-        submit(world.observer, report_payload(world))
+        post_report(world.observer, report_payload(world))
     with django_assert_max_num_queries(8):
         assert len(client.get(REPORTS).json()["results"]) == 10
 
 
-def test_photo_door_serves_only_to_people_who_may_see_the_report(world, submit, client):
-    import io
-
-    payload = report_payload(world)
-    upload = io.BytesIO(jpeg_bytes())
-    upload.name = "p.jpg"
-    payload["photos"] = [upload]
-    photo_id = submit(world.observer, payload, format="multipart").json()["photos"][0]["id"]
+def test_photo_door_serves_only_to_people_who_may_see_the_report(world, post_report, client):
+    photo_id = post_report(world.observer, report_payload(world), photos=[jpeg_bytes()]).json()["photos"][0]["id"]
     url = reverse("web:photo", args=[photo_id])
 
     client.force_login(world.coordinator.user)

@@ -110,7 +110,7 @@ def test_assignment_is_limited_to_the_reports_coordinators(world, report):
 
 
 def test_flag_decisions_check_permission_and_notes(world):
-    report = file_report(world, latitude=None)
+    report = file_report(world, gps=None)
     flag = report.flags.get(code="no_location")
     with pytest.raises(PermissionDenied):
         flag_decide(flag_id=flag.pk, actor=world.auditor.user, decision="confirm")
@@ -123,7 +123,7 @@ def test_flag_decisions_check_permission_and_notes(world):
 
 
 def test_flag_decisions_survive_a_pipeline_rerun(world):
-    report = file_report(world, latitude=None)
+    report = file_report(world, gps=None)
     flag = report.flags.get(code="no_location")
     flag_decide(flag_id=flag.pk, actor=world.coordinator.user, decision="confirm")
     report_reprocess(report_id=report.pk, actor=world.coordinator.user)
@@ -132,7 +132,7 @@ def test_flag_decisions_survive_a_pipeline_rerun(world):
 
 
 def test_flag_decisions_recompute_the_risk_score(world):
-    report = file_report(world, latitude=None)
+    report = file_report(world, gps=None)
     flag = report.flags.get(code="no_location")  # low: 10 points
     before = report.risk_score
     assert before == 30 + sum(10 * {"low": 1, "medium": 2, "high": 3}[f.severity] for f in report.flags.all())

@@ -6,9 +6,9 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports.models import Flag, IncidentReport, ReportEvent
+from reports.models import IncidentReport, ReportEvent
 from reports.services import report_decide
-from testkit.factories import make_observer
+from testkit.factories import FlagFactory, make_observer
 from tests.filing import file_report
 
 
@@ -30,9 +30,7 @@ def report(world):
         world,
         category="group_voting",
         description="Семья голосовала вместе; отбасы бірге дауыс берді.",
-        latitude=43.2701,
-        longitude=76.9400,
-        accuracy_m=20.0,
+        gps=(43.2701, 76.9400, 20.0),
         photos=2,
     )  # off_site (~3 km away)
 
@@ -72,13 +70,8 @@ def test_page_explains_every_flag(world, report, admin_as):
 def test_page_links_related_reports_the_user_may_see(world, report, admin_as):
     twin = file_report(world, category="group_voting", description="Same family again.")
     foreign = file_report(world, observer=world.other_observer)
-    Flag.objects.create(
-        report=report,
-        code="duplicate",
-        severity="medium",
-        explanation="Near-duplicate of 1 report at station 02001 within 15 minutes.",
-        params={"related_reports": [str(twin.pk), str(foreign.pk), "not-a-uuid"]},
-        raised_at=report.received_at,
+    FlagFactory(
+        report=report, code="duplicate", severity="medium", params={"related_reports": [str(twin.pk), str(foreign.pk), "not-a-uuid"]}
     )
     html = admin_as(world.coordinator).get(page(report)).content.decode()
     assert f'href="/admin/reports/incidentreport/{twin.pk}/change/"' in html
@@ -162,7 +155,7 @@ def test_confirming_a_flag(world, report, admin_as):
 
 
 def test_a_flag_of_another_report_is_not_found(world, report, admin_as):
-    other = file_report(world, latitude=None)
+    other = file_report(world, gps=None)
     flag = other.flags.get()
     response = post(admin_as(world.coordinator), report, op="flag", flag=str(flag.pk), decision="confirm")
     assert response.status_code == 404
@@ -203,7 +196,7 @@ def test_the_report_is_evidence_the_change_form_does_not_save(world, report, adm
 
 def test_page_queries_do_not_grow_with_photos_flags_and_events(world, admin_as):
     small = file_report(world, photos=1)
-    big = file_report(world, photos=4, latitude=43.30, longitude=76.95, description="=1+1 and more")
+    big = file_report(world, photos=4, gps=(43.30, 76.95, 12.0), description="=1+1 and more")
     for i in range(6):
         report_decide(report_id=big.pk, actor=world.coordinator.user, status=["under_review", "verified"][i % 2], note=f"step {i}")
     client = admin_as(world.coordinator)

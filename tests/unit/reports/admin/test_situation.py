@@ -21,8 +21,8 @@ def reports(world):
     return [
         file_report(world, category="ballot_stuffing"),  # critical, escalated
         file_report(world, category="ballot_stuffing", photos=1),
-        file_report(world, station=world.station_far, observer=world.observer_2, latitude=None),
-        file_report(world, station=world.station_west, latitude=50.28, longitude=57.2071),
+        file_report(world, station=world.station_far, observer=world.observer_2, gps=None),
+        file_report(world, station=world.station_west, gps=(50.28, 57.2071, 12.0)),
         file_report(world, observer=world.other_observer, category="violence"),  # another organization
     ]
 

@@ -30,8 +30,8 @@ def mixed(world):
         description="Families voting together at 22:10.",
         occurred_at=dt.datetime(2021, 1, 10, 22, 10, tzinfo=dt.timezone(dt.timedelta(hours=6))),
     )  # outside polling hours
-    far = file_report(world, observer=world.observer_2, station=world.station_far, category="voter_list_problem", latitude=None)
-    west = file_report(world, station=world.station_west, category="other", latitude=50.28, longitude=57.2071, severity="low")
+    far = file_report(world, observer=world.observer_2, station=world.station_far, category="voter_list_problem", gps=None)
+    west = file_report(world, station=world.station_west, category="other", gps=(50.28, 57.2071, 12.0), severity="low")
     other = file_report(world, observer=world.other_observer, category="violence")
     return {"stuffing": stuffing, "late": late, "far": far, "west": west, "other": other}
 

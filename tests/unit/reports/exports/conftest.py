@@ -21,14 +21,14 @@ def varied_reports(world):
     reports = [
         file_report(world, description="Бюллетени вброшены в урну №2; председатель молчит.", category="ballot_stuffing", photos=2),
         file_report(world, description="Сайлау учаскесінде бейне камера өшірілген, «Қазақстан».", category="video_camera_off"),
-        file_report(world, description='He said "vote for us", then left.\nSecond line, with a comma.', latitude=None),
+        file_report(world, description='He said "vote for us", then left.\nSecond line, with a comma.', gps=None),
     ]
     reports += [file_report(world, description=text, observer=world.observer_2) for text in INJECTIONS]
     for key, station in (("far", world.station_far), ("west", world.station_west)):
         station.name = STATION_NAMES[key]
         station.save(update_fields=["name"])
-    reports.append(file_report(world, station=world.station_far, description="Far away.", latitude=51.18, longitude=71.446))
-    reports.append(file_report(world, station=world.station_west, description="West.", latitude=50.28, longitude=57.207))
+    reports.append(file_report(world, station=world.station_far, description="Far away.", gps=(51.18, 71.446, 12.0)))
+    reports.append(file_report(world, station=world.station_west, description="West.", gps=(50.28, 57.207, 12.0)))
     reports.append(file_report(world, observer=world.other_observer, description="Other mission's report."))
     return reports
 
@@ -54,20 +54,9 @@ def download(admin_as):
     return get
 
 
-@pytest.fixture
-def admin_as(client):
-    from monitoring.models import Observer
-
-    def login(who):
-        client.force_login(who.user if isinstance(who, Observer) else who)
-        return client
-
-    return login
-
-
 @pytest.fixture(autouse=True)
 def _filed_on_time(settings):
     """The test world's election is in January 2021: left alone, every report
     filed today would also be `late_filing`, which is noise for these tests
-    (the rule has its own, in tests/unit/pipeline/)."""
+    (the rule has its own, in tests/unit/reports/pipeline/)."""
     settings.PIPELINE = {**settings.PIPELINE, "LATE_FILING_HOURS": 24 * 365 * 100}

@@ -185,9 +185,10 @@ def test_an_interrupted_download_leaves_an_unfinished_record(world, varied_repor
     assert record.finished_at is None and record.rows_sha256 == ""
 
 
-def test_the_export_streams_chunk_by_chunk(world, queue_of_reports):
+def test_the_export_streams_chunk_by_chunk(world, queue_of):
     """Rows are read and written a chunk at a time: after the first chunk only
     that chunk's flags and photos were fetched (memory is measured in bench/)."""
+    queue_of(35, seed=1)
     stream = iter(reports_export(user=world.auditor.user, filters=ReportFilters(), source="url", chunk_size=10))
     with CaptureQueriesContext(connection) as captured:
         header = next(stream)
@@ -198,13 +199,6 @@ def test_the_export_streams_chunk_by_chunk(world, queue_of_reports):
         rest = b"".join(stream)
     assert b"#manifest,row_count,35\r\n" in rest
     assert sum(' FROM "reports_flag"' in q["sql"] for q in captured.captured_queries) == 3  # chunks 2, 3 and 4
-
-
-@pytest.fixture
-def queue_of_reports(world):
-    from testkit.bulk import bulk_reports, territory_from
-
-    bulk_reports(territory_from(world.election, observers=[world.observer]), count=35)
 
 
 def test_command_writes_a_file_with_progress_on_stderr(world, varied_reports, tmp_path, capsys):

@@ -4,7 +4,6 @@ says so, and never a crash in the time helpers or on the pages that show a
 report already stored with one."""
 
 import datetime as dt
-import io
 import uuid
 import zoneinfo
 
@@ -74,19 +73,6 @@ def test_web_form_refuses_an_incident_time_outside_the_sane_years(world, client,
     assert IncidentReport.objects.count() == 0
 
 
-@pytest.fixture
-def post_photo(as_user, django_capture_on_commit_callbacks):
-    def post(world, photo):
-        payload = report_payload(world)
-        upload = io.BytesIO(photo)
-        upload.name = "p.jpg"
-        payload["photos"] = [upload]
-        with django_capture_on_commit_callbacks(execute=True):
-            return as_user(world.observer).post(REPORTS, payload, format="multipart")
-
-    return post
-
-
 @pytest.mark.parametrize(
     ("taken", "offset"),
     [
@@ -97,8 +83,12 @@ def post_photo(as_user, django_capture_on_commit_callbacks):
         (dt.datetime(2101, 1, 1, 0, 0, 0), "+06:00"),
     ],
 )
-def test_a_photo_whose_exif_time_is_outside_1990_to_2100_is_kept_without_that_time(world, post_photo, taken, offset):
-    response = post_photo(world, photo_with_exif(latitude=43.2526, longitude=76.9117, taken_local=taken, offset=offset))
+def test_a_photo_whose_exif_time_is_outside_1990_to_2100_is_kept_without_that_time(world, post_report, taken, offset):
+    response = post_report(
+        world.observer,
+        report_payload(world),
+        photos=[photo_with_exif(latitude=43.2526, longitude=76.9117, taken_local=taken, offset=offset)],
+    )
     assert response.status_code == 201, response.content
     attachment = Attachment.objects.get()
     assert attachment.exif_taken_at is None and attachment.exif_taken_at_local is None
@@ -108,8 +98,10 @@ def test_a_photo_whose_exif_time_is_outside_1990_to_2100_is_kept_without_that_ti
     assert "photo_time_mismatch" not in {f.code for f in report.flags.all()}
 
 
-def test_a_photo_exif_time_inside_the_range_is_still_kept(world, post_photo):
-    post_photo(world, photo_with_exif(taken_local=dt.datetime(1990, 1, 1, 0, 0, 0), offset="+06:00"))
+def test_a_photo_exif_time_inside_the_range_is_still_kept(world, post_report):
+    post_report(
+        world.observer, report_payload(world), photos=[photo_with_exif(taken_local=dt.datetime(1990, 1, 1, 0, 0, 0), offset="+06:00")]
+    )
     assert Attachment.objects.get().exif_taken_at == dt.datetime(1989, 12, 31, 18, 0, tzinfo=dt.UTC)
 
 

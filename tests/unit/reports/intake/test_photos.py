@@ -14,29 +14,12 @@ from reports.photos import PhotoRejected, process_photo
 from testkit.images import photo_with_exif
 from tests.conftest import report_payload
 
-REPORTS = "/api/v1/reports/"
 
-
-@pytest.fixture
-def post_photos(as_user, django_capture_on_commit_callbacks):
-    def post(who, world, photos, **overrides):
-        payload = report_payload(world, **overrides)
-        payload["photos"] = []
-        for i, data in enumerate(photos):
-            upload = io.BytesIO(data)
-            upload.name = f"p{i}.jpg"
-            payload["photos"].append(upload)
-        with django_capture_on_commit_callbacks(execute=True):
-            return as_user(who).post(REPORTS, payload, format="multipart")
-
-    return post
-
-
-def test_exif_gps_and_capture_time_are_kept_and_stripped_from_the_stored_copy(world, post_photos):
+def test_exif_gps_and_capture_time_are_kept_and_stripped_from_the_stored_copy(world, post_report):
     original = photo_with_exif(
         latitude=43.2526, longitude=76.9117, taken_local=dt.datetime(2021, 1, 10, 9, 29, 10), offset="+06:00", make="PhoneMaker"
     )
-    response = post_photos(world.observer, world, [original])
+    response = post_report(world.observer, report_payload(world), photos=[original])
 
     assert response.status_code == 201, response.content
     attachment = Attachment.objects.get()
@@ -50,10 +33,10 @@ def test_exif_gps_and_capture_time_are_kept_and_stripped_from_the_stored_copy(wo
     assert not Image.open(io.BytesIO(stored)).getexif()
 
 
-def test_camera_time_without_offset_is_read_on_the_stations_clock_of_that_date(world, post_photos):
+def test_camera_time_without_offset_is_read_on_the_stations_clock_of_that_date(world, post_report):
     # An Aktobe camera at 08:00 without OffsetTimeOriginal: UTC+5 in January 2021.
     photo = photo_with_exif(taken_local=dt.datetime(2021, 1, 10, 8, 0))
-    response = post_photos(world.observer, world, [photo], station=world.station_west.code)
+    response = post_report(world.observer, report_payload(world, station=world.station_west.code), photos=[photo])
     assert response.status_code == 201
     attachment = Attachment.objects.get()
     assert attachment.exif_taken_at == dt.datetime(2021, 1, 10, 3, 0, tzinfo=dt.UTC)
@@ -67,12 +50,12 @@ def _png(size) -> bytes:
 
 
 @pytest.mark.parametrize("size", [(1200, 1000), (3000, 3000)])  # above the limit; above twice the limit
-def test_decompression_bombs_are_refused_with_400_and_nothing_is_stored(world, post_photos, settings, size):
+def test_decompression_bombs_are_refused_with_400_and_nothing_is_stored(world, post_report, settings, size):
     settings.MAX_PHOTO_PIXELS = 1_000_000
     bomb = _png(size)
     assert len(bomb) < 50_000  # tiny on the wire, huge in memory
 
-    response = post_photos(world.observer, world, [photo_with_exif(), bomb])
+    response = post_report(world.observer, report_payload(world), photos=[photo_with_exif(), bomb])
 
     assert response.status_code == 400
     assert "pixels" in response.json()["photos"][0] or "too large" in response.json()["photos"][0]

@@ -14,7 +14,9 @@ from django.urls import reverse
 from PIL import Image
 
 from reports.models import Attachment, IncidentReport
-from tests.conftest import jpeg_bytes, report_payload
+from testkit.factories import ReportEventFactory
+from testkit.images import jpeg_bytes
+from tests.conftest import report_payload
 
 REPORTS = "/api/v1/reports/"
 SCRIPT = "<script>alert(1)</script>"
@@ -187,7 +189,7 @@ def test_markup_in_every_text_field_is_escaped_in_admin_and_web_pages(world, cli
         fields = list(_text_fields(model))
         if fields and model is ReportEvent:
             # The audit trail is append-only: hostile text arrives in a new event.
-            ReportEvent.objects.create(report=report, at=report.received_at, action="note", **{f: SCRIPT for f in fields})
+            ReportEventFactory(report=report, **{f: SCRIPT for f in fields})
             touched.append((model._meta.label, fields))
         elif fields and model not in (IncidentReport,):
             for n, pk in enumerate(model.objects.values_list("pk", flat=True)):

@@ -3,13 +3,12 @@ intake service, as if received at a chosen moment, and snapshot what the
 pipeline stored."""
 
 import datetime as dt
-import uuid
 
 import pytest
 
-from reports.models import IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_submit
+from reports.models import IncidentReport
 from testkit.factories import ALMATY
+from tests import filing
 
 
 def at(hour: int, minute: int = 0, *, day: int = 10, zone=ALMATY) -> dt.datetime:
@@ -18,42 +17,13 @@ def at(hour: int, minute: int = 0, *, day: int = 10, zone=ALMATY) -> dt.datetime
 
 @pytest.fixture
 def file_report(world):
-    """File a report through intake (photos included) and pretend it was received
-    `received_after` after the incident (intake stamps the real clock). The
-    pipeline is not run: tests call `report_process` themselves."""
+    """tests.filing.file_report for the world, received four minutes after the
+    incident (unless said otherwise) and not processed: tests call
+    `report_process` themselves."""
 
-    def file(
-        observer=None,
-        *,
-        station=None,
-        category="carousel_voting",
-        occurred_at=None,
-        description="Same group of voters came back a second time.",
-        gps=(43.2527, 76.9118, 12.0),
-        photos=(),
-        received_after=dt.timedelta(minutes=4),
-        amends=None,
-    ) -> IncidentReport:
-        observer = observer or world.observer
-        station = station or world.station
-        occurred_at = occurred_at or at(9, 30)
-        latitude, longitude, accuracy = gps if gps else (None, None, None)
-        data = ReportInput(
-            client_uuid=uuid.uuid4(),
-            election=world.election,
-            station=station,
-            category=IncidentCategory.objects.get(code=category),
-            severity=None,
-            occurred_at=occurred_at,
-            description=description,
-            latitude=latitude,
-            longitude=longitude,
-            accuracy_m=accuracy,
-            amends=amends,
-        )
-        report = report_submit(observer=observer, data=data, photos=list(photos)).report
-        IncidentReport.objects.filter(pk=report.pk).update(received_at=occurred_at + received_after)
-        return IncidentReport.objects.get(pk=report.pk)
+    def file(observer=None, **kwargs) -> IncidentReport:
+        kwargs.setdefault("received_after", dt.timedelta(minutes=4))
+        return filing.file_report(world, observer=observer, process=False, **kwargs)
 
     return file
 

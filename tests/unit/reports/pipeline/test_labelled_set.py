@@ -16,11 +16,12 @@ from monitoring.demo import load_regions
 from monitoring.models import Accreditation, Deployment, District, Election, ObserverOrganization, PollingStation
 from reports import rules
 from reports.models import Flag, IncidentCategory, IncidentReport
-from reports.services import ReportInput, report_process, report_submit
+from reports.services import report_process
 from reports.taxonomy import taxonomy_sync
 from testkit.factories import make_observer
 from testkit.images import photo_with_exif
 from tests.data.make_labelled_set import OUTPUT, build, dumps
+from tests.filing import file_report
 
 MINIMUM = 0.95
 # Fewer positives than this and a rule's precision/recall would say little.
@@ -96,31 +97,24 @@ def _photo(p: dict) -> bytes:
 
 
 def _file_all(data, election, stations, observers) -> dict:
-    categories = {c.code: c for c in IncidentCategory.objects.all()}
     ids = {}
     for r in data["reports"]:
-        gps = r["gps"] or {}
-        occurred = dt.datetime.fromisoformat(r["occurred_at"])
-        result = report_submit(
+        gps = r["gps"]
+        report = file_report(
             observer=observers[r["observer"]],
-            data=ReportInput(
-                client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, r["key"]),
-                election=election,
-                station=stations[r["station"]],
-                category=categories[r["category"]],
-                severity=None,
-                occurred_at=occurred,
-                description=r["description"],
-                latitude=gps.get("latitude"),
-                longitude=gps.get("longitude"),
-                accuracy_m=gps.get("accuracy_m"),
-                amends=IncidentReport.objects.get(pk=ids[r["amends"]]) if r["amends"] else None,
-            ),
+            election=election,
+            station=stations[r["station"]],
+            category=r["category"],
+            occurred_at=dt.datetime.fromisoformat(r["occurred_at"]),
+            description=r["description"],
+            gps=(gps["latitude"], gps["longitude"], gps.get("accuracy_m")) if gps else None,
             photos=[_photo(p) for p in r["photos"]],
+            amends=IncidentReport.objects.get(pk=ids[r["amends"]]) if r["amends"] else None,
+            client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, r["key"]),
+            received_at=dt.datetime.fromisoformat(r["received_at"]),  # the story says when it arrived
+            process=False,
         )
-        # Intake stamps the real clock; the story says when it arrived.
-        IncidentReport.objects.filter(pk=result.report.pk).update(received_at=dt.datetime.fromisoformat(r["received_at"]))
-        ids[r["key"]] = result.report.pk
+        ids[r["key"]] = report.pk
     return ids
 
 
