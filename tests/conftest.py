@@ -27,6 +27,10 @@ from testkit.factories import (
 
 PASSWORD = "correct horse battery"
 REPORTS = "/api/v1/reports/"
+# Numbers a parameter may carry that look fine and are not: "²" passes
+# str.isdigit() but int() refuses it; the other is beyond any database integer.
+SUPERSCRIPT_TWO = "²"
+HUGE = "99999999999999999999"
 
 
 @dataclass

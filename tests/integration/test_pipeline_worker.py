@@ -1,7 +1,8 @@
 """The pipeline in depth on real components: reports submitted through the intake
 service, processed by a real Celery worker over Redis on PostgreSQL. Every
-rejection code, every flag, clusters that grow, and concurrent workers on one
-cluster ending in the same state as a sequential re-run."""
+rejection code, every flag, clusters that grow, concurrent workers on one
+cluster ending in the same state as a sequential re-run, a report enqueued
+twice processed once, and the sweeper catching up after a broker outage."""
 
 import datetime as dt
 import os
@@ -16,8 +17,8 @@ from django.utils import timezone
 
 from monitoring.models import Accreditation, Deployment, Election, PollingStation
 from monitoring.services import accreditation_set_status
-from reports.models import Flag, IncidentReport
-from reports.services import report_process
+from reports.models import Flag, IncidentReport, ReportEvent
+from reports.services import report_process, reports_sweep_stuck
 from testkit.factories import (
     AccreditationFactory,
     ElectionFactory,
@@ -25,8 +26,10 @@ from testkit.factories import (
     PollingStationFactory,
     make_observer,
 )
+from testkit.http import post_json
 from testkit.images import photo_with_exif
-from testkit.processes import start_worker, stop, wait_for
+from testkit.processes import child_env, free_port, gunicorn, start_worker, stop, wait_for
+from tests.conftest import report_payload
 from tests.filing import file_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -317,3 +320,39 @@ def test_the_worker_keeps_its_database_connection_between_reports(world, celery_
     wait_for(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
     assert IncidentReport.objects.filter(state="accepted").count() == 13
     assert sessions() - before <= 2  # not one per report (the worker pool has two processes)
+
+
+def _state(report_id):
+    return IncidentReport.objects.filter(pk=report_id).values_list("state", flat=True).first()
+
+
+def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(world, celery_worker, tmp_path):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.observer.user).key
+    dead_broker = child_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with gunicorn(tmp_path / "gunicorn.log", env=dead_broker) as base:
+        answer = post_json(base, "/api/v1/reports/", report_payload(world), token=token)
+    assert answer.status == 201, answer.body
+    body = answer.json()
+    assert _state(body["id"]) == "received"
+
+    assert reports_sweep_stuck(older_than_seconds=0) == 1
+    wait_for(lambda: _state(body["id"]) == "accepted", message="the swept report to be processed")
+    assert ReportEvent.objects.filter(report_id=body["id"], action="processed").count() == 1
+
+
+def test_same_report_enqueued_twice_is_processed_once(world, celery_worker):
+    from rest_framework.test import APIClient
+
+    from reports.services import enqueue_processing
+
+    client = APIClient()
+    client.force_authenticate(world.observer.user)
+    report_id = client.post("/api/v1/reports/", report_payload(world), format="json").json()["id"]
+    for _ in range(3):
+        enqueue_processing(report_id)
+    wait_for(lambda: _state(report_id) == "accepted", message="acceptance")
+    wait_for(lambda: "succeeded" in celery_worker.log_text(), message="worker log")
+    assert ReportEvent.objects.filter(report_id=report_id, action="processed").count() == 1
+    assert list(IncidentReport.objects.get(pk=report_id).flags.values_list("code", flat=True)) == ["late_filing"]

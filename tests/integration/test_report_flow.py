@@ -3,15 +3,11 @@ Celery worker on PostgreSQL → the coordinator's admin queue → the auditor's 
 
 import csv
 import io
-import json
-import urllib.error
-import urllib.request
 
 import pytest
 
 from reports.models import IncidentReport, ReportEvent
-from reports.services import reports_sweep_stuck
-from testkit.processes import child_env, free_port, gunicorn, wait_for
+from testkit.processes import wait_for
 from tests.conftest import PASSWORD, report_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -19,16 +15,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def _state(report_id):
     return IncidentReport.objects.filter(pk=report_id).values_list("state", flat=True).first()
-
-
-def _http(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
 
 
 def test_report_travels_from_observer_to_worker_to_coordinator_and_auditor(world, celery_worker, api_client, client):
@@ -58,49 +44,3 @@ def test_report_travels_from_observer_to_worker_to_coordinator_and_auditor(world
     assert [r["report_id"] for r in rows] == [report_id]
     assert rows[0]["observer_code"] == world.observer.public_code
     assert "observer" not in {rows[0]["observer_code"], rows[0]["organization"]}
-
-
-def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(world, celery_worker, tmp_path):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=world.observer.user).key
-    dead_broker = child_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
-    with gunicorn(tmp_path / "gunicorn.log", env=dead_broker) as base:
-        status, body = _http("POST", f"{base}/api/v1/reports/", report_payload(world), {"Authorization": f"Token {token}"})
-    assert status == 201, body
-    assert _state(body["id"]) == "received"
-
-    assert reports_sweep_stuck(older_than_seconds=0) == 1
-    wait_for(lambda: _state(body["id"]) == "accepted", message="the swept report to be processed")
-    assert ReportEvent.objects.filter(report_id=body["id"], action="processed").count() == 1
-
-
-def test_same_report_enqueued_twice_is_processed_once(world, celery_worker):
-    from rest_framework.test import APIClient
-
-    from reports.services import enqueue_processing
-
-    client = APIClient()
-    client.force_authenticate(world.observer.user)
-    report_id = client.post("/api/v1/reports/", report_payload(world), format="json").json()["id"]
-    for _ in range(3):
-        enqueue_processing(report_id)
-    wait_for(lambda: _state(report_id) == "accepted", message="acceptance")
-    wait_for(lambda: "succeeded" in celery_worker.log_text(), message="worker log")
-    assert ReportEvent.objects.filter(report_id=report_id, action="processed").count() == 1
-    assert list(IncidentReport.objects.get(pk=report_id).flags.values_list("code", flat=True)) == ["late_filing"]
-
-
-def test_healthz_reports_database_and_broker_and_503_without_database(world, tmp_path):
-    with gunicorn(tmp_path / "ok.log") as base:
-        status, body = _http("GET", f"{base}/healthz")
-    assert status == 200
-    assert body["database"]["ok"] is True and body["database"]["engine"] == "postgresql"
-    assert body["broker"]["ok"] is True and body["broker"]["mode"] == "broker"
-
-    no_database = child_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/nowhere")
-    with gunicorn(tmp_path / "down.log", env=no_database) as base:
-        status, body = _http("GET", f"{base}/healthz")
-        report_status, report_body = _http("POST", f"{base}/api/v1/reports/", {}, {"Authorization": "Token x"})
-    assert status == 503 and body["database"]["ok"] is False
-    assert report_status == 503 and report_body["code"] == "service_unavailable"

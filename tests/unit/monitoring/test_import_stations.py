@@ -1,10 +1,13 @@
 """`manage.py import_stations`: atomic, row-precise errors, re-import updates."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from monitoring.models import District, PollingStation
 from testkit.factories import ElectionFactory, RegionFactory
+from tests.conftest import HUGE, SUPERSCRIPT_TWO
 
 HEADER = "code,name,address,region,district,latitude,longitude,registered_voters\n"
 
@@ -100,3 +103,14 @@ def test_import_renews_the_spatial_index(setting, tmp_path):
     run(write(tmp_path, "002,B,x,astana,E,51.18,71.44,1\n", "more.csv"))
     setting.refresh_from_db()
     assert [s.code for s, _ in stations_near(election=setting, latitude=51.18, longitude=71.44, limit=1)] == ["002"]
+
+
+@pytest.mark.parametrize("voters", [SUPERSCRIPT_TWO, HUGE, "-1", "1e3"])
+def test_an_odd_voter_count_is_named_with_its_line(world, tmp_path, voters):
+    path = tmp_path / "stations.csv"
+    path.write_text(
+        HEADER + "90001,School 1,Abai 1,almaty,Almaly,43.25,76.91,1200\n" + f"90002,School 2,Abai 2,almaty,Almaly,43.26,76.92,{voters}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match=r"line 3: registered_voters"):
+        call_command("import_stations", str(path), "--election", world.election.code, stdout=io.StringIO())

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from reports.models import Attachment, IncidentReport, ReportEvent
 from testkit.images import jpeg_bytes
-from tests.conftest import report_payload
+from tests.conftest import HUGE, report_payload
+from tests.filing import file_report
 
 REPORTS = "/api/v1/reports/"
 
@@ -227,3 +228,24 @@ def test_photo_door_serves_only_to_people_who_may_see_the_report(world, post_rep
     assert response["X-Content-Type-Options"] == "nosniff"
     client.force_login(world.other_coordinator.user)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("query", [f"?limit={HUGE}", "?limit=9223372036854775808", f"?limit=1000&offset={HUGE}", "?limit=²"])
+def test_lists_cap_the_page_size(world, as_user, query):
+    file_report(world)
+    response = as_user(world.observer).get(f"{REPORTS}{query}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) <= 200
+
+
+def test_sql_in_filters_and_search_is_just_text(world, as_user, post_report):
+    post_report(world.observer, report_payload(world, description="'; DROP TABLE reports_incidentreport; --"))
+    api = as_user(world.observer)
+    for query in ("?station=' OR '1'='1", "?category=1;DROP TABLE x", "?election=%27%20OR%201=1--", "?state=accepted' --"):
+        response = api.get(REPORTS + query)
+        assert response.status_code in (200, 400)
+        if response.status_code == 200:
+            assert response.json()["count"] == 0
+    stations = api.get("/api/v1/stations/", {"election": world.election.code, "q": "%' OR 1=1 --"})
+    assert stations.status_code == 200 and stations.json()["count"] == 0
+    assert IncidentReport.objects.get().description == "'; DROP TABLE reports_incidentreport; --"

@@ -3,10 +3,14 @@
 import datetime as dt
 
 import pytest
+from django.contrib.messages import get_messages
 
 from reports.filters import FilterError, ReportFilters, apply_report_filters, parse_report_filters
-from reports.models import IncidentReport
+from reports.models import ExportRecord, IncidentReport
+from tests.conftest import HUGE, SUPERSCRIPT_TWO
 from tests.filing import file_report
+
+QUEUE = "/admin/reports/incidentreport/"
 
 
 def test_parsing_turns_text_into_typed_values():
@@ -113,3 +117,35 @@ def test_known_codes_still_filter(world):
     filed = file_report(world)
     params = {"election": "kz-test-2021", "region": "almaty", "district": "almaly", "station": "02001", "category": "carousel_voting"}
     assert list(apply_report_filters(IncidentReport.objects.all(), parse_report_filters(params))) == [filed]
+
+
+ODD_FILTERS = [
+    {"organization": SUPERSCRIPT_TWO},
+    {"organization": HUGE},
+    {"assignee": SUPERSCRIPT_TWO},
+    {"assignee": HUGE},
+    {"received_to": "9999-12-31"},
+    {"received_from": "0001-01-01T00:00+06:00"},
+    {"received_to": "9999-12-31T23:59:59-05:00"},
+    {"election": "a\r\nX-Injected: 1"},
+    {"station": "0200\r\n1"},
+]
+
+
+@pytest.mark.parametrize("params", ODD_FILTERS, ids=lambda p: repr(p))
+def test_export_url_refuses_odd_filter_values_with_a_400(world, client, params):
+    file_report(world)
+    client.force_login(world.auditor.user)
+    response = client.get("/exports/reports.csv", params)
+    assert response.status_code == 400, response.content
+    assert "X-Injected" not in response
+    assert not ExportRecord.objects.exists()  # nothing started, nothing left unfinished
+
+
+@pytest.mark.parametrize("params", ODD_FILTERS, ids=lambda p: repr(p))
+def test_admin_queue_answers_odd_filter_values_with_a_message(world, client, params):
+    file_report(world)
+    client.force_login(world.superuser)
+    response = client.get(QUEUE, params)
+    assert response.status_code == 302 and response["Location"] == QUEUE, response.status_code
+    assert "Filter not applied: " + next(iter(params)) in " ".join(str(m) for m in get_messages(response.wsgi_request))

@@ -228,3 +228,27 @@ def test_a_coordinator_may_still_file_from_the_form(world, client):
     assert FILING_ROLES == SUBMITTING_ROLES  # the page and intake agree on who files
     client.force_login(world.coordinator.user)
     assert client.get("/reports/new/").status_code == 200
+
+
+def test_web_form_files_through_the_same_service(world, client, django_capture_on_commit_callbacks):
+    client.force_login(world.observer.user)
+    assert client.get("/reports/new/").status_code == 200
+    data = {
+        "client_uuid": "6c1d1d4e-4b1a-4f1e-9a57-000000000001",
+        "election": world.election.code,
+        "station": world.station.code,
+        "category": "group_voting",
+        "occurred_at": "2021-01-10T10:15",
+        "description": "Family voting in booth 3",
+        "latitude": "43.2527",
+        "longitude": "76.9118",
+        "accuracy_m": "15",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/reports/new/", data)
+    assert response.status_code == 302
+    report = IncidentReport.objects.get(client_uuid=data["client_uuid"])
+    assert report.occurred_at.isoformat() == "2021-01-10T04:15:00+00:00"  # 10:15 at the Almaty station
+    assert report.state == "accepted"
+    page = client.get("/reports/").content.decode()
+    assert report.station.code in page and report.category.name in page

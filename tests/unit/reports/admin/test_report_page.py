@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from reports.models import IncidentReport, ReportEvent
 from reports.services import report_decide
 from testkit.factories import FlagFactory, make_observer
+from tests.conftest import HUGE, SUPERSCRIPT_TWO
 from tests.filing import file_report
 
 
@@ -207,3 +208,24 @@ def test_page_queries_do_not_grow_with_photos_flags_and_events(world, admin_as):
         return len(captured)
 
     assert count(small) == count(big) <= 14
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"op": "status", "status": "under_review", "version": SUPERSCRIPT_TWO}, 302),
+        ({"op": "status", "status": "under_review", "version": HUGE}, 302),
+        ({"op": "assign", "assignee": SUPERSCRIPT_TWO}, 302),
+        ({"op": "assign", "assignee": HUGE}, 302),
+        ({"op": "flag", "flag": SUPERSCRIPT_TWO, "decision": "confirm"}, 404),
+        ({"op": "flag", "flag": HUGE, "decision": "confirm"}, 404),
+    ],
+)
+def test_triage_buttons_refuse_odd_numbers_without_a_500(world, admin_as, data, expected):
+    report = file_report(world)
+    response = admin_as(world.coordinator).post(triage(report), data)
+    assert response.status_code == expected
+    if data["op"] == "assign":
+        assert "unknown assignee" in messages_of(response)
+        report.refresh_from_db()
+        assert report.assignee_id is None

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 
 from reports.models import ExportRecord, IncidentReport, ReportEvent
 from reports.services import report_decide
+from tests.conftest import HUGE, SUPERSCRIPT_TWO
 from tests.filing import file_report
 
 QUEUE = "/admin/reports/incidentreport/"
@@ -150,3 +151,13 @@ def test_export_action_across_pages_exports_the_current_filter(world, reports, a
 
     assert [r["report_id"] for r in _csv_rows(response)] == [str(escalated.pk)]
     assert ExportRecord.objects.get().filters["triage_status"] == "escalated"
+
+
+@pytest.mark.parametrize("version", [SUPERSCRIPT_TWO, HUGE])
+def test_bulk_action_ignores_an_odd_version_without_a_500(world, admin_as, version):
+    report = file_report(world)
+    data = {"action": "start_review", "_selected_action": [str(report.pk)], "index": "0", "note": "", f"v-{report.pk}": version}
+    assert admin_as(world.coordinator).post(QUEUE, data).status_code == 302
+    report.refresh_from_db()
+    # A version that is no version is no proof of what the coordinator saw: as if absent.
+    assert report.triage_status == "under_review"

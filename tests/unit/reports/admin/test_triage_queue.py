@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports.admin import CappedCountPaginator
-from reports.models import Flag, IncidentReport
+from reports.models import Flag, IncidentReport, ReportEvent
 from tests.filing import file_report
 
 QUEUE = "/admin/reports/incidentreport/"
@@ -209,3 +209,36 @@ def test_age_column_reads_in_minutes_hours_days():
     assert _age(now - dt.timedelta(minutes=7), now) == "7 min"
     assert _age(now - dt.timedelta(hours=3, minutes=5), now) == "3 h 05 min"
     assert _age(now - dt.timedelta(days=4), now) == "4 d"
+
+
+def test_coordinator_queue_is_scoped_ordered_by_risk_and_actions_are_audited(world, client):
+    calm = file_report(world, category="other")
+    worst = file_report(world, observer=world.observer_2, category="ballot_stuffing", gps=(51.1801, 71.44598, 12.0))
+    foreign = file_report(world, observer=world.other_observer, category="violence")
+
+    client.force_login(world.coordinator.user)
+    assert shown(client.get(QUEUE)) == [worst.pk, calm.pk]
+
+    response = client.post(QUEUE, {"action": "verify", "_selected_action": [str(calm.pk), str(foreign.pk)]}, follow=True)
+    assert response.status_code == 200
+    calm.refresh_from_db()
+    foreign.refresh_from_db()
+    assert calm.triage_status == "verified" and calm.decided_by == world.coordinator.user
+    assert foreign.triage_status != "verified"  # outside the coordinator's organization
+    event = ReportEvent.objects.get(report=calm, action="triage")
+    assert (event.actor, event.from_value, event.to_value) == (world.coordinator.user, "new", "verified")
+
+
+def test_auditor_reads_the_queue_but_cannot_triage(world, client):
+    report = file_report(world)
+    client.force_login(world.auditor.user)
+    assert client.get(QUEUE).status_code == 200
+    client.post(QUEUE, {"action": "verify", "_selected_action": [str(report.pk)]})
+    report.refresh_from_db()
+    assert report.triage_status == "new"
+    assert not ReportEvent.objects.filter(report=report, action="triage").exists()
+
+
+def test_observers_have_no_admin_access(world, client):
+    client.force_login(world.observer.user)
+    assert client.get(QUEUE).status_code == 302

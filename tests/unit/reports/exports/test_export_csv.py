@@ -16,6 +16,8 @@ from reports.filters import ReportFilters
 from reports.models import ExportRecord
 from reports.services import report_assign, report_decide
 from reports.services.exports import reports_export
+from tests.conftest import report_payload
+from tests.filing import file_report
 from tests.unit.reports.exports.conftest import INJECTIONS, STATION_NAMES, parse
 from tools import verify_export
 
@@ -235,3 +237,56 @@ def test_every_row_is_a_complete_csv_record(world, varied_reports, download):
     records = list(csv.reader(io.StringIO(text)))
     data = [r for r in records[1:] if r[0] != "#manifest"]
     assert {len(r) for r in data} == {len(export.COLUMNS)}
+
+
+def test_csv_export_is_scoped_pseudonymous_and_neutralizes_formulas(world, download):
+    mine = file_report(world, description='=HYPERLINK("http://evil")')
+    file_report(world, observer=world.other_observer)
+
+    response, text = download(world.auditor, f"?election={world.election.code}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    header, rows, _manifest = parse(text)
+    assert [r["report_id"] for r in rows] == [str(mine.pk)]
+    assert header[: len(SKELETON_COLUMNS)] == SKELETON_COLUMNS
+    row = rows[0]
+    assert row["observer_code"] == world.observer.public_code
+    assert row["occurred_at_local"].endswith("+06:00") and row["occurred_at_utc"].endswith("Z")
+    assert row["description"].startswith("'=")
+    for name in ("observer", world.observer.user.username):
+        assert f",{name}," not in text
+
+
+def test_csv_export_refuses_observers_and_anonymous(world, client):
+    assert client.get("/exports/reports.csv").status_code in (302, 401, 403)
+    client.force_login(world.observer.user)
+    assert client.get("/exports/reports.csv").status_code == 403
+
+
+def test_export_command_writes_the_same_csv(world, tmp_path):
+    report = file_report(world)
+    target = tmp_path / "out.csv"
+    call_command("export_reports", "--election", world.election.code, "--output", str(target))
+    assert [r["report_id"] for r in parse(target.read_text(encoding="utf-8"))[1]] == [str(report.pk)]
+
+
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=cmd|' /C calc'!A0"]
+
+
+def test_csv_formula_injection_is_neutralized_in_every_export_door(world, post_report, download, tmp_path):
+    from monitoring.models import ObserverOrganization
+
+    for formula in FORMULAS:
+        assert post_report(world.observer, report_payload(world, description=formula)).status_code == 201
+    ObserverOrganization.objects.filter(pk=world.observer.organization_id).update(name="=1+1 Civic")
+
+    url_rows = parse(download(world.auditor)[1])[1]
+    out = tmp_path / "export.csv"
+    call_command("export_reports", "--election", world.election.code, "--output", str(out), stderr=io.StringIO())
+    command_rows = parse(out.read_text(encoding="utf-8-sig"))[1]
+    for rows in (url_rows, command_rows):
+        assert len(rows) == len(FORMULAS)
+        for row in rows:
+            for value in row.values():
+                assert not (value or "").startswith(("=", "+", "-", "@", "\t", "\r")), value
+        assert all(r["description"].startswith("'") for r in rows)
+        assert {r["organization"] for r in rows} == {"'=1+1 Civic"}

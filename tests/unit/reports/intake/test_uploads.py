@@ -1,25 +1,21 @@
-"""Hostile input is refused or made harmless: image uploads that are not photos,
-too many or too large bodies, markup and SQL in every text field, spreadsheet
-formulas in exports, and EXIF in what is served back."""
+"""Uploads at the intake doors (API and web form): files that are not photos,
+too many files and too large bodies are refused before anything is stored,
+and no copy served back carries the original's EXIF."""
 
 import io
 import struct
 import zlib
 
 import pytest
-from django.apps import apps
-from django.contrib import admin
-from django.db import models
 from django.urls import reverse
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from reports.models import Attachment, IncidentReport
-from testkit.factories import ReportEventFactory
 from testkit.images import jpeg_bytes
 from tests.conftest import report_payload
 
 REPORTS = "/api/v1/reports/"
-SCRIPT = "<script>alert(1)</script>"
 
 
 def _png_with_header_only(width: int, height: int) -> bytes:
@@ -129,7 +125,7 @@ def test_exif_is_stripped_from_every_served_copy(world, as_user, client, django_
     exif = _exif_with_gps()
     jpeg = jpeg_bytes(size=(120, 90), exif=exif.tobytes())
     png = io.BytesIO()
-    info = __import__("PIL.PngImagePlugin", fromlist=["PngInfo"]).PngInfo()
+    info = PngInfo()
     info.add_text("Comment", "observer Aigerim, phone +7 701 000 0000")
     Image.new("RGB", (50, 40), (10, 200, 10)).save(png, format="PNG", exif=exif.tobytes(), pnginfo=info)
     webp = io.BytesIO()
@@ -158,113 +154,3 @@ def test_exif_is_stripped_from_every_served_copy(world, as_user, client, django_
     # Stored files are served only through the scoped door: no public media URL exists.
     client.force_login(world.superuser)
     assert client.get(f"/media/{attachments[0].file.name}").status_code == 404
-
-
-# --- Strings --------------------------------------------------------------------------------------
-
-
-def _text_fields(model):
-    skip = {"code", "timezone", "public_code", "password", "content_sha256", "chain_sha256", "sha256", "stored_sha256", "username"}
-    for f in model._meta.get_fields():
-        if isinstance(f, (models.CharField, models.TextField)) and not f.choices and f.name not in skip and not f.primary_key:
-            if f.max_length is None or f.max_length >= len(SCRIPT):
-                yield f.name
-
-
-def test_markup_in_every_text_field_is_escaped_in_admin_and_web_pages(world, client, as_user, django_capture_on_commit_callbacks):
-    from django.contrib.auth import get_user_model
-
-    from reports.models import Flag, ReportEvent
-
-    with django_capture_on_commit_callbacks(execute=True):
-        created = as_user(world.observer).post(
-            REPORTS, report_payload(world, category="ballot_stuffing", description=SCRIPT), format="json"
-        )
-    assert created.status_code == 201
-    report = IncidentReport.objects.get(pk=created.json()["id"])
-    assert report.description == SCRIPT  # stored verbatim: it is evidence
-    Flag.objects.filter(report=report).update(explanation=SCRIPT, note=SCRIPT)
-    touched = []
-    for model in [*(m for m in apps.get_models() if m._meta.app_label in ("monitoring", "reports")), get_user_model()]:
-        fields = list(_text_fields(model))
-        if fields and model is ReportEvent:
-            # The audit trail is append-only: hostile text arrives in a new event.
-            ReportEventFactory(report=report, **{f: SCRIPT for f in fields})
-            touched.append((model._meta.label, fields))
-        elif fields and model not in (IncidentReport,):
-            for n, pk in enumerate(model.objects.values_list("pk", flat=True)):
-                # A suffix keeps unique fields (organization names, accreditation numbers) unique.
-                model.objects.filter(pk=pk).update(**{f: f"{SCRIPT} {n}" for f in fields})
-            touched.append((model._meta.label, fields))
-    assert len(touched) >= 8
-
-    pages = []
-    client.force_login(world.superuser)
-    for model in admin.site._registry:
-        info = (model._meta.app_label, model._meta.model_name)
-        pages.append(reverse("admin:{}_{}_changelist".format(*info)))
-        obj = model.objects.first()
-        if obj is not None:
-            pages.append(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
-    pages.append(reverse("admin:reports_incidentreport_change", args=[report.pk]))
-    bodies = {}
-    for page in pages:
-        response = client.get(page)
-        assert response.status_code == 200, page
-        bodies[page] = response.content.decode()
-    client.force_login(world.coordinator.user)
-    bodies["coordinator queue"] = client.get("/admin/reports/incidentreport/").content.decode()
-    client.force_login(world.observer.user)
-    for page in ("/reports/", "/reports/new/"):
-        bodies[page] = client.get(page).content.decode()
-
-    leaked = [page for page, body in bodies.items() if SCRIPT in body or "<script>alert" in body]
-    assert not leaked, leaked
-    assert sum("&lt;script&gt;alert(1)&lt;/script&gt;" in body for body in bodies.values()) >= len(touched)
-
-
-def test_sql_in_filters_and_search_is_just_text(world, as_user, client, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        as_user(world.observer).post(REPORTS, report_payload(world, description="'; DROP TABLE reports_incidentreport; --"), format="json")
-    api = as_user(world.observer)
-    for query in ("?station=' OR '1'='1", "?category=1;DROP TABLE x", "?election=%27%20OR%201=1--", "?state=accepted' --"):
-        response = api.get(REPORTS + query)
-        assert response.status_code in (200, 400)
-        if response.status_code == 200:
-            assert response.json()["count"] == 0
-    stations = api.get("/api/v1/stations/", {"election": world.election.code, "q": "%' OR 1=1 --"})
-    assert stations.status_code == 200 and stations.json()["count"] == 0
-    assert IncidentReport.objects.get().description == "'; DROP TABLE reports_incidentreport; --"
-
-
-FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=cmd|' /C calc'!A0"]
-
-
-def test_csv_formula_injection_is_neutralized_in_every_export_door(world, as_user, client, django_capture_on_commit_callbacks, tmp_path):
-    import csv
-
-    from django.core.management import call_command
-
-    from monitoring.models import ObserverOrganization
-
-    for formula in FORMULAS:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert as_user(world.observer).post(REPORTS, report_payload(world, description=formula), format="json").status_code == 201
-    ObserverOrganization.objects.filter(pk=world.observer.organization_id).update(name="=1+1 Civic")
-
-    client.force_login(world.auditor.user)
-
-    def data_rows(text):  # the export ends with `#manifest` rows (docs/export.md)
-        return [r for r in csv.DictReader(io.StringIO(text)) if r["report_id"] != "#manifest"]
-
-    url_rows = data_rows(b"".join(client.get("/exports/reports.csv").streaming_content).decode())
-    out = tmp_path / "export.csv"
-    call_command("export_reports", "--election", world.election.code, "--output", str(out), stderr=io.StringIO())
-    command_rows = data_rows(out.read_text(encoding="utf-8-sig"))
-    for rows in (url_rows, command_rows):
-        assert len(rows) == len(FORMULAS)
-        for row in rows:
-            for value in row.values():
-                assert not (value or "").startswith(("=", "+", "-", "@", "\t", "\r")), value
-        assert all(r["description"].startswith("'") for r in rows)
-        assert {r["organization"] for r in rows} == {"'=1+1 Civic"}

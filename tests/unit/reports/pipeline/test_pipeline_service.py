@@ -13,6 +13,7 @@ from reports.rules import SEVERITY_WEIGHT
 from reports.services import flag_decide, report_process, reports_sweep_stuck
 from testkit.factories import ALMATY, ElectionFactory, make_observer
 from testkit.images import photo_with_exif
+from tests import filing
 from tests.unit.reports.pipeline.conftest import at, pipeline_snapshot
 
 CATEGORIES = [
@@ -503,3 +504,49 @@ def test_bad_reference_data_is_recorded_and_ends_failed_not_looping(world, file_
     report.refresh_from_db()
     assert report.state == "failed"
     assert "ZoneInfoNotFoundError" in report.events.get(action="pipeline_failed").note
+
+
+def _stored(report_id):
+    report = IncidentReport.objects.get(pk=report_id)
+    flags = sorted(Flag.objects.filter(report=report).values_list("code", "severity", "explanation", "state"))
+    return (report.state, report.risk_score, report.triage_status, report.location_source, report.claimed_station_distance_m, flags)
+
+
+def test_running_the_pipeline_again_leaves_the_same_state_flags_and_events(world):
+    # Off site (Nur-Sultan coordinates for an Almaty station, so in another region),
+    # after polls closed, and filed years later.
+    report = filing.file_report(world, gps=(51.1801, 71.44598, 12.0), occurred_at=at(21, 30))
+    before, events = _stored(report.pk), ReportEvent.objects.filter(report=report).count()
+    assert {f[0] for f in before[-1]} == {"off_site", "region_mismatch", "outside_polling_hours", "late_filing"}
+
+    outcome = report_process(report_id=report.pk)
+
+    assert outcome.changed is False
+    assert _stored(report.pk) == before
+    assert ReportEvent.objects.filter(report=report).count() == events
+
+
+def test_forced_rerun_recomputes_identically_and_records_who(world):
+    report = filing.file_report(world, gps=(51.1801, 71.44598, 12.0))
+    before = _stored(report.pk)
+    report_process(report_id=report.pk, force=True, actor=world.coordinator.user)
+    assert _stored(report.pk) == before
+    rerun = ReportEvent.objects.get(report=report, action="reprocessed")
+    assert rerun.actor == world.coordinator.user
+
+
+def test_outside_polling_hours_is_judged_in_the_stations_own_zone(world):
+    aktobe = {"observer": world.observer, "station": world.station_west, "gps": (50.2797, 57.2072, 12.0)}
+    # 07:30 in Aktobe (UTC+5 in 2021) is 08:30 in Almaty: inside hours at the Aktobe station.
+    inside = filing.file_report(world, occurred_at=dt.datetime(2021, 1, 10, 2, 30, tzinfo=dt.UTC), **aktobe)
+    # 06:30 Aktobe time (01:30 UTC) is before polls open there, though 07:30 in Almaty.
+    before_open = filing.file_report(world, occurred_at=dt.datetime(2021, 1, 10, 1, 30, tzinfo=dt.UTC), **aktobe)
+    assert not inside.flags.filter(code="outside_polling_hours").exists()
+    flag = before_open.flags.get(code="outside_polling_hours")
+    assert "06:30" in flag.explanation and "Asia/Aqtobe" in flag.explanation
+
+
+def test_no_gps_falls_back_to_the_station_and_is_flagged(world):
+    report = filing.file_report(world, gps=None)
+    assert report.location_source == "station"
+    assert list(report.flags.order_by("code").values_list("code", flat=True)) == ["late_filing", "no_location"]
