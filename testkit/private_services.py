@@ -77,14 +77,6 @@ class PrivateRedis:
         _end(self.proc, signal.SIGTERM)
         self.proc = None
 
-    def kill(self) -> None:
-        _end(self.proc, signal.SIGKILL)
-        self.proc = None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
 
 def postgres_bindir() -> str:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))

@@ -39,6 +39,13 @@ def child_env(**overrides) -> dict:
     return env
 
 
+def spawn(cmd: list[str], log: Path, env: dict) -> subprocess.Popen:
+    """Start `cmd` in the project folder, in a session of its own (so `stop` ends
+    it with its children), its output appended to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
     """SIGTERM the process we started (and its children, in its own session), then SIGKILL if it lingers."""
     if proc.poll() is not None:
@@ -87,8 +94,7 @@ def start_worker(log: Path, *, concurrency: int = 2, name: str | None = None, ex
         "--hostname", f"{name}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    out = open(log, "ab")  # noqa: SIM115 - closed when the process is stopped
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(**(extra_env or {})), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = spawn(cmd, log, child_env(**(extra_env or {})))
     wait_for_log(log, "ready.", proc)
     return Worker(proc, log, name)
 
@@ -101,8 +107,7 @@ def gunicorn(log: Path, *, env: dict | None = None, workers: int = 2, threads: i
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
         "--worker-class", "gthread", "--timeout", "60", "--access-logfile", "-",
     ]  # fmt: skip
-    out = open(log, "ab")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env or child_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = spawn(cmd, log, env or child_env())
     try:
         wait_for_log(log, "Booting worker", proc)
         deadline = time.monotonic() + 30
@@ -115,7 +120,6 @@ def gunicorn(log: Path, *, env: dict | None = None, workers: int = 2, threads: i
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
-        out.close()
 
 
 @dataclass
@@ -130,9 +134,7 @@ def start_beat(log: Path, *, env: dict) -> Beat:
         sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
         "--schedule", str(log.with_suffix(".schedule")), "--pidfile", "",
     ]  # fmt: skip
-    out = open(log, "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    out.close()
+    proc = spawn(cmd, log, env)
     wait_for_log(log, "beat: Starting", proc)
     return Beat(proc, log)
 
