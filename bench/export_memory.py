@@ -5,7 +5,7 @@
     .venv/bin/python bench/export_memory.py --database-url postgres://postgres@127.0.0.1:5432/mybench
 
 Uses its own database (default `elmon_bench_<checkout id>`, created and migrated
-when missing) with one generated election per size (bench/datasets.py: realistic
+when missing) with one generated election per size (bench/territory.py and testkit/bulk.py: realistic
 distributions, valid hashes), kept between runs. Each export runs in a fresh
 process through the real service (reports.services.exports.reports_export, the
 same code behind the URL, the admin action and the command), writing the file

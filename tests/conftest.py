@@ -60,7 +60,7 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Real hashing costs ~0.3 s per user; the personas would dominate test time.
+    # Real password hashing is slow on purpose; the personas would dominate test time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -38,7 +38,7 @@ def test_default_is_no_proxy():
 
 
 def test_a_made_up_forwarded_for_does_not_evade_the_login_throttle(world, api_client, settings):
-    """The reviewer's 34 requests, each claiming another address: 30 per minute, then 429."""
+    """34 requests, each claiming another address: 30 per minute, then 429."""
     limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
     statuses = [
         _token(api_client, f"nobody-{i}", "x", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}", REMOTE_ADDR="203.0.113.5").status_code

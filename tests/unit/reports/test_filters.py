@@ -86,8 +86,8 @@ UNKNOWN_CODES = [
 
 @pytest.mark.parametrize("params", UNKNOWN_CODES, ids=lambda p: repr(p))
 def test_a_code_that_names_nothing_is_refused_at_every_door(world, client, tmp_path, params):
-    """The reviewer's `?election=kz-majilis-2012&category=balot_stuffing` gave an
-    empty export that verified OK; docs/export.md promises a refusal."""
+    """A misspelt code (`?election=kz-majilis-2012&category=balot_stuffing`) is
+    refused, not answered with an empty export that verifies (docs/export.md)."""
     import io
 
     from django.contrib.messages import get_messages

@@ -106,7 +106,7 @@ def test_a_photo_exif_time_inside_the_range_is_still_kept(world, post_report):
 
 @pytest.fixture
 def stored_far_future(world):
-    """A report stored with an incident time of 9999-12-31T23:00Z, which intake now refuses."""
+    """A report stored with an incident time of 9999-12-31T23:00Z (intake refuses such times)."""
     report = file_report(world, process=False)
     IncidentReport.objects.filter(pk=report.pk).update(occurred_at=dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC))
     return report

@@ -45,7 +45,7 @@ def test_off_site_allows_the_fix_accuracy_up_to_the_low_accuracy_threshold(dista
 
 @pytest.mark.parametrize("accuracy", [20.0, 250.0, 5000.0, 999_999.0])
 def test_a_claimed_accuracy_never_hides_a_fix_in_another_region(accuracy):
-    """The reviewer's case: the same fix 968 km from station 02001."""
+    """A fix 968 km from station 02001, whatever accuracy the phone claims."""
     f = facts(
         claimed_station_distance_m=968_000.0,
         accuracy_m=accuracy,
