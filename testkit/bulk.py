@@ -38,19 +38,14 @@ from django.utils import timezone
 
 from monitoring.localtime import format_utc
 from monitoring.models import Deployment, Election, Observer, PollingStation
-from reports import integrity, rules
-from reports.demo import CATEGORY_WEIGHTS
+from reports import demo, integrity, rules
 from reports.models import Attachment, Flag, IncidentCategory, IncidentReport, ReportChainHead
 
 ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
 # Reports received per local hour of voting day (06:00 … 23:00), relative.
 HOURLY_PROFILE = {6: 2, 7: 9, 8: 8, 9: 6, 10: 5, 11: 5, 12: 5, 13: 5, 14: 5, 15: 5, 16: 5, 17: 5, 18: 6, 19: 8, 20: 9, 21: 7, 22: 4, 23: 2}
 DESCRIPTIONS = [
-    "Seen at {hour}: {what}.",
-    "{what}. Commission chair informed, no reaction.",
-    "{what}; two other observers witnessed it.",
-    "Около {hour}: {what_ru}.",
-    "Сағат {hour} шамасында: {what_kk}.",
+    *demo.DESCRIPTIONS,
     '=HYPERLINK("http://example.org") {what}',  # a formula an export must neutralize
 ]
 TRIAGE_MIX = [("new", 45), ("under_review", 10), ("verified", 20), ("dismissed", 12), ("escalated", 8), ("resolved", 5)]
@@ -93,7 +88,7 @@ def territory_from(election: Election, observers=None) -> Territory:
     categories = {}
     for phase, items in by_phase.items():
         items.sort(key=lambda c: c.code)
-        categories[phase] = (items, list(accumulate(CATEGORY_WEIGHTS.get(c.code, 1) for c in items)))
+        categories[phase] = (items, list(accumulate(demo.CATEGORY_WEIGHTS.get(c.code, 1) for c in items)))
     weights = list(accumulate(s.registered_voters or 1000 for s in stations))
     zones = {s.district.region.timezone: zoneinfo.ZoneInfo(s.district.region.timezone) for s in stations}
     return Territory(election, stations, weights, observers, home, coordinators, categories, zones)

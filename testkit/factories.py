@@ -157,8 +157,13 @@ class SubmissionFactory(DjangoModelFactory):
     accuracy_m = 12.0
 
 
-def _content_sha256(report) -> str:
-    return integrity.content_sha256(
+def report_content_sha256(report, **changes) -> str:
+    """The content hash intake fixes for `report`'s submitted fields (its
+    photos' too, once stored), with `changes` to some of them. `report` is a
+    report, or the factory's view of one being built."""
+    amends = getattr(report, "amends", None)
+    stored = hasattr(report, "_state") and not report._state.adding
+    fields = dict(
         client_uuid=str(report.client_uuid),
         observer_code=report.submitted_by.public_code,
         election_code=report.election.code,
@@ -170,9 +175,11 @@ def _content_sha256(report) -> str:
         latitude=report.latitude,
         longitude=report.longitude,
         accuracy_m=report.accuracy_m,
-        amends=str(report.amends.pk) if report.amends else None,
-        photo_sha256s=[],
+        amends=str(amends.pk) if amends else None,
+        photo_sha256s=list(report.attachments.values_list("sha256", flat=True)) if stored else [],
     )
+    fields.update(changes)
+    return integrity.content_sha256(**fields)
 
 
 class IncidentReportFactory(SubmissionFactory):
@@ -206,7 +213,7 @@ class IncidentReportFactory(SubmissionFactory):
     severity = factory.SelfAttribute("category.default_severity")
     description = "Same group of voters came back a second time."
     amends = None
-    content_sha256 = factory.LazyAttribute(_content_sha256)
+    content_sha256 = factory.LazyAttribute(report_content_sha256)
 
 
 class FlagFactory(DjangoModelFactory):

@@ -7,7 +7,7 @@ import hashlib
 
 from reports import rules
 from reports.models import ReportChainHead
-from testkit.factories import AttachmentFactory, FlagFactory, IncidentReportFactory, ReportEventFactory
+from testkit.factories import AttachmentFactory, FlagFactory, IncidentReportFactory, ReportEventFactory, report_content_sha256
 from tests.filing import file_report
 
 
@@ -23,6 +23,12 @@ def test_a_factory_report_has_the_content_hash_intake_gives_the_same_content(wor
         accuracy_m=filed.accuracy_m,
     )
     assert made.content_sha256 == filed.content_sha256
+
+
+def test_the_content_hash_of_a_stored_report_with_photos_is_intakes(world):
+    filed = file_report(world, photos=2, process=False)
+    assert report_content_sha256(filed) == filed.content_sha256
+    assert report_content_sha256(filed, description="Nothing happened.") != filed.content_sha256
 
 
 def test_a_factory_report_belongs_to_its_observers_organization_and_an_election_of_its_station(db):

@@ -14,7 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports import export, integrity
-from reports.models import ExportRecord
+from reports.models import ExportRecord, IncidentReport
+from testkit.factories import report_content_sha256
+from tests.conftest import report_payload
+from tests.filing import file_report
 from tools import verify_export
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -110,8 +113,6 @@ def test_an_untouched_export_verifies(world, exported):
 
 
 def test_an_organizations_export_verifies_with_unlinked_positions_noted(world, exported):
-    from tests.filing import file_report
-
     file_report(world)  # chain position 12, after the other organization's 11
     result, kind, _ = check(exported(world.auditor))
     assert kind == "ok" and result.rows == 11
@@ -317,25 +318,7 @@ def test_a_forged_triage_decision_is_caught_by_the_platform_record(world, export
 def _rewrite_in_the_database(report, description: str) -> None:
     """What someone with database access does: change the observer's words and
     recompute the report's content hash, leaving its chain link alone."""
-    from monitoring.localtime import format_utc
-    from reports.models import IncidentReport
-
-    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=report.pk)
-    content = integrity.content_sha256(
-        client_uuid=str(report.client_uuid),
-        observer_code=report.submitted_by.public_code,
-        election_code=report.election.code,
-        station_code=report.station.code,
-        category_code=report.category.code,
-        severity=report.severity,
-        occurred_at_utc=format_utc(report.occurred_at),
-        description=description,
-        latitude=report.latitude,
-        longitude=report.longitude,
-        accuracy_m=report.accuracy_m,
-        amends=str(report.amends_id) if report.amends_id else None,
-        photo_sha256s=list(report.attachments.values_list("sha256", flat=True)),
-    )
+    content = report_content_sha256(IncidentReport.objects.get(pk=report.pk), description=description)
     IncidentReport.objects.filter(pk=report.pk).update(description=description, content_sha256=content)
 
 
@@ -344,8 +327,6 @@ def test_command_checks_every_chain_link_against_the_platform(world, exported):
     belongs to the other organization, so the file alone cannot check its link,
     and the export record matches the (tampered) file. The command recomputes
     the link from the platform's previous link and finds the row."""
-    from tests.filing import file_report
-
     tampered = file_report(world, description="Ballots were stuffed into box 3.")  # chain position 12, after the other organization's 11
     _rewrite_in_the_database(tampered, "Nothing happened.")
     path = exported(world.auditor)
@@ -362,9 +343,6 @@ def test_command_checks_every_chain_link_against_the_platform(world, exported):
 
 
 def test_command_reports_a_chain_position_missing_on_the_platform(world, exported):
-    from reports.models import IncidentReport
-    from tests.filing import file_report
-
     last = file_report(world)
     path = exported(world.auditor)
     IncidentReport.objects.filter(election=world.election, chain_seq=last.chain_seq - 1).delete()  # the other organization's report
@@ -508,29 +486,11 @@ def test_negative_zero_survives_the_database_and_an_export(world, as_user, expor
     """JSON `-0.0` is a valid number; what the database gives back (0.0) must
     hash to the content hash fixed at intake, or every export holding the
     report would read as altered."""
-    from monitoring.localtime import format_utc
-    from reports.models import IncidentReport
-    from tests.conftest import report_payload
-
     with django_capture_on_commit_callbacks(execute=True):
         response = as_user(world.observer).post("/api/v1/reports/", report_payload(world, **position), format="json")
     assert response.status_code == 201, response.content
-    report = IncidentReport.objects.select_related("submitted_by", "election", "station", "category").get(pk=response.json()["id"])
-    recomputed = integrity.content_sha256(
-        client_uuid=str(report.client_uuid),
-        observer_code=report.submitted_by.public_code,
-        election_code=report.election.code,
-        station_code=report.station.code,
-        category_code=report.category.code,
-        severity=report.severity,
-        occurred_at_utc=format_utc(report.occurred_at),
-        description=report.description,
-        latitude=report.latitude,
-        longitude=report.longitude,
-        accuracy_m=report.accuracy_m,
-        amends=None,
-        photo_sha256s=[],
-    )
+    report = IncidentReport.objects.get(pk=response.json()["id"])
+    recomputed = report_content_sha256(report)
     assert recomputed == report.content_sha256
     result, kind, _ = check(exported())
     assert kind == "ok", result.summary()
