@@ -19,8 +19,9 @@ def dataset(election: str, rows: int, stations: int) -> dict:
     """An election with exactly `rows` generated reports (built once per database)."""
     from django.db import connection
 
-    from bench.datasets import build_territory, bulk_reports
+    from bench.territory import build_territory
     from reports.models import IncidentReport
+    from testkit.bulk import bulk_reports
 
     have = IncidentReport.objects.filter(election__code=election).count()
     if have == rows:
@@ -41,7 +42,7 @@ def dataset(election: str, rows: int, stations: int) -> dict:
 
 def intake_seed(observers: int) -> dict:
     """One open election, 20 stations, an accredited organization and observers with tokens."""
-    from tests.seed_private import seed
+    from testkit.seed import seed
 
     made = seed(observers=observers, stations=20, election_code="bench-intake")
     return {**made, "categories": ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]}
@@ -56,9 +57,10 @@ def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -
     from django.db import connection, transaction
 
     from bench.celery_app import noop
-    from bench.datasets import build_territory, bulk_reports
+    from bench.territory import build_territory
     from reports.enqueue import enqueue_processing
     from reports.models import Flag, IncidentReport
+    from testkit.bulk import bulk_reports
 
     code = "bench-pipeline"
     territory = build_territory(election_code=code, stations=stations, observers=max(600, stations // 4))

@@ -5,7 +5,7 @@
     .venv/bin/python bench/export_memory.py --database-url postgres://postgres@127.0.0.1:5432/mybench
 
 Uses its own database (default `elmon_bench_<checkout id>`, created and migrated
-when missing) with one generated election per size (bench/datasets.py: realistic
+when missing) with one generated election per size (bench/territory.py and testkit/bulk.py: realistic
 distributions, valid hashes), kept between runs. Each export runs in a fresh
 process through the real service (reports.services.exports.reports_export, the
 same code behind the URL, the admin action and the command), writing the file
@@ -86,8 +86,9 @@ def ensure_dataset(rows: int) -> str:
     """An election with exactly `rows` reports (generated once, then reused)."""
     from tqdm import tqdm
 
-    from bench.datasets import build_territory, bulk_reports
+    from bench.territory import build_territory
     from reports.models import IncidentReport
+    from testkit.bulk import bulk_reports
 
     code = f"bench-{rows}"
     have = IncidentReport.objects.filter(election__code=code).count()

@@ -127,6 +127,27 @@ def measure(*, stations: int, reports: int, repeats: int = 5) -> dict:
     }
 
 
+def run(services, sizes: dict) -> dict:
+    """bench/run.py's `geotag`: µs per report at each registry size against the raw
+    k-d tree query alone (no database: `services` is not used)."""
+    out = {"sizes": []}
+    for stations in sizes["geotag_stations"]:
+        figures = measure(stations=stations, reports=sizes["geotag_reports"], repeats=3)
+        out["sizes"].append(
+            {
+                "stations": figures["stations"],
+                "reports": figures["reports"],
+                "us_per_report": figures["geotag_us"],
+                "raw_query_us": figures["raw_query_us"],
+                "brute_force_scan_us": figures["scan_us"],
+                "ratio": round(figures["geotag_us"] / figures["raw_query_us"], 2),
+                "index_build_ms": figures["index_build_ms"],
+            }
+        )
+    out.update({k: v for k, v in out["sizes"][-1].items() if k != "reports"})  # the largest registry
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stations", type=int, default=100_000)

@@ -6,7 +6,7 @@ Python formatter reads (`ORM_PATHS`), its row of cells (`python_cells`) and
 the COPY's SELECT list (`reports.services.exports_postgres`).
 
 `tools/verify_export.py` keeps its own copy of the names, since auditors run
-it without the platform; `tests/unit/exports/test_export_columns.py` keeps the
+it without the platform; `tests/unit/reports/exports/test_export_columns.py` keeps the
 two in step. The columns are stable (docs/export.md): none is renamed, moved
 or removed without a new format.
 """

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
-from PIL import Image
 
 from monitoring.models import Accreditation, Election, Observer, PollingStation
-from tests.factories import (
+from testkit.factories import (
     ALMATY,
     AccreditationFactory,
     DeploymentFactory,
@@ -27,6 +26,11 @@ from tests.factories import (
 )
 
 PASSWORD = "correct horse battery"
+REPORTS = "/api/v1/reports/"
+# Numbers a parameter may carry that look fine and are not: "²" passes
+# str.isdigit() but int() refuses it; the other is beyond any database integer.
+SUPERSCRIPT_TWO = "²"
+HUGE = "99999999999999999999"
 
 
 @dataclass
@@ -56,7 +60,7 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Real hashing costs ~0.3 s per user; the personas would dominate test time.
+    # Real password hashing is slow on purpose; the personas would dominate test time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -168,11 +172,47 @@ def as_user(api_client):
     return login
 
 
-def jpeg_bytes(*, size=(64, 48), colour=(200, 30, 30), exif=None) -> bytes:
-    image = Image.new("RGB", size, colour)
-    out = io.BytesIO()
-    if exif is not None:
-        image.save(out, format="JPEG", exif=exif)
-    else:
-        image.save(out, format="JPEG")
-    return out.getvalue()
+@pytest.fixture
+def admin_as(client):
+    """The Django test client logged in as the given Observer or user."""
+
+    def login(who):
+        client.force_login(who.user if isinstance(who, Observer) else who)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def queue_of(world):
+    """`queue_of(n)`: n generated reports (testkit.bulk, the benchmarks' generator)
+    of the world's organization (observer and observer-2), with flags, photo
+    records, assignees and triage decisions. Returns how many were written."""
+    from testkit.bulk import bulk_reports, territory_from
+
+    def make(count: int, seed: int = 5):
+        territory = territory_from(world.election, observers=[world.observer, world.observer_2])
+        territory.coordinators = {world.coordinator.organization_id: [world.coordinator.user_id]}
+        return bulk_reports(territory, count=count, seed=seed)
+
+    return make
+
+
+@pytest.fixture
+def post_report(as_user, django_capture_on_commit_callbacks):
+    """POST a report to the API as `who` and run what waits for the commit (the
+    pipeline, eagerly): JSON, or multipart with `photos` (the bytes of each file)."""
+
+    def post(who, payload: dict, *, photos=()):
+        if photos:
+            payload = {**payload, "photos": [_upload(data, f"p{i}.jpg") for i, data in enumerate(photos)]}
+        with django_capture_on_commit_callbacks(execute=True):
+            return as_user(who).post(REPORTS, payload, format="multipart" if photos else "json")
+
+    return post
+
+
+def _upload(data: bytes, name: str) -> io.BytesIO:
+    upload = io.BytesIO(data)
+    upload.name = name
+    return upload

@@ -1,5 +1,7 @@
-"""Reports for triage and export tests, filed the real way: through the intake
-service (content hash, chain link, photos) and the pipeline (geotag, flags)."""
+"""The one way tests file a report through the real intake service: content
+hash, chain link, photo processing, the `submitted` audit event, and the
+pipeline enqueued on commit. For rows without any of that, use
+testkit.factories; for a large generated queue, testkit.bulk."""
 
 import datetime as dt
 import uuid
@@ -8,40 +10,64 @@ from monitoring.models import Observer
 from reports.models import IncidentCategory, IncidentReport
 from reports.services.intake import ReportInput, report_submit
 from reports.services.pipeline import report_process
-from tests.conftest import jpeg_bytes
-from tests.factories import ALMATY
+from testkit.factories import ALMATY
+from testkit.images import jpeg_bytes
+
+DESCRIPTION = "Same group of voters came back a second time."
+# 30 m from the world's station 02001, a good fix.
+NEAR_STATION = (43.2527, 76.9118, 12.0)
 
 
 def file_report(
-    world,
+    world=None,
     *,
     observer: Observer | None = None,
+    election=None,
     station=None,
     category: str = "carousel_voting",
-    description: str = "Same group of voters came back a second time.",
-    occurred_at: dt.datetime | None = None,
-    latitude: float | None = 43.2527,
-    longitude: float | None = 76.9118,
-    accuracy_m: float | None = 12.0,
-    photos: int = 0,
     severity: str | None = None,
+    occurred_at: dt.datetime | None = None,
+    description: str = DESCRIPTION,
+    gps: tuple[float, float, float] | None = NEAR_STATION,
+    photos: int | list[bytes] = 0,
+    amends: IncidentReport | None = None,
+    client_uuid: uuid.UUID | None = None,
+    received_after: dt.timedelta | None = None,
+    received_at: dt.datetime | None = None,
     process: bool = True,
 ) -> IncidentReport:
-    observer = observer or world.observer
+    """File a report as `observer` (default: the world's observer at the world's
+    station, carousel voting at 09:30 Almaty time on voting day). `gps` is
+    (latitude, longitude, accuracy in metres) or None; `photos` a number of
+    plain JPEGs or the bytes of each.
+
+    Intake stamps the real clock as the time of receipt; `received_after` (after
+    the incident) or `received_at` says when the story has it arrive instead.
+    With `process`, the pipeline runs at once, in this process; without, the
+    report stays `received` (and goes to the worker on commit where there is one)."""
+    station = station or world.station
+    occurred_at = occurred_at or dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY)
+    latitude, longitude, accuracy = gps or (None, None, None)
+    if isinstance(photos, int):
+        photos = [jpeg_bytes(colour=(10 * i, 200, 30)) for i in range(photos)]
     data = ReportInput(
-        client_uuid=uuid.uuid4(),
-        election=world.election,
-        station=station or world.station,
+        client_uuid=client_uuid or uuid.uuid4(),
+        election=election or world.election,
+        station=station,
         category=IncidentCategory.objects.get(code=category),
         severity=severity,
-        occurred_at=occurred_at or dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY),
+        occurred_at=occurred_at,
         description=description,
         latitude=latitude,
-        longitude=None if latitude is None else longitude,
-        accuracy_m=None if latitude is None else accuracy_m,
+        longitude=longitude,
+        accuracy_m=accuracy,
+        amends=amends,
     )
-    images = [jpeg_bytes(colour=(10 * i, 200, 30)) for i in range(photos)]
-    report = report_submit(observer=observer, data=data, photos=images).report
+    report = report_submit(observer=observer or world.observer, data=data, photos=list(photos)).report
+    if received_after is not None:
+        received_at = occurred_at + received_after
+    if received_at is not None:
+        IncidentReport.objects.filter(pk=report.pk).update(received_at=received_at)
     if process:
         report_process(report_id=report.pk)
     return IncidentReport.objects.get(pk=report.pk)

@@ -18,7 +18,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZED = ("config", "monitoring", "reports")
-PACKAGES = ("config", "monitoring", "reports", "tools", "tests", "bench")
+PACKAGES = ("config", "monitoring", "reports", "tools", "testkit", "tests", "bench")
 MAX_LINES = 500
 
 

@@ -871,91 +871,100 @@ def stories(book: Book) -> None:  # noqa: C901 - one long, linear script of scen
 
 
 def label(book: Book, organizations: dict) -> None:
-    w = book.w
-
-    def station_point(r):
-        return (r["_station"]["latitude"], r["_station"]["longitude"])
-
+    """Set each report's expected state, rejections and flags from its story."""
     by_key = {r["key"]: r for r in book.reports}
     for r in book.reports:
-        st = w.station[r["station"]]
-        occurred = dt.datetime.fromisoformat(r["occurred_at"])
-        received = dt.datetime.fromisoformat(r["received_at"])
-        rejections = []
-        org = organizations[book.observers[r["observer"]]["organization"]]
-        valid_from = dt.datetime.fromisoformat(org["valid_from"])
-        if occurred < valid_from:
-            rejections.append("accreditation_revoked")
-        if (occurred - received).total_seconds() > 300:
-            rejections.append("occurred_in_future")
-        elif occurred < dt.datetime(2020, 12, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Almaty")):
-            rejections.append("outside_observation_window")
+        r["_occurred"], r["_station"] = dt.datetime.fromisoformat(r["occurred_at"]), book.w.station[r["station"]]
+        rejections = _rejections(r, organizations[book.observers[r["observer"]]["organization"]])
         r["expected_state"] = "rejected" if rejections else "accepted"
         r["expected_rejections"] = rejections
-        r["_occurred"], r["_station"] = occurred, st
 
     accepted = [r for r in book.reports if r["expected_state"] == "accepted"]
+    # A report that was corrected is withdrawn: it counts toward no cross-report flag.
     corrected = {r["amends"] for r in accepted if r["amends"]}
     for r in book.reports:
-        flags = set(r["_truth"]["labels"])
         if r["expected_state"] != "accepted":
             r["expected_flags"] = []
             continue
-        st, occurred = r["_station"], r["_occurred"]
-        if r["category"] in CRITICAL:
-            flags.add("critical_category")
-        if (dt.datetime.fromisoformat(r["received_at"]) - occurred) > dt.timedelta(hours=24):
-            flags.add("late_filing")
-        photo_gps = [p for p in r["photos"] if p["latitude"] is not None]
-        if r["gps"] is None and not photo_gps:
-            flags.add("no_location")
-        if r["gps"] is not None and r["gps"]["accuracy_m"] > 250:
-            flags.add("low_gps_accuracy")
-        local = occurred.astimezone(zoneinfo.ZoneInfo(w.zone[st["region"]]))
-        if PHASE[r["category"]] == "voting" and not (local.date() == VOTING_DAY and OPENS <= local.time() <= CLOSES):
-            flags.add("outside_polling_hours")
-        if not book.deployed(r["observer"], r["station"]):
-            flags.add("not_deployed")
-        truth = r["_truth"]
-        if truth["elsewhere"]:
-            flags.add("off_site")
-            if truth["true_region"] != st["region"]:
-                flags.add("region_mismatch")
-        # Travel is judged on what the reports claim: one observer at two stations
-        # more than 2 km apart, faster than 150 km/h between them. (Whether it was a
-        # shared login or a wrong station pick, both claims cannot stand.) A report
-        # that was corrected is withdrawn and does not count.
-        for other in accepted:
-            if r["key"] in corrected or other["key"] in corrected:
-                continue
-            if other is r or other["observer"] != r["observer"] or other["station"] == r["station"]:
-                continue
-            metres = distance(station_point(r), station_point(other))
-            seconds = abs((other["_occurred"] - occurred).total_seconds())
-            if metres > 2000 and metres * 3600 > 150_000 * seconds:
-                flags.add("impossible_travel")
-        # Hot spots: five reports at one station, or twelve in one district, in 60 minutes.
+        flags = set(r["_truth"]["labels"]) | _own_flags(book, r)
         if r["key"] not in corrected:
-            for scope, minimum in (("code", 5), ("district", 12)):
-                members = [m["_occurred"] for m in accepted if m["_station"][scope] == st[scope] and m["key"] not in corrected]
-                windows = [t for t in members if t <= occurred <= t + dt.timedelta(minutes=60)]
-                if any(sum(1 for m in members if start <= m <= start + dt.timedelta(minutes=60)) >= minimum for start in windows):
-                    flags.add("hotspot")
-                    break
+            if _travels(r, [o for o in accepted if o["key"] not in corrected]):
+                flags.add("impossible_travel")
+            if _in_hotspot(r, [m for m in accepted if m["key"] not in corrected]):
+                flags.add("hotspot")
         r["expected_flags"] = sorted(flags)
-    # Scenarios must not pair two different incidents at one station in one category
-    # within half an hour by accident: whether those are duplicates is not a story's call.
-    for a in accepted:
-        for b in accepted:
-            if a["key"] < b["key"] and a["station"] == b["station"] and a["category"] == b["category"]:
-                if abs(a["_occurred"] - b["_occurred"]) <= dt.timedelta(minutes=30) and a["story"] != b["story"]:
-                    raise AssertionError(f"ambiguous pair {a['key']} {b['key']}")
+    _refuse_ambiguous_pairs(accepted)
     for r in book.reports:
         del r["_occurred"], r["_station"]
         r["story_truth"] = {k: v for k, v in r.pop("_truth").items() if k != "labels"}
         if r["story_truth"]["true_point"] is None:
             del r["story_truth"]["true_point"]
     assert all(r["amends"] in by_key for r in book.reports if r["amends"])
+
+
+def _rejections(r: dict, organization: dict) -> list[str]:
+    occurred, received = r["_occurred"], dt.datetime.fromisoformat(r["received_at"])
+    rejections = []
+    if occurred < dt.datetime.fromisoformat(organization["valid_from"]):
+        rejections.append("accreditation_revoked")
+    if (occurred - received).total_seconds() > 300:
+        rejections.append("occurred_in_future")
+    elif occurred < dt.datetime(2020, 12, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Almaty")):
+        rejections.append("outside_observation_window")
+    return rejections
+
+
+def _own_flags(book: Book, r: dict) -> set[str]:
+    """The flags a report raises on its own facts, without looking at others."""
+    st, occurred, gps = r["_station"], r["_occurred"], r["gps"]
+    local = occurred.astimezone(zoneinfo.ZoneInfo(book.w.zone[st["region"]]))
+    checks = {
+        "critical_category": r["category"] in CRITICAL,
+        "late_filing": dt.datetime.fromisoformat(r["received_at"]) - occurred > dt.timedelta(hours=24),
+        "no_location": gps is None and not any(p["latitude"] is not None for p in r["photos"]),
+        "low_gps_accuracy": gps is not None and gps["accuracy_m"] > 250,
+        "outside_polling_hours": PHASE[r["category"]] == "voting" and not (local.date() == VOTING_DAY and OPENS <= local.time() <= CLOSES),
+        "not_deployed": not book.deployed(r["observer"], r["station"]),
+        "off_site": r["_truth"]["elsewhere"],
+        "region_mismatch": r["_truth"]["elsewhere"] and r["_truth"]["true_region"] != st["region"],
+    }
+    return {code for code, raised in checks.items() if raised}
+
+
+def _travels(r: dict, others: list[dict]) -> bool:
+    """Travel is judged on what the reports claim: one observer at two stations
+    more than 2 km apart, faster than 150 km/h between them. (Whether it was a
+    shared login or a wrong station pick, both claims cannot stand.)"""
+    here = (r["_station"]["latitude"], r["_station"]["longitude"])
+    for other in others:
+        if other is r or other["observer"] != r["observer"] or other["station"] == r["station"]:
+            continue
+        metres = distance(here, (other["_station"]["latitude"], other["_station"]["longitude"]))
+        seconds = abs((other["_occurred"] - r["_occurred"]).total_seconds())
+        if metres > 2000 and metres * 3600 > 150_000 * seconds:
+            return True
+    return False
+
+
+def _in_hotspot(r: dict, others: list[dict]) -> bool:
+    """Five reports at one station, or twelve in one district, within 60 minutes."""
+    hour = dt.timedelta(minutes=60)
+    for scope, minimum in (("code", 5), ("district", 12)):
+        members = [m["_occurred"] for m in others if m["_station"][scope] == r["_station"][scope]]
+        windows = [t for t in members if t <= r["_occurred"] <= t + hour]
+        if any(sum(1 for m in members if start <= m <= start + hour) >= minimum for start in windows):
+            return True
+    return False
+
+
+def _refuse_ambiguous_pairs(accepted: list[dict]) -> None:
+    """Scenarios must not pair two different incidents at one station in one category
+    within half an hour by accident: whether those are duplicates is not a story's call."""
+    for a in accepted:
+        for b in accepted:
+            if a["key"] < b["key"] and a["station"] == b["station"] and a["category"] == b["category"]:
+                if abs(a["_occurred"] - b["_occurred"]) <= dt.timedelta(minutes=30) and a["story"] != b["story"]:
+                    raise AssertionError(f"ambiguous pair {a['key']} {b['key']}")
 
 
 def build() -> dict:
@@ -974,7 +983,7 @@ def build() -> dict:
         "about": (
             "Synthetic election-day reports in a real territory (GeoNames settlements, IANA zones of January 2021), "
             "each written from a story and labelled with the flags that story should raise. "
-            "Generated by tests/data/make_labelled_set.py; checked by tests/unit/pipeline/test_labelled_set.py."
+            "Generated by tests/data/make_labelled_set.py; checked by tests/unit/reports/pipeline/test_labelled_set.py."
         ),
         "election": {
             "code": "kz-labelled-2021",

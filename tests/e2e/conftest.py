@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, free_port, stop, wait_for_log
+from testkit.processes import ROOT, free_port, spawn, stop, wait_for_log
 
 from .netcut import SwitchableProxy
 from .seed import PASSWORD, STATION
@@ -106,11 +106,7 @@ def app(e2e_requirements, tmp_path_factory):
     subprocess.run([sys.executable, "-m", "tests.e2e.seed"], cwd=ROOT, env=env, check=True)
     port = free_port()
     log = tmp / "server.log"
-    out = open(log, "ab")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    server = spawn([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], log, env)
     proxy = None
     try:
         wait_for_log(log, "Quit the server", server)
@@ -127,7 +123,6 @@ def app(e2e_requirements, tmp_path_factory):
         if proxy is not None:
             proxy.close()
         stop(server)
-        out.close()
 
 
 @pytest.fixture(scope="session")

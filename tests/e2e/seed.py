@@ -25,7 +25,7 @@ def main() -> None:
     django.setup()
     from reports.models import IncidentCategory
     from reports.taxonomy import taxonomy_sync
-    from tests.factories import (
+    from testkit.factories import (
         AccreditationFactory,
         DeploymentFactory,
         DistrictFactory,

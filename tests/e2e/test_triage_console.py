@@ -62,7 +62,7 @@ def _csp_problems(page):
 def test_coordinator_triages_in_the_browser(world, live_server, coordinator_page, settings):
     page = coordinator_page
     stuffing = file_report(world, category="ballot_stuffing", photos=2)
-    far = file_report(world, latitude=43.30, longitude=76.95, description="Group voting in booth 3.")
+    far = file_report(world, gps=(43.30, 76.95, 12.0), description="Group voting in booth 3.")
 
     # The queue, worst first, with explained flag badges.
     page.goto(f"{live_server.url}/admin/reports/incidentreport/")
@@ -100,8 +100,8 @@ def test_situation_map_draws_points_without_tiles_and_refreshes(world, live_serv
     settings.SITUATION_REFRESH_SECONDS = 5
     page = coordinator_page
     file_report(world, category="ballot_stuffing")
-    file_report(world, station=world.station_far, observer=world.observer_2, latitude=None)
-    file_report(world, station=world.station_west, latitude=50.28, longitude=57.2071)
+    file_report(world, station=world.station_far, observer=world.observer_2, gps=None)
+    file_report(world, station=world.station_west, gps=(50.28, 57.2071, 12.0))
 
     page.goto(f"{live_server.url}/admin/reports/incidentreport/situation/")
     page.wait_for_selector("#situation-map[data-points-loaded='3']", timeout=15000)

@@ -5,12 +5,11 @@ Where CI=true a missing service fails the run; elsewhere the tests are skipped
 with the reason."""
 
 import os
-import time
 
 import pytest
 from django.conf import settings
 
-from tests.processes import start_worker, stop
+from testkit.processes import start_worker, stop
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -73,13 +72,3 @@ def celery_worker(integration_services, django_db_setup, tmp_path_factory):
     worker = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker
     stop(worker.proc)
-
-
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

@@ -1,7 +1,8 @@
 """The pipeline in depth on real components: reports submitted through the intake
 service, processed by a real Celery worker over Redis on PostgreSQL. Every
-rejection code, every flag, clusters that grow, and concurrent workers on one
-cluster ending in the same state as a sequential re-run."""
+rejection code, every flag, clusters that grow, concurrent workers on one
+cluster ending in the same state as a sequential re-run, a report enqueued
+twice processed once, and the sweeper catching up after a broker outage."""
 
 import datetime as dt
 import os
@@ -16,19 +17,21 @@ from django.utils import timezone
 
 from monitoring.models import Accreditation, Deployment, Election, PollingStation
 from monitoring.services import accreditation_set_status
-from reports.models import Flag, IncidentCategory, IncidentReport
-from reports.services.intake import ReportInput, report_submit
+from reports.models import Flag, IncidentReport, ReportEvent
 from reports.services.pipeline import report_reprocess
-from tests.exif import photo_with_exif
-from tests.factories import (
+from reports.services.sweeper import reports_sweep_stuck
+from testkit.factories import (
     AccreditationFactory,
     ElectionFactory,
     OrganizationFactory,
     PollingStationFactory,
     make_observer,
 )
-from tests.integration.conftest import wait_until
-from tests.processes import start_worker, stop
+from testkit.http import post_json
+from testkit.images import photo_with_exif
+from testkit.processes import child_env, free_port, gunicorn, start_worker, stop, wait_for
+from tests.conftest import report_payload
+from tests.filing import file_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -41,35 +44,26 @@ def at(hour, minute=0, zone=ALMATY, day=10):
     return dt.datetime(2021, 1, day, hour, minute, tzinfo=zone)
 
 
-def submit(observer, station, *, category="carousel_voting", occurred_at=None, description=None, gps=None, photos=(), election=None):
-    """File a report through intake; it is enqueued when the transaction commits."""
-    if gps is None:  # on site, a good fix
-        latitude, longitude, accuracy = station.latitude + 0.0002, station.longitude + 0.0002, 15.0
-    elif gps == "none":
-        latitude = longitude = accuracy = None
-    else:
-        latitude, longitude, accuracy = gps
-    return report_submit(
+def submit(observer, station, *, category="carousel_voting", description=None, gps=None, election=None, **kwargs):
+    """File a report through intake (on site with a good fix unless `gps` says
+    otherwise; "none": no fix); it goes to the worker when the transaction commits."""
+    if gps is None:
+        gps = (station.latitude + 0.0002, station.longitude + 0.0002, 15.0)
+    return file_report(
         observer=observer,
-        data=ReportInput(
-            client_uuid=uuid.uuid4(),
-            election=election or station.election,
-            station=station,
-            category=IncidentCategory.objects.get(code=category),
-            severity=None,
-            occurred_at=occurred_at or at(9, 30),
-            description=description if description is not None else f"Report {uuid.uuid4().hex[:8]} about {category}.",
-            latitude=latitude,
-            longitude=longitude,
-            accuracy_m=accuracy,
-        ),
-        photos=list(photos),
-    ).report
+        election=election or station.election,
+        station=station,
+        category=category,
+        description=description if description is not None else f"Report {uuid.uuid4().hex[:8]} about {category}.",
+        gps=None if gps == "none" else gps,
+        process=False,
+        **kwargs,
+    )
 
 
 def wait_done(reports, timeout=60):
     ids = [r.pk for r in reports]
-    wait_until(
+    wait_for(
         lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=timeout, message="reports processed"
     )
     return {r.pk: r for r in IncidentReport.objects.filter(pk__in=ids)}
@@ -201,7 +195,7 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
     # The cluster grows: a sixth report updates the flag on all six.
     sixth = submit(crowd[5], west, occurred_at=at(11, 45, zone=AKTOBE), category=categories[5])
     wait_done([sixth])
-    wait_until(
+    wait_for(
         lambda: set(Flag.objects.filter(report__in=[*hot, sixth], code="hotspot").values_list("params__count", flat=True)) == {6},
         message="the hot spot to grow to six",
     )
@@ -282,7 +276,7 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     lock so the worker is caught mid-task, kills the worker's pool processes
     (which the test started), then lets go."""
     from reports.services.neighbours import _lock_key
-    from tests.processes import database_url_for_tests
+    from testkit.processes import database_url_for_tests
 
     blocker = psycopg.connect(database_url_for_tests(), autocommit=True)
     try:
@@ -296,15 +290,15 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
             ).fetchone()[0]
             return row == ("processing", attempts) and waiting > 0
 
-        wait_until(lambda: waiting_with(1), message="the worker to block on the district lock")
+        wait_for(lambda: waiting_with(1), message="the worker to block on the district lock")
         children = _children(celery_worker.proc.pid)
         assert children
         for child in children:
             os.kill(child, signal.SIGKILL)
-        wait_until(lambda: waiting_with(2), timeout=60, message="the report to be delivered again")
+        wait_for(lambda: waiting_with(2), timeout=60, message="the report to be delivered again")
     finally:
         blocker.close()  # releases the lock
-    wait_until(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
+    wait_for(lambda: IncidentReport.objects.get(pk=report.pk).state == "accepted", message="acceptance")
     assert "WorkerLostError" in celery_worker.log_text()
     assert IncidentReport.objects.get(pk=report.pk).events.filter(action="processed").count() == 1
 
@@ -320,10 +314,46 @@ def test_the_worker_keeps_its_database_connection_between_reports(world, celery_
             return cursor.fetchone()[0]
 
     submit(world.observer, world.station)  # the worker's connection exists from here on
-    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), message="the first report processed")
+    wait_for(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), message="the first report processed")
     before = sessions()
     for _ in range(12):
         submit(world.observer, world.station)
-    wait_until(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
+    wait_for(lambda: not IncidentReport.objects.exclude(state__in=DONE).exists(), timeout=60, message="twelve reports processed")
     assert IncidentReport.objects.filter(state="accepted").count() == 13
     assert sessions() - before <= 2  # not one per report (the worker pool has two processes)
+
+
+def _state(report_id):
+    return IncidentReport.objects.filter(pk=report_id).values_list("state", flat=True).first()
+
+
+def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(world, celery_worker, tmp_path):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.observer.user).key
+    dead_broker = child_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with gunicorn(tmp_path / "gunicorn.log", env=dead_broker) as base:
+        answer = post_json(base, "/api/v1/reports/", report_payload(world), token=token)
+    assert answer.status == 201, answer.body
+    body = answer.json()
+    assert _state(body["id"]) == "received"
+
+    assert reports_sweep_stuck(older_than_seconds=0) == 1
+    wait_for(lambda: _state(body["id"]) == "accepted", message="the swept report to be processed")
+    assert ReportEvent.objects.filter(report_id=body["id"], action="processed").count() == 1
+
+
+def test_same_report_enqueued_twice_is_processed_once(world, celery_worker):
+    from rest_framework.test import APIClient
+
+    from reports.enqueue import enqueue_processing
+
+    client = APIClient()
+    client.force_authenticate(world.observer.user)
+    report_id = client.post("/api/v1/reports/", report_payload(world), format="json").json()["id"]
+    for _ in range(3):
+        enqueue_processing(report_id)
+    wait_for(lambda: _state(report_id) == "accepted", message="acceptance")
+    wait_for(lambda: "succeeded" in celery_worker.log_text(), message="worker log")
+    assert ReportEvent.objects.filter(report_id=report_id, action="processed").count() == 1
+    assert list(IncidentReport.objects.get(pk=report_id).flags.values_list("code", flat=True)) == ["late_filing"]

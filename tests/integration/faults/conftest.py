@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.private_services import PrivateRedis
+from testkit.private_services import PrivateRedis
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from rest_framework.authtoken.models import Token
 
 from monitoring.services import accreditation_revoke
 from reports.models import IncidentReport
+from testkit.http import post_json
+from testkit.processes import gunicorn, private_broker_env, start_worker, stop, wait_for
 from tests.conftest import report_payload
-from tests.integration.helpers import post_json, private_broker_env, wait_for
-from tests.processes import gunicorn, start_worker, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

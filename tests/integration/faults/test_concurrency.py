@@ -12,10 +12,10 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
+from testkit.http import post_json
+from testkit.processes import ROOT, child_env, free_port, gunicorn, private_broker_env, start_worker, stop, wait_for
 from tests.conftest import report_payload
 from tests.integration.faults.conftest import _connect, blocked_on_flags, flag_table_locked
-from tests.integration.helpers import post_json, private_broker_env, wait_for
-from tests.processes import ROOT, child_env, free_port, gunicorn, start_worker, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from reports import integrity
-from tests.conftest import jpeg_bytes
-from tests.integration.helpers import post_json, post_multipart, wait_for
-from tests.private_services import PrivatePostgres
-from tests.processes import ROOT, child_env, free_port, gunicorn
+from testkit.http import post_json, post_multipart
+from testkit.images import jpeg_bytes
+from testkit.private_services import PrivatePostgres
+from testkit.processes import ROOT, child_env, free_port, gunicorn, wait_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -44,7 +44,7 @@ def _prepare(database_url: str) -> dict:
     env = child_env(DATABASE_URL=database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run(
-        [sys.executable, "-m", "tests.seed_private", "--observers", str(CLIENTS)], cwd=ROOT, env=env, check=True, capture_output=True
+        [sys.executable, "-m", "testkit.seed", "--observers", str(CLIENTS)], cwd=ROOT, env=env, check=True, capture_output=True
     )
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
 

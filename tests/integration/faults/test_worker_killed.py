@@ -21,11 +21,11 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
+from testkit.factories import ALMATY
+from testkit.http import post_json
+from testkit.processes import gunicorn, private_broker_env, start_beat, start_worker, stop, stop_beat, wait_for
 from tests.conftest import report_payload
-from tests.factories import ALMATY
 from tests.integration.faults.conftest import blocked_on_flags, flag_table_locked
-from tests.integration.helpers import post_json, private_broker_env, start_beat, stop_beat, wait_for
-from tests.processes import gunicorn, start_worker, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from tests.private_services import PrivateRedis
-from tests.processes import ROOT, child_env
+from testkit.private_services import PrivateRedis
+from testkit.processes import ROOT, child_env
 
 HOST = "reports.example.org"
 

@@ -15,10 +15,11 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from monitoring.services import observer_create
-from tests.conftest import jpeg_bytes, report_payload
-from tests.integration.helpers import get, post_json, post_multipart, request
+from testkit.http import get, post_json, post_multipart, request
+from testkit.images import jpeg_bytes
+from testkit.processes import ROOT, gunicorn, start_worker, stop
+from tests.conftest import report_payload
 from tests.integration.security.conftest import HOST, https_headers
-from tests.processes import ROOT, gunicorn, start_worker, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -199,7 +200,7 @@ def test_logs_hold_no_secrets_and_no_personal_data(real_passwords, production_en
                 if name in browser.cookies:
                     secrets_seen.append(browser.cookies[name])
         from reports.models import IncidentReport
-        from tests.integration.helpers import wait_for
+        from testkit.processes import wait_for
 
         wait_for(lambda: IncidentReport.objects.filter(pk__in=ids, state="accepted").count() == 3, timeout=60, message="processing")
     finally:

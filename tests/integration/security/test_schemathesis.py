@@ -12,8 +12,8 @@ import sys
 import pytest
 from rest_framework.authtoken.models import Token
 
+from testkit.processes import ROOT, gunicorn
 from tests.integration.security.conftest import https_headers
-from tests.processes import ROOT, gunicorn
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,423 @@
+"""Who may reach what: every route of the project × every persona → the expected
+status. The routes come from Django's URL resolver, so a route added later
+(a page, an API endpoint, a ModelAdmin) fails `test_every_route_is_classified`
+until someone decides who may use it and adds it to ROUTES or ADMIN_MODELS.
+
+Objects probed on detail routes belong to organization A ("Civic Observers"):
+a report filed by `observer`, with a photo. Personas of organization B
+(`other_observer`, `other_coordinator`) must not reach them; nor must
+`observer_2` (same organization, not the author: observers see only their own).
+
+Statuses: 200 ok, 201 created, 204 revoked, 302 redirect (to a login page for
+people who are not signed in or not staff; to the admin index for an object
+outside the user's scope), 401 no credentials (API), 403 not allowed,
+404 hidden or absent, 405 wrong method.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from monitoring.models import Deployment
+from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
+from testkit.factories import FlagFactory
+from testkit.images import jpeg_bytes
+from tests.conftest import PASSWORD, report_payload
+from tests.filing import file_report
+
+ROLES = [
+    "anonymous",
+    "observer",
+    "observer_2",
+    "other_observer",
+    "revoked_observer",
+    "unaccredited_observer",
+    "coordinator",
+    "auditor",
+    "other_coordinator",
+    "platform_auditor",
+    "superuser",
+]
+OBSERVER_ROLES = ["observer", "observer_2", "other_observer", "revoked_observer", "unaccredited_observer"]
+STAFF_ROLES = ["coordinator", "auditor", "other_coordinator", "platform_auditor", "superuser"]
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+def by(default, **overrides):
+    expected = everyone(default)
+    expected.update(overrides)
+    return expected
+
+
+def signed_in(status, anonymous):
+    return by(status, anonymous=anonymous)
+
+
+@dataclass
+class Probe:
+    method: str
+    path: str  # may hold {placeholders} filled from the scene
+    expected: dict
+    data: dict | None = None
+    content_type: str = "application/json"
+    note: str = ""
+
+
+@dataclass
+class Scene:
+    world: object
+    report: IncidentReport
+    attachment: Attachment
+    event: ReportEvent
+    export: ExportRecord
+    ids: dict = field(default_factory=dict)
+
+
+# --- Project routes (everything outside the per-model admin pages) --------------------------------
+API_READ = signed_in(200, anonymous=401)
+API_DETAIL_OF_A = by(
+    404, anonymous=401, observer=200, coordinator=200, auditor=200, platform_auditor=200, superuser=200
+)  # observer_2, organization B, revoked, unaccredited: 404
+FILE_REPORT = by(
+    201,
+    anonymous=401,
+    revoked_observer=403,  # accreditation revoked
+    unaccredited_observer=403,
+    auditor=403,  # read-only role
+    platform_auditor=403,
+    superuser=403,  # not an observer
+)
+WEB_OBSERVER_PAGE = by(200, anonymous=302, superuser=403)  # a superuser has no observer profile
+# Filing: observers and coordinators; auditors and people without an observer
+# profile get a page that says so (403), not the form.
+WEB_REPORT_FORM = by(200, anonymous=302, auditor=403, platform_auditor=403, superuser=403)
+ADMIN_LOGIN_REDIRECT = dict.fromkeys(["anonymous", *OBSERVER_ROLES], 302)
+CAN_EXPORT = by(403, anonymous=302, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200)
+PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, platform_auditor=200, superuser=200)
+
+ROUTES: dict[str, list[Probe]] = {
+    "healthz": [Probe("GET", "/healthz", everyone(200))],
+    "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
+    "api/docs/": [
+        Probe("GET", "/api/docs/", everyone(200)),
+        Probe("GET", "/api/docs/?script=", everyone(200), note="Swagger UI's setup script, served apart from the page (CSP)"),
+    ],
+    "api/v1/auth/token/": [
+        Probe("POST", "/api/v1/auth/token/", signed_in(200, anonymous=400), data={"username": "{username}", "password": PASSWORD}),
+        Probe("DELETE", "/api/v1/auth/token/", signed_in(204, anonymous=401)),
+    ],
+    "api/v1/me/": [Probe("GET", "/api/v1/me/", API_READ)],
+    "api/v1/elections/": [Probe("GET", "/api/v1/elections/", API_READ)],
+    "api/v1/stations/": [Probe("GET", "/api/v1/stations/?election={election}", API_READ)],
+    "api/v1/categories/": [Probe("GET", "/api/v1/categories/", API_READ)],
+    "api/v1/reports/": [
+        Probe("GET", "/api/v1/reports/", API_READ, note="content is scoped: see test_lists_are_isolated"),
+        Probe("POST", "/api/v1/reports/", FILE_REPORT, data="report"),
+    ],
+    "api/v1/reports/<uuid:pk>/": [Probe("GET", "/api/v1/reports/{report}/", API_DETAIL_OF_A)],
+    "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
+    "": [Probe("GET", "/", signed_in(302, anonymous=302))],
+    "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
+    "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
+    "reports/new/": [Probe("GET", "/reports/new/", WEB_REPORT_FORM)],
+    "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
+    "offline/": [Probe("GET", "/offline/", everyone(200), note="static fallback page the service worker shows; no data")],
+    "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
+    "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
+    "exports/reports.csv": [Probe("GET", "/exports/reports.csv?election={election}", CAN_EXPORT)],
+    # Admin site views.
+    "admin/": [Probe("GET", "/admin/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/login/": [Probe("GET", "/admin/login/", by(302, anonymous=200, **dict.fromkeys(OBSERVER_ROLES, 200)))],
+    "admin/logout/": [Probe("POST", "/admin/logout/", everyone(302), content_type="form")],
+    "admin/password_change/": [Probe("GET", "/admin/password_change/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/password_change/done/": [Probe("GET", "/admin/password_change/done/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/autocomplete/": [Probe("GET", "/admin/autocomplete/", by(403, **ADMIN_LOGIN_REDIRECT), note="403: no target model")],
+    "admin/jsi18n/": [Probe("GET", "/admin/jsi18n/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/r/<path:content_type_id>/<path:object_id>/": [
+        Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
+    ],
+    "admin/^(?P<app_label>auth|authtoken|axes|monitoring|reports)/$": [
+        Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
+        Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
+    ],
+    "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
+    # The triage console's own pages (scoped inside: see the situation and report-page tests).
+    "admin/reports/incidentreport/situation/": [Probe("GET", "/admin/reports/incidentreport/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/reports/incidentreport/situation/points.json": [
+        Probe("GET", "/admin/reports/incidentreport/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    **{
+        f"admin/reports/incidentreport/<path:object_id>/triage/{operation}/": [
+            Probe("GET", f"/admin/reports/incidentreport/{{report}}/triage/{path}/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
+            Probe(
+                "POST",
+                f"/admin/reports/incidentreport/{{report}}/triage/{path}/",
+                # Coordinators of A and superusers: done, back to the report page. Read-only
+                # roles are refused; organization B does not see the report at all.
+                by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+                data=data,
+                content_type="form",
+            ),
+        ]
+        for operation, path, data in [
+            ("decide", "decide", {"status": "under_review"}),
+            ("assign", "assign", {"assign_me": "1"}),
+            ("note", "note", {"note": "access-matrix probe"}),
+            # Before the re-run, which reconciles the report's flags with the rules.
+            ("flags/<str:flag_id>", "flags/{flag}", {"decision": "confirm"}),
+            ("reprocess", "reprocess", {}),
+        ]
+    },
+}
+
+
+# --- Admin model pages --------------------------------------------------------------------------
+# For each registered model: the object probed (of organization A where that
+# applies) and, for each staff persona, the statuses of
+# (changelist, add, change, delete, history). Non-staff personas are sent to
+# the admin login (302) everywhere.
+NONE = (403, 403, 403, 403, 403)  # staff without any permission on the model
+VIEW = (200, 403, 200, 403, 200)  # read-only: the change page shows the object without a form
+HIDDEN = (200, 403, 302, 403, 302)  # may list the model, but this object is outside their scope
+HIDDEN_REPORT = (200, 403, 404, 403, 302)  # the report page answers 404 for a report outside the scope
+ALL = (200, 200, 200, 200, 200)
+REPORT_SU = (200, 403, 200, 403, 200)  # nobody adds or deletes reports, not even a superuser
+READONLY_SU = (200, 403, 200, 403, 200)  # audit trail and export records: append-only
+
+
+def staff(coordinator, auditor, other_coordinator, platform_auditor, superuser):
+    return {
+        "coordinator": coordinator,
+        "auditor": auditor,
+        "other_coordinator": other_coordinator,
+        "platform_auditor": platform_auditor,
+        "superuser": superuser,
+    }
+
+
+ADMIN_MODELS = {
+    # model: (object id key in the scene, expectations per staff persona)
+    "auth.group": ("group", staff(NONE, NONE, NONE, NONE, ALL)),
+    "auth.user": ("user", staff(NONE, NONE, NONE, NONE, ALL)),
+    "authtoken.tokenproxy": ("token", staff(NONE, NONE, NONE, NONE, ALL)),
+    "axes.accessattempt": ("accessattempt", staff(NONE, NONE, NONE, NONE, (200, 403, 200, 200, 200))),
+    "axes.accesslog": ("accesslog", staff(NONE, NONE, NONE, NONE, (200, 403, 200, 200, 200))),
+    "axes.accessfailurelog": ("accessfailurelog", staff(NONE, NONE, NONE, NONE, (200, 403, 200, 200, 200))),
+    # Public reference data: every staff role reads it, only superusers edit it.
+    "monitoring.election": ("election_pk", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "monitoring.region": ("region", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "monitoring.district": ("district", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "monitoring.pollingstation": ("station", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "monitoring.observerorganization": ("organization", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "monitoring.accreditation": ("accreditation", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    # People and where they are posted: only their own organization's.
+    "monitoring.observer": ("observer", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
+    "monitoring.deployment": ("deployment", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
+    "reports.incidentcategory": ("category", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    "reports.incidentreport": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN_REPORT, VIEW, REPORT_SU)),
+    "reports.reportevent": ("event", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
+    "reports.exportrecord": ("export", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
+}
+ADMIN_KINDS = [
+    ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
+    ("admin/{app}/{model}/add/", "/admin/{app}/{model}/add/", 1),
+    ("admin/{app}/{model}/<path:object_id>/change/", "/admin/{app}/{model}/{{{key}}}/change/", 2),
+    ("admin/{app}/{model}/<path:object_id>/delete/", "/admin/{app}/{model}/{{{key}}}/delete/", 3),
+    ("admin/{app}/{model}/<path:object_id>/history/", "/admin/{app}/{model}/{{{key}}}/history/", 4),
+]
+
+
+def _admin_routes() -> dict[str, list[Probe]]:
+    routes = {}
+    for label, (key, expectations) in ADMIN_MODELS.items():
+        app, model = label.split(".")
+        for pattern, path, position in ADMIN_KINDS:
+            expected = dict(ADMIN_LOGIN_REDIRECT)
+            expected.update({role: statuses[position] for role, statuses in expectations.items()})
+            routes[pattern.format(app=app, model=model)] = [Probe("GET", path.format(app=app, model=model, key=key), expected)]
+        # The bare object URL only redirects to its change page (kept for old links).
+        bare = dict(ADMIN_LOGIN_REDIRECT)
+        bare.update(dict.fromkeys(STAFF_ROLES, 302))
+        routes[f"admin/{app}/{model}/<path:object_id>/"] = [Probe("GET", f"/admin/{app}/{model}/{{{key}}}/", bare)]
+    routes["admin/auth/user/<id>/password/"] = [
+        Probe("GET", "/admin/auth/user/{user}/password/", by(403, superuser=200, **ADMIN_LOGIN_REDIRECT))
+    ]
+    return routes
+
+
+ALL_ROUTES = {**ROUTES, **_admin_routes()}
+
+
+def _patterns(patterns=None, prefix=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern)
+
+
+def test_every_route_is_classified():
+    """Fails for any route nobody has decided about yet: add it to ROUTES (or its
+    model to ADMIN_MODELS) with the status every persona must get."""
+    unclassified = sorted(set(_patterns()) - set(ALL_ROUTES))
+    assert not unclassified, "routes missing from the access matrix:\n  " + "\n  ".join(unclassified)
+    stale = sorted(set(ALL_ROUTES) - set(_patterns()))
+    assert not stale, "access-matrix entries for routes that no longer exist:\n  " + "\n  ".join(stale)
+
+
+@pytest.fixture
+def scene(world, settings) -> Scene:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.contenttypes.models import ContentType
+
+    settings.AXES_ENABLED = False  # the matrix logs in hundreds of times; lockout has its own tests
+    cache.clear()  # throttling counters must not leak between tests
+    report = file_report(world, occurred_at=timezone.now(), gps=None, photos=[jpeg_bytes()], process=False)
+    flag = FlagFactory(report=report)
+    export = ExportRecord.objects.create(requested_by=world.auditor.user, source="url", started_at=timezone.now(), row_count=1)
+    scene = Scene(world, report, report.attachments.get(), report.events.get(), export)
+    attempt = AccessAttempt.objects.create(username="someone", ip_address="127.0.0.9", failures_since_start=1, attempt_time=timezone.now())
+    log = AccessLog.objects.create(username="someone", ip_address="127.0.0.9", attempt_time=timezone.now())
+    failure = AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.9", attempt_time=timezone.now())
+    scene.ids = {
+        "election": world.election.code,
+        "election_pk": world.election.pk,
+        "report": report.pk,
+        "attachment": scene.attachment.pk,
+        "report_ct": ContentType.objects.get_for_model(IncidentReport).pk,
+        "group": Group.objects.get(name="Observers").pk,
+        "user": world.observer.user.pk,
+        "token": Token.objects.get_or_create(user=world.observer.user)[0].user_id,
+        "accessattempt": attempt.pk,
+        "accesslog": log.pk,
+        "accessfailurelog": failure.pk,
+        "region": world.station.district.region_id,
+        "district": world.station.district_id,
+        "station": world.station.pk,
+        "organization": world.observer.organization_id,
+        "accreditation": world.accreditation.pk,
+        "observer": world.observer.pk,
+        "deployment": Deployment.objects.get(observer=world.observer).pk,
+        "category": report.category_id,
+        "event": scene.event.pk,
+        "flag": flag.pk,
+        "export": export.pk,
+    }
+    return scene
+
+
+def _user(scene: Scene, role: str):
+    if role == "anonymous":
+        return None
+    who = getattr(scene.world, role)
+    return getattr(who, "user", who)
+
+
+def _send(scene: Scene, role: str, probe: Probe):
+    client = Client()
+    user = _user(scene, role)
+    if user is not None:
+        client.force_login(user)
+    ids = dict(scene.ids, username=user.get_username() if user else "")
+    path = probe.path.format(**ids)
+    if probe.data == "report":
+        return client.post(path, report_payload(scene.world), content_type="application/json")
+    if probe.method == "GET":
+        return client.get(path)
+    if probe.content_type == "form":
+        return getattr(client, probe.method.lower())(path, probe.data or {})
+    data = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in (probe.data or {}).items()}
+    return getattr(client, probe.method.lower())(path, data, content_type=probe.content_type)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(scene, role):
+    mismatches = []
+    for pattern, probes in ALL_ROUTES.items():
+        for probe in probes:
+            status = _send(scene, role, probe).status_code
+            if status != probe.expected[role]:
+                mismatches.append(f"{probe.method} {probe.path}  [{pattern}]  expected {probe.expected[role]}, got {status}")
+    assert not mismatches, f"{role}:\n  " + "\n  ".join(mismatches)
+
+
+# --- Isolation by organization: what the allowed doors show ------------------------------------------
+
+
+@pytest.fixture
+def filed(world):
+    """One report each by observer and observer_2 (organization A) and other_observer (B), all at station 02001."""
+    return {
+        who: str(file_report(world, observer=getattr(world, who), occurred_at=timezone.now(), gps=None, process=False).pk)
+        for who in ("observer", "observer_2", "other_observer")
+    }
+
+
+VISIBLE = {
+    "observer": {"observer"},
+    "observer_2": {"observer_2"},
+    "other_observer": {"other_observer"},
+    "revoked_observer": set(),
+    "unaccredited_observer": set(),
+    "coordinator": {"observer", "observer_2"},
+    "auditor": {"observer", "observer_2"},
+    "other_coordinator": {"other_observer"},
+    "platform_auditor": {"observer", "observer_2", "other_observer"},
+    "superuser": {"observer", "observer_2", "other_observer"},
+}
+
+
+@pytest.mark.parametrize("role", list(VISIBLE))
+def test_lists_details_stations_exports_and_admin_are_isolated_by_organization(world, filed, role, settings):
+    settings.AXES_ENABLED = False
+    cache.clear()
+    user = _user(Scene(world, None, None, None, None), role)
+    client = Client()
+    client.force_login(user)
+    expected = {filed[who] for who in VISIBLE[role]}
+
+    listed = {r["id"] for r in client.get("/api/v1/reports/?limit=500").json()["results"]}
+    assert listed == expected
+    by_station = {r["id"] for r in client.get(f"/api/v1/reports/?station={world.station.code}&limit=500").json()["results"]}
+    assert by_station == expected
+    for report_id in filed.values():
+        assert client.get(f"/api/v1/reports/{report_id}/").status_code == (200 if report_id in expected else 404)
+
+    mine = {str(r.pk) for r in IncidentReport.objects.filter(pk__in=filed.values())}
+    if role in ("coordinator", "auditor", "other_coordinator", "platform_auditor", "superuser"):
+        export = client.get(f"/exports/reports.csv?election={world.election.code}")
+        text = b"".join(export.streaming_content).decode()
+        assert {i for i in mine if i in text} == expected
+        changelist = client.get("/admin/reports/incidentreport/?all=1").content.decode()
+        assert {i for i in mine if f"/{i}/change/" in changelist} == expected
+        observers = client.get("/admin/monitoring/observer/").content.decode()
+        codes = {who: getattr(world, who).public_code for who in filed}
+        assert {who for who, code in codes.items() if code in observers} == (
+            set(filed) if role in ("platform_auditor", "superuser") else VISIBLE[role]
+        )
+
+
+def test_web_my_reports_page_shows_only_the_observers_own(world, filed, client):
+    client.force_login(world.observer_2.user)
+    page = client.get("/reports/").content.decode()
+    uuids = {who: str(IncidentReport.objects.get(pk=pk).client_uuid) for who, pk in filed.items()}
+    assert page.count('class="report status-') == 1
+    assert uuids["observer_2"] in page
+    assert uuids["observer"] not in page and uuids["other_observer"] not in page
+
+
+def test_admin_search_cannot_reach_another_organizations_reports(world, filed, client):
+    client.force_login(world.other_coordinator.user)
+    page = client.get("/admin/reports/incidentreport/", {"q": world.station.code}).content.decode()
+    assert f"/{filed['observer']}/change/" not in page and f"/{filed['other_observer']}/change/" in page
+    injected = client.get("/admin/reports/incidentreport/", {"q": "' OR 1=1 --"})
+    assert injected.status_code == 200 and f"/{filed['observer']}/change/" not in injected.content.decode()
