@@ -64,7 +64,8 @@ class RosterEntryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # Personal data: the user's own organization only (superusers all).
         return roster_visible_to(request.user).prefetch_related(
-            "observer__deployments__station", Prefetch("observer__activation_codes", queryset=ActivationCode.objects.order_by("-created_at"))
+            "observer__deployments__station",
+            Prefetch("observer__activation_codes", queryset=ActivationCode.objects.order_by("-created_at")),
         )
 
     def has_add_permission(self, request):
@@ -106,7 +107,9 @@ class RosterEntryAdmin(admin.ModelAdmin):
     # --- Codes and badges -----------------------------------------------------------
 
     def _codes_form(self, request, queryset, action, title, note):
-        form = IssueCodesForm(request.POST if "valid_hours" in request.POST else None, initial={"valid_hours": settings.ACTIVATION_CODE_TTL_HOURS})
+        form = IssueCodesForm(
+            request.POST if "valid_hours" in request.POST else None, initial={"valid_hours": settings.ACTIVATION_CODE_TTL_HOURS}
+        )
         if form.is_bound and form.is_valid():
             return form.cleaned_data["valid_hours"]
         context = {
@@ -231,9 +234,10 @@ class RosterEntryAdmin(admin.ModelAdmin):
             )  # fmt: skip
         except RosterFileError as exc:
             RosterImport.objects.filter(pk=pending.pk).update(state=RosterImport.State.DISCARDED, content="", summary=str(exc)[:300])
-            self.message_user(request, _("The roster changed since the preview; nothing was written: %(why)s") % {"why": exc}, messages.ERROR)
+            self.message_user(
+                request, _("The roster changed since the preview; nothing was written: %(why)s") % {"why": exc}, messages.ERROR
+            )
             return redirect("admin:roster_rosterentry_import")
         RosterImport.objects.filter(pk=pending.pk).update(content="", summary=str(summary))
         self.message_user(request, _("Roster imported: %(summary)s.") % {"summary": summary}, messages.SUCCESS)
         return redirect("admin:roster_rosterentry_changelist")
-

@@ -4,6 +4,7 @@ failed activation attempts (shared by the API and the web page)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .tokens import TokenExpired, TokenInvalid, token_authenticate
@@ -38,6 +39,10 @@ class ActivationFailureThrottle(SimpleRateThrottle):
     guessing is cut off after a few misses."""
 
     scope = "activate"
+
+    def get_rate(self):
+        # Read at use, not at import (SimpleRateThrottle's class attribute), so settings changes apply.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view=None):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -106,9 +106,7 @@ def _create(rows: list[RosterRow], *, organization: ObserverOrganization) -> dic
         taken.add(observer.public_code.lower())
         observers.append(observer)
     # An unusable password, made without hashing: the phone gets in with an activation code.
-    users = [
-        user_model(username=o.public_code.lower(), password=make_password(None), is_staff=o.role in STAFF_ROLES) for o in observers
-    ]
+    users = [user_model(username=o.public_code.lower(), password=make_password(None), is_staff=o.role in STAFF_ROLES) for o in observers]
     user_model.objects.bulk_create(users, batch_size=BATCH)
     for observer, user in zip(observers, users, strict=True):
         observer.user = user

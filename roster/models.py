@@ -77,6 +77,9 @@ class ActivationCode(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"code of {self.observer_id} issued {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """An API token: expires, names its device, stored as a SHA-256 of its key.
@@ -95,6 +98,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         indexes = [models.Index(fields=["user", "expires_at"], name="apitoken_user_expiry")]
+
+    def __str__(self):
+        return f"token of {self.user_id} ({self.device_label or 'no device'})"
 
 
 class RosterImport(TimeStampedModel):

@@ -34,4 +34,3 @@ def roster_for_badges(*, observer_ids: list[int]) -> list[RosterEntry]:
         .prefetch_related(Prefetch("observer__deployments", queryset=plan))
         .order_by("external_id")
     )
-

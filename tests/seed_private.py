@@ -25,9 +25,8 @@ def main() -> None:
 
 def seed(*, observers: int, stations: int, election_code: str = "kz-private-2021") -> dict:
     """The election, stations, organization and observers (with tokens); what was made."""
-    from roster.tokens import token_issue
-
     from monitoring.services import observer_create
+    from roster.tokens import token_issue
     from tests.factories import (
         AccreditationFactory,
         DistrictFactory,

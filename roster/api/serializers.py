@@ -15,7 +15,9 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class ActivationRequestSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40, help_text="The code of the badge, e.g. K7QF-93XB-2MWD (case, spaces and dashes do not matter).")
+    code = serializers.CharField(
+        max_length=40, help_text="The code of the badge, e.g. K7QF-93XB-2MWD (case, spaces and dashes do not matter)."
+    )
     device_label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", help_text="e.g. the phone's model.")
 
 

@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from monitoring.selectors import deployments_of
 
 from ..auth import ActivationFailureThrottle
-from ..models import ApiToken
 from ..credentials import ActivationRefused, credential_activate
+from ..models import ApiToken
 from ..tokens import token_issue, tokens_revoke
 from .serializers import ActivationRequestSerializer, ActivationResponseSerializer, TokenRequestSerializer, TokenResponseSerializer
 

@@ -22,11 +22,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from roster.models import RosterEntry
 
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
 from reports.services import ReportInput, report_submit
+from roster.models import RosterEntry
 from tests.conftest import PASSWORD, jpeg_bytes, report_payload
 
 ROLES = [

@@ -18,7 +18,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--organization", required=True, help="the organization's name")
         parser.add_argument("--observers", help="comma-separated observer ids or public codes (default: every active observer)")
-        parser.add_argument("--valid-hours", type=float, help=f"hours a code stays valid (default ACTIVATION_CODE_TTL_HOURS={settings.ACTIVATION_CODE_TTL_HOURS})")
+        parser.add_argument(
+            "--valid-hours",
+            type=float,
+            help=f"hours a code stays valid (default ACTIVATION_CODE_TTL_HOURS={settings.ACTIVATION_CODE_TTL_HOURS})",
+        )
         parser.add_argument("--output", required=True, help="badge sheet file (.html); the CSV is written beside it with .csv")
         parser.add_argument("--base-url", help="the site's address for the QR codes (default https://<first ALLOWED_HOSTS entry>)")
 

@@ -4,10 +4,10 @@ are rejected by the pipeline with `accreditation_revoked`. Another
 organization's queued report is unaffected."""
 
 import pytest
-from roster.tokens import token_issue
 
 from monitoring.services import accreditation_revoke
 from reports.models import IncidentReport
+from roster.tokens import token_issue
 from tests.conftest import report_payload
 from tests.integration.helpers import post_json, private_broker_env, wait_for
 from tests.processes import gunicorn, start_worker, stop

@@ -9,9 +9,9 @@ import uuid
 from collections import Counter
 
 import pytest
-from roster.tokens import token_issue
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from tests.conftest import report_payload
 from tests.integration.faults.conftest import _connect, blocked_on_flags, flag_table_locked
 from tests.integration.helpers import post_json, private_broker_env, wait_for

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db.models import Count, Q
-from roster.tokens import token_issue
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from tests.conftest import report_payload
 from tests.factories import ALMATY
 from tests.integration.helpers import post_json, private_broker_env, start_beat, stop_beat, wait_for

@@ -18,9 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from roster.tokens import token_issue
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from tests.conftest import report_payload
 from tests.factories import ALMATY
 from tests.integration.faults.conftest import blocked_on_flags, flag_table_locked

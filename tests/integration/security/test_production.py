@@ -12,9 +12,9 @@ import urllib.parse
 from http.cookies import SimpleCookie
 
 import pytest
-from roster.tokens import token_issue
 
 from monitoring.services import observer_create
+from roster.tokens import token_issue
 from tests.conftest import jpeg_bytes, report_payload
 from tests.integration.helpers import get, post_json, post_multipart, request
 from tests.integration.security.conftest import HOST, https_headers

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from roster.tokens import token_issue
 
+from roster.tokens import token_issue
 from tests.integration.security.conftest import https_headers
 from tests.processes import ROOT, gunicorn
 
