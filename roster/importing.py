@@ -61,7 +61,7 @@ def _lookups(election: Election | None) -> tuple[dict[str, int], dict[str, int]]
     return stations, regions
 
 
-def _check_phones(rows: list[RosterRow], *, organization: ObserverOrganization, existing: dict[str, RosterEntry]) -> None:
+def _check_phones(rows: list[RosterRow], *, organization: ObserverOrganization) -> None:
     """A phone may belong to one active observer of the platform: refuse phones
     of another organization's observers, and of this organization's observers
     who keep them (absent from the file, or given another row's phone)."""
@@ -211,7 +211,7 @@ def _apply(rows, *, organization, election, deactivate_missing, keep) -> ImportS
         .select_related("observer")
         .order_by("pk")
     }
-    _check_phones(rows, organization=organization, existing=existing)
+    _check_phones(rows, organization=organization)
     current_plans: dict[int, list] = {}
     if election is not None:
         for d in Deployment.objects.filter(election=election, observer__organization=organization).only(
