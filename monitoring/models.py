@@ -163,6 +163,8 @@ class ObserverOrganization(TimeStampedModel):
     name = models.CharField(_("name"), max_length=300, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.DOMESTIC_NGO)
     contact = models.CharField(_("contact"), max_length=300, blank=True)
+    # Printed on every observer's badge: whom to call on election day.
+    hotline = models.CharField(_("coordinators' hotline"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -273,7 +275,10 @@ class Observer(TimeStampedModel):
 
 
 class Deployment(TimeStampedModel):
-    """Where an observer is posted: one polling station, or a whole district for a mobile team."""
+    """Where an observer is posted (the deployment plan): one polling station, or
+    a whole district or region for a mobile team. `position` orders an
+    observer's stations (0 = primary); the optional shift is wall-clock time at
+    the station on voting day (an end before the start ends after midnight)."""
 
     observer = models.ForeignKey(Observer, on_delete=models.CASCADE, related_name="deployments", verbose_name=_("observer"))
     election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="deployments", verbose_name=_("election"))
@@ -283,22 +288,36 @@ class Deployment(TimeStampedModel):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments", verbose_name=_("district")
     )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments", verbose_name=_("region (mobile team)")
+    )
+    position = models.PositiveSmallIntegerField(_("position (0 = primary)"), default=0)
+    shift_start = models.TimeField(_("shift starts (local time)"), null=True, blank=True)
+    shift_end = models.TimeField(_("shift ends (local time)"), null=True, blank=True)
 
     class Meta:
-        ordering = ["election", "observer"]
+        ordering = ["election", "observer", "position", "pk"]
         verbose_name = _("deployment")
         verbose_name_plural = _("deployments")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(station__isnull=False) & Q(district__isnull=True)) | (Q(station__isnull=True) & Q(district__isnull=False)),
-                name="deployment_station_xor_district",
+                condition=(Q(station__isnull=False) & Q(district__isnull=True) & Q(region__isnull=True))
+                | (Q(station__isnull=True) & Q(district__isnull=False) & Q(region__isnull=True))
+                | (Q(station__isnull=True) & Q(district__isnull=True) & Q(region__isnull=False)),
+                name="deployment_one_place",
+            ),
+            models.CheckConstraint(
+                condition=Q(shift_start__isnull=True, shift_end__isnull=True)
+                | (Q(shift_start__isnull=False) & Q(shift_end__isnull=False) & ~Q(shift_start=models.F("shift_end"))),
+                name="deployment_shift_complete",
             ),
             models.UniqueConstraint(fields=["observer", "election", "station"], name="deployment_unique_station"),
             models.UniqueConstraint(fields=["observer", "election", "district"], name="deployment_unique_district"),
+            models.UniqueConstraint(fields=["observer", "election", "region"], name="deployment_unique_region"),
         ]
 
     def __str__(self):
-        return f"{self.observer} → {self.station or self.district}"
+        return f"{self.observer} → {self.station or self.district or self.region}"
 
     def clean(self):
         if self.station_id and self.election_id and self.station.election_id != self.election_id:

@@ -30,9 +30,12 @@ _READ_REPORTS = [
     ("reports", "view_exportrecord"),
 ]
 
+# Personal data: the organization's coordinators only (auditors never see the roster).
+_ROSTER = [("roster", "view_rosterentry"), ("roster", "change_rosterentry")]
+
 ROLE_PERMISSIONS = {
     "observer": [],
-    "coordinator": _READ_MONITORING + _READ_REPORTS + [("reports", "change_incidentreport"), ("reports", "change_flag")],
+    "coordinator": _READ_MONITORING + _READ_REPORTS + _ROSTER + [("reports", "change_incidentreport"), ("reports", "change_flag")],
     "auditor": _READ_MONITORING + _READ_REPORTS,
 }
 

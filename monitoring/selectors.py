@@ -59,7 +59,7 @@ def accreditation_check(*, organization_id: int | None, election_id: int) -> Acc
 
 
 def deployments_of(*, observer: Observer, election: Election | None = None) -> QuerySet[Deployment]:
-    qs = Deployment.objects.filter(observer=observer).select_related("election", "station__district__region", "district__region")
+    qs = Deployment.objects.filter(observer=observer).select_related("election", "station__district__region", "district__region", "region")
     if election is not None:
         qs = qs.filter(election=election)
     return qs
@@ -67,7 +67,7 @@ def deployments_of(*, observer: Observer, election: Election | None = None) -> Q
 
 def is_deployed_at(*, observer_id: int, station: PollingStation) -> bool:
     return Deployment.objects.filter(
-        Q(station_id=station.pk) | Q(district_id=station.district_id),
+        Q(station_id=station.pk) | Q(district_id=station.district_id) | Q(region__districts=station.district_id),
         observer_id=observer_id,
         election_id=station.election_id,
     ).exists()
@@ -89,13 +89,20 @@ def stations_near(*, election: Election, latitude: float, longitude: float, limi
 
 
 def stations_of_deployments(*, observer: Observer, election: Election | None = None, limit: int = 200) -> list[PollingStation]:
-    """The stations an observer is posted to: their own stations first, then the
-    stations of districts they cover as a mobile team (at most `limit`)."""
+    """The stations an observer is posted to: their own stations first, in the
+    plan's order (primary first), then the stations of districts or regions they
+    cover as a mobile team (at most `limit`)."""
     deployments = list(deployments_of(observer=observer, election=election))
     stations = [d.station for d in deployments if d.station_id]
     district_ids = [d.district_id for d in deployments if d.district_id]
-    if district_ids:
+    region_ids = [d.region_id for d in deployments if d.region_id]
+    if district_ids or region_ids:
         seen = {s.pk for s in stations}
-        extra = PollingStation.objects.filter(district_id__in=district_ids).select_related("district__region").order_by("code")
+        extra = (
+            PollingStation.objects.filter(Q(district_id__in=district_ids) | Q(district__region_id__in=region_ids))
+            .filter(election_id__in={d.election_id for d in deployments})
+            .select_related("district__region")
+            .order_by("code")
+        )
         stations += [s for s in extra[:limit] if s.pk not in seen]
     return stations[:limit]

@@ -25,9 +25,8 @@ def main() -> None:
 
 def seed(*, observers: int, stations: int, election_code: str = "kz-private-2021") -> dict:
     """The election, stations, organization and observers (with tokens); what was made."""
-    from rest_framework.authtoken.models import Token
-
     from monitoring.services import observer_create
+    from roster.tokens import token_issue
     from testkit.factories import (
         AccreditationFactory,
         DistrictFactory,
@@ -50,7 +49,7 @@ def seed(*, observers: int, stations: int, election_code: str = "kz-private-2021
     for i in range(observers):
         # No usable password: hashing would dominate the seed time, and tokens are what clients use.
         observer = observer_create(username=f"observer-{i}", password=None, organization=organization, role="observer")
-        tokens.append(Token.objects.create(user=observer.user).key)
+        tokens.append(token_issue(user=observer.user)[1])
     return {"election": election.code, "stations": [s.code for s in made], "tokens": tokens}
 
 

@@ -94,14 +94,21 @@ class AccreditationSerializer(serializers.ModelSerializer):
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
+    """One line of the deployment plan, primary station first (`position` 0)."""
+
     election = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    # A deployment names a station or, for mobile teams, a district: the other is null.
+    # A deployment names a station or, for mobile teams, a district or a region: the others are null.
     station = StationSerializer(read_only=True, allow_null=True)
     district = DistrictSerializer(read_only=True, allow_null=True)
+    region = RegionSerializer(read_only=True, allow_null=True)
+    shift_start = LocalTimeField(read_only=True, allow_null=True, help_text="Shift start, wall-clock time at the station on voting day.")
+    shift_end = LocalTimeField(
+        read_only=True, allow_null=True, help_text="Shift end, wall-clock time at the station; before shift_start: after midnight."
+    )
 
     class Meta:
         model = Deployment
-        fields = ["election", "station", "district"]
+        fields = ["election", "station", "district", "region", "position", "shift_start", "shift_end"]
 
 
 class OrganizationBriefSerializer(serializers.Serializer):
@@ -119,12 +126,6 @@ class MeSerializer(serializers.Serializer):
     organization = OrganizationBriefSerializer(allow_null=True)
     accreditations = AccreditationSerializer(many=True)
     deployments = DeploymentSerializer(many=True)
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
-
-
-class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the credentials of this request expire (the API token's, or the web session's)."
+    )

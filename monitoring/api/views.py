@@ -1,13 +1,7 @@
-from django.contrib.auth import authenticate
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from monitoring.models import Accreditation, Election
@@ -18,44 +12,16 @@ from .serializers import (
     MeSerializer,
     StationQuerySerializer,
     StationSerializer,
-    TokenRequestSerializer,
-    TokenResponseSerializer,
 )
 
 
-class TokenView(APIView):
-    """Exchange a username and password for an API token (POST), or revoke the
-    token used for this request (DELETE). Repeated failures lock the account
-    for a while (django-axes)."""
-
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
-    def get_permissions(self):
-        if self.request.method == "DELETE":
-            return [IsAuthenticated()]
-        return super().get_permissions()
-
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
-    def post(self, request):
-        data = TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request=request, username=data.validated_data["username"], password=data.validated_data["password"])
-        if getattr(request, "axes_locked_out", False):
-            return Response(
-                {"detail": _("Too many failed login attempts. Try again later or ask your coordinator."), "code": "locked_out"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        if user is None or not user.is_active:
-            raise AuthenticationFailed(_("Unable to log in with the provided credentials."))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
-
-    @extend_schema(request=None, responses={204: None})
-    def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+def credentials_expire_at(request):
+    """The expiry of what authenticated this request: an expiring API token
+    (`request.auth.expires_at`) or the web session."""
+    expires_at = getattr(request.auth, "expires_at", None)
+    if expires_at is None and request.auth is None and hasattr(request, "session") and request.session.session_key:
+        expires_at = request.session.get_expiry_date()
+    return expires_at
 
 
 class MeView(APIView):
@@ -78,6 +44,7 @@ class MeView(APIView):
             "organization": {"id": organization.pk, "name": organization.name, "kind": organization.kind} if organization else None,
             "accreditations": accreditations,
             "deployments": deployments,
+            "token_expires_at": credentials_expire_at(request),
         }
         return Response(MeSerializer(payload).data)
 

@@ -83,6 +83,7 @@ def _client_strings() -> dict:
         "last_sync": _("Last successful sending: %(time)s."),
         "last_sync_never": _("Nothing sent from this phone yet."),
         "login_again": _("Your session has ended: log in again to send the waiting reports."),
+        "login_link": _("Log in again"),
         "send_now": _("Send now"),
         "state_queued": _("Waiting on this phone"),
         "state_sending": _("Sending…"),
@@ -102,6 +103,7 @@ def _page_data(request, observer, form_election: Election | None) -> dict:
         "user": request.user.get_username(),
         "api": {"reports": reverse("api:reports"), "stations": reverse("api:stations")},
         "myReports": reverse("web:my-reports"),
+        "login": reverse("web:login"),
         "strings": _client_strings(),
         "language": request.LANGUAGE_CODE,
         # A fix vaguer than this is refused by the API; the script files without it.

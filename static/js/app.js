@@ -183,7 +183,8 @@
       return field + ": " + (Array.isArray(messages) ? messages.join(" ") : String(messages));
     }).join(" ");
   }
-  var AUTH_CODES = ["not_authenticated", "authentication_failed", "permission_denied"];
+  // An ended session or an expired token: the report waits for the next login.
+  var AUTH_CODES = ["not_authenticated", "authentication_failed", "permission_denied", "token_expired"];
 
   // Send what is due, oldest first. Runs in one tab at a time.
   function sendDue(force) {
@@ -273,8 +274,12 @@
         var waiting = records.length;
         box.hidden = false;
         $("outbox-count").textContent = waiting ? t("waiting_count", { count: waiting }) : t("waiting_none");
-        $("outbox-sync").textContent = (lastSync ? t("last_sync", { time: formatTime(lastSync) }) : t("last_sync_never")) +
-          (authExpired ? " " + t("login_again") : "");
+        var sync = $("outbox-sync");
+        sync.textContent = (lastSync ? t("last_sync", { time: formatTime(lastSync) }) : t("last_sync_never")) +
+          (authExpired ? " " + t("login_again") + " " : "");
+        if (authExpired && data.login) {
+          sync.appendChild(el("a", { id: "outbox-login", href: data.login + "?next=" + encodeURIComponent(location.pathname) }, t("login_link")));
+        }
         $("outbox-send").hidden = !records.some(function (r) { return r.state === "queued"; });
         box.setAttribute("data-waiting", String(waiting));
         box.setAttribute("data-last-sync", String(lastSync || 0));

@@ -328,9 +328,9 @@ def _state(report_id):
 
 
 def test_broker_down_at_submission_loses_nothing_and_the_sweeper_catches_up(world, celery_worker, tmp_path):
-    from rest_framework.authtoken.models import Token
+    from roster.tokens import token_issue
 
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     dead_broker = child_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
     with gunicorn(tmp_path / "gunicorn.log", env=dead_broker) as base:
         answer = post_json(base, "/api/v1/reports/", report_payload(world), token=token)

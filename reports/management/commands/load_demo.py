@@ -4,6 +4,7 @@ from monitoring.demo import load_demo_monitoring
 from reports.demo import generate_reports
 from reports.models import IncidentCategory
 from reports.taxonomy import taxonomy_sync
+from roster.demo import DEMO_ORGANIZATION, DEMO_ROSTER, load_demo_roster
 
 
 class Command(BaseCommand):
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         election, logins = load_demo_monitoring(password=password)
         stations = election.stations.count()
         self.stdout.write(self.style.SUCCESS(f"Election {election.code}: {stations} polling stations in 17 regions."))
+        roster = load_demo_roster(election=election)
+        self.stdout.write(f"Roster of {DEMO_ORGANIZATION} ({DEMO_ROSTER.name}): {roster}.")
         if reports:
             created, existing = generate_reports(election=election, count=reports)
             self.stdout.write(f"Reports: {created} filed, {existing} already present.")

@@ -4,10 +4,10 @@ are rejected by the pipeline with `accreditation_revoked`. Another
 organization's queued report is unaffected."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from monitoring.services import accreditation_revoke
 from reports.models import IncidentReport
+from roster.tokens import token_issue
 from testkit.http import post_json
 from testkit.processes import gunicorn, private_broker_env, start_worker, stop, wait_for
 from tests.conftest import report_payload
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_revocation_refuses_new_reports_and_rejects_queued_ones(world, private_redis, tmp_path):
     env = private_broker_env(private_redis.url())
-    tokens = {o: Token.objects.create(user=getattr(world, o).user).key for o in ("observer", "coordinator", "other_observer")}
+    tokens = {o: token_issue(user=getattr(world, o).user)[1] for o in ("observer", "coordinator", "other_observer")}
     with gunicorn(tmp_path / "gunicorn.log", env=env) as base:
         # Queued before the revocation; no worker is running yet.
         queued = [post_json(base, "/api/v1/reports/", report_payload(world), token=tokens["observer"]).json()["id"] for _ in range(3)]

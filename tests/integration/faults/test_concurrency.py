@@ -9,9 +9,9 @@ import uuid
 from collections import Counter
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from testkit.http import post_json
 from testkit.processes import ROOT, child_env, free_port, gunicorn, private_broker_env, start_worker, stop, wait_for
 from tests.conftest import report_payload
@@ -39,7 +39,7 @@ def _race(base: str, token: str, payloads: list[dict]) -> list:
 
 
 def test_100_concurrent_submissions_with_one_client_uuid(world, tmp_path, record_property):
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     env = child_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")  # intake only
     same = report_payload(world)
     conflicting_uuid = str(uuid.uuid4())
@@ -74,7 +74,7 @@ def _waiting_on_locks() -> int:
 
 def test_two_workers_processing_the_same_report_at_once_give_one_result(world, private_redis, tmp_path):
     env = private_broker_env(private_redis.url())
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     with gunicorn(tmp_path / "gunicorn.log", env=env) as base:
         answer = post_json(base, "/api/v1/reports/", report_payload(world, category="ballot_stuffing"), token=token)
     assert answer.status == 201

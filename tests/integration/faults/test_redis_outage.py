@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db.models import Count, Q
-from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from testkit.factories import ALMATY
 from testkit.http import post_json
 from testkit.processes import gunicorn, private_broker_env, start_beat, start_worker, stop, stop_beat, wait_for
@@ -32,7 +32,7 @@ def test_redis_down_during_500_submissions_then_back_empty(world, private_redis,
         CELERY_TASK_SOFT_TIME_LIMIT=3,
     )
     submitters = [world.observer, world.observer_2, world.coordinator]
-    tokens = [Token.objects.create(user=o.user).key for o in submitters]
+    tokens = [token_issue(user=o.user)[1] for o in submitters]
     # Spread over the voting day (a minute apart) so that the pipeline's
     # cross-report rules see realistic clusters, not 500 reports in one minute.
     opening = dt.datetime(2021, 1, 10, 7, 0, tzinfo=ALMATY)

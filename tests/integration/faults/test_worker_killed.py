@@ -18,9 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from reports.models import IncidentReport, ReportEvent
+from roster.tokens import token_issue
 from testkit.factories import ALMATY
 from testkit.http import post_json
 from testkit.processes import gunicorn, private_broker_env, start_beat, start_worker, stop, stop_beat, wait_for
@@ -70,7 +70,7 @@ def test_worker_sigkilled_mid_processing_loses_nothing_and_duplicates_nothing(wo
         CELERY_TASK_SOFT_TIME_LIMIT=8,
         SWEEPER_STUCK_AFTER_SECONDS=12,
     )
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     kinds = {}
     with gunicorn(tmp_path / "gunicorn.log", env=env) as base:
         for i in range(BATCH):

@@ -12,9 +12,9 @@ import urllib.parse
 from http.cookies import SimpleCookie
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from monitoring.services import observer_create
+from roster.tokens import token_issue
 from testkit.http import get, post_json, post_multipart, request
 from testkit.images import jpeg_bytes
 from testkit.processes import ROOT, gunicorn, start_worker, stop
@@ -128,7 +128,7 @@ def test_brute_force_is_locked_out_on_web_admin_and_token_logins(real_passwords,
 
 def test_api_throttling_is_shared_across_web_servers_through_redis(world, production_env, tmp_path):
     env = production_env(API_THROTTLE_USER="6/min", API_THROTTLE_LOGIN="6/min")
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     with gunicorn(tmp_path / "a.log", env=env, workers=1) as a, gunicorn(tmp_path / "b.log", env=env, workers=1) as b:
         # Alternate between two web servers: each alone has seen at most 4 requests,
         # so only a shared counter can throttle the 7th.

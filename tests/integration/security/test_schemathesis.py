@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from roster.tokens import token_issue
 from testkit.processes import ROOT, gunicorn
 from tests.integration.security.conftest import https_headers
 
@@ -39,7 +39,7 @@ CHECKS = ",".join(
 
 
 def test_schemathesis_finds_no_server_error_schema_break_or_auth_bypass(world, production_env, tmp_path, record_property):
-    token = Token.objects.create(user=world.observer.user).key
+    token = token_issue(user=world.observer.user)[1]
     env = production_env(
         API_THROTTLE_USER="100000/min", API_THROTTLE_ANON="100000/min", API_THROTTLE_LOGIN="100000/min", AXES_ENABLED="false"
     )
