@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "monitoring",
     "roster",
     "reports",
+    "checklists",
 ]
 
 MIDDLEWARE = [

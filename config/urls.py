@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checklists.api import views as checklists_api
 from monitoring.api import views as monitoring_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
@@ -17,6 +18,7 @@ api_v1 = [
     path("categories/", reports_api.CategoryListView.as_view(), name="categories"),
     path("reports/", reports_api.ReportListCreateView.as_view(), name="reports"),
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
+    path("forms/", checklists_api.FormListView.as_view(), name="forms"),
 ]
 
 urlpatterns = [

@@ -14,7 +14,9 @@ outside the user's scope), 401 no credentials (API), 403 not allowed,
 404 hidden or absent, 405 wrong method.
 """
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -23,6 +25,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from checklists.official_rows import COLUMNS
+from checklists.services.forms import form_load
+from checklists.services.official import official_results_import
+from checklists.services.samples import sample_draw
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
 from roster.models import RosterEntry
@@ -128,6 +134,10 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("POST", "/api/v1/reports/", FILE_REPORT, data="report"),
     ],
     "api/v1/reports/<uuid:pk>/": [Probe("GET", "/api/v1/reports/{report}/", API_DETAIL_OF_A)],
+    # Forms: anyone of an organization accredited for the election (the filing gate), platform auditors, superusers.
+    "api/v1/forms/": [
+        Probe("GET", "/api/v1/forms/?election={election}", by(200, anonymous=401, revoked_observer=403, unaccredited_observer=403))
+    ],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
@@ -149,7 +159,7 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
     ],
@@ -243,6 +253,12 @@ ADMIN_MODELS = {
     "reports.incidentreport": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN_REPORT, VIEW, REPORT_SU)),
     "reports.reportevent": ("event", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
     "reports.exportrecord": ("export", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
+    # Forms, the quick-count sample and official results change only through their commands:
+    # read-only pages, for superusers until the results page gives the staff roles their view.
+    "checklists.form": ("form", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "checklists.formversion": ("form_version", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "checklists.sample": ("sample", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "checklists.officialresult": ("official_result", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
 }
 ADMIN_KINDS = [
     ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
@@ -331,7 +347,24 @@ def scene(world, settings) -> Scene:
         "flag": flag.pk,
         "export": export.pk,
     }
+    scene.ids.update(_checklists_ids(world))
     return scene
+
+
+def _checklists_ids(world) -> dict:
+    counting = json.loads((Path(__file__).resolve().parents[2] / "checklists" / "data" / "counting.json").read_text(encoding="utf-8"))
+    loaded = form_load(election=world.election, document=counting)
+    parties = [p["code"] for p in counting["parties"]]
+    official = official_results_import(
+        election=world.election, lines=[",".join(COLUMNS) + "\n"] + [f"national,{p},10,100,60\n" for p in parties]
+    )
+    assert official.national
+    return {
+        "form": loaded.form.pk,
+        "form_version": loaded.version.pk,
+        "sample": sample_draw(election=world.election, size=2, seed=1).sample.pk,
+        "official_result": world.election.official_results.get().pk,
+    }
 
 
 def _user(scene: Scene, role: str):

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChecklistsConfig(AppConfig):
+    name = "checklists"
+    verbose_name = _("Checklists: forms, the quick-count sample and official results")
+
+    def demo_load(self, *, election) -> str:
+        """The demo's forms, sample and official results (`load_demo` calls
+        every app's `demo_load`, so no app imports this one). Idempotent;
+        returns a one-line summary."""
+        from .demo import load_demo_checklists
+
+        return load_demo_checklists(election=election)
