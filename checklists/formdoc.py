@@ -179,10 +179,8 @@ def schema_problems(document) -> list[str]:
 
 
 def _schema_message(error) -> str:
-    # jsonschema quotes the whole instance; for big objects say what is missing or extra instead.
-    if error.validator in ("required", "additionalProperties", "pattern", "enum", "const", "type"):
-        return error.message if len(error.message) < 300 else error.message[:297] + "..."
-    return error.message
+    # jsonschema quotes the offending value whole; a big object would bury the point.
+    return error.message if len(error.message) <= 300 else error.message[:297] + "..."
 
 
 def form_document_parse(document) -> FormDocument:
