@@ -40,7 +40,6 @@ migrate: venv
 
 demo: migrate
 	$(EMBEDDED_ENV) $(PY) manage.py load_demo --password "$(DEMO_PASSWORD)" --reports 40
-	$(EMBEDDED_ENV) $(PY) manage.py load_demo_checklists
 
 run: demo
 	@echo

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from monitoring.demo import load_demo_monitoring
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Election {election.code}: {stations} polling stations in 17 regions."))
         roster = load_demo_roster(election=election)
         self.stdout.write(f"Roster of {DEMO_ORGANIZATION} ({DEMO_ROSTER.name}): {roster}.")
+        # Apps built on reports (checklists) load their demo through the app
+        # registry: reports never imports them.
+        for config in apps.get_app_configs():
+            if hasattr(config, "demo_load"):
+                self.stdout.write(config.demo_load(election=election))
         if reports:
             created, existing = generate_reports(election=election, count=reports)
             self.stdout.write(f"Reports: {created} filed, {existing} already present.")

@@ -1,6 +1,6 @@
 """The demo's checklists: the four forms, the commission's official result and
-a quick-count sample, loaded after `load_demo` (by the `demo_load` hook of the
-app, or `manage.py load_demo_checklists`), idempotent."""
+a quick-count sample, loaded by `load_demo` (through the app's `demo_load`
+hook) or alone by `manage.py load_demo_checklists`, idempotent."""
 
 from io import StringIO
 
@@ -25,9 +25,13 @@ def snapshot():
 
 
 def test_the_demo_election_gets_its_forms_official_result_and_sample_once():
-    call_command("load_demo", "--password", "pw", stdout=StringIO())
+    out = StringIO()
+    call_command("load_demo", "--password", "pw", stdout=out)
+    # load_demo itself calls the app's demo_load hook.
+    assert "Checklists: forms opening v1, voting v1, closing v1, counting v1" in out.getvalue()
     election = Election.objects.get(code="kz-majilis-2021")
     summary = apps.get_app_config("checklists").demo_load(election=election)
+    assert "(unchanged)" in summary
     assert summary.startswith("Checklists: forms opening v1, voting v1, closing v1, counting v1; official results of kz-majilis-2021")
     assert list(Form.objects.order_by("code").values_list("code", "short_code", "phase")) == [
         ("closing", "CL", "closing"), ("counting", "CN", "counting"), ("opening", "OP", "opening"), ("voting", "VT", "voting"),
