@@ -17,6 +17,7 @@ api_v1 = [
     path("categories/", reports_api.CategoryListView.as_view(), name="categories"),
     path("reports/", reports_api.ReportListCreateView.as_view(), name="reports"),
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
+    path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
 ]
 
 urlpatterns = [

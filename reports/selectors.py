@@ -1,5 +1,7 @@
-"""Shared reads of reports, always scoped to what the user may see
-(`reports.permissions.report_scope` says what that is)."""
+"""Shared reads of submissions, always scoped to what the user may see
+(`reports.permissions.report_scope` says what that is): of every kind
+(`submissions_visible_to`: the triage queue, a report's page), or of one kind
+through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`)."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from monitoring.models import Observer
 
-from .models import Attachment, ExportRecord, Flag, IncidentReport, ReportEvent
+from .models import Attachment, CheckIn, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -23,15 +25,26 @@ REPORT_RELATED = (
 )
 
 
-def reports_visible_to(user) -> QuerySet[IncidentReport]:
-    qs = IncidentReport.objects.all()
+def _scoped(qs: QuerySet, user) -> QuerySet:
     scope = report_scope(user)
-    if scope is not None:
-        qs = qs.filter(scope)
-    return qs
+    return qs if scope is None else qs.filter(scope)
 
 
-def reports_with_details(qs: QuerySet[IncidentReport]) -> QuerySet[IncidentReport]:
+def submissions_visible_to(user) -> QuerySet[Submission]:
+    """Every kind."""
+    return _scoped(Submission.objects.all(), user)
+
+
+def reports_visible_to(user) -> QuerySet[IncidentReport]:
+    """Incident reports only."""
+    return _scoped(IncidentReport.objects.all(), user)
+
+
+def checkins_visible_to(user) -> QuerySet[CheckIn]:
+    return _scoped(CheckIn.objects.all(), user)
+
+
+def reports_with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:
     return qs.select_related(*REPORT_RELATED).prefetch_related(Prefetch("flags", queryset=Flag.objects.order_by("code")), "attachments")
 
 
@@ -52,13 +65,14 @@ def export_records_visible_to(user) -> QuerySet[ExportRecord]:
 
 @dataclass
 class ReportDetail:
-    report: IncidentReport
+    report: Submission
     flags: list[Flag]
     photos: list[Attachment]
     events: list[ReportEvent]
-    # Reports this one's flags point at (duplicates, same hot spot), that the user may see.
-    related: list[tuple[Flag, list[IncidentReport]]]
-    amendments: list[IncidentReport]
+    # Submissions this one's flags point at (duplicates, same hot spot, the
+    # other end of an impossible travel), that the user may see.
+    related: list[tuple[Flag, list[Submission]]]
+    amendments: list[Submission]
     coordinators: list  # users the report can be assigned to
 
 
@@ -70,9 +84,9 @@ def _uuid_or_none(value) -> uuid.UUID | None:
 
 
 def report_detail(*, user, report_id) -> ReportDetail | None:
-    """Everything the report page shows, in a fixed number of queries."""
+    """Everything the page of a submission (of any kind) shows, in a fixed number of queries."""
     report = (
-        reports_visible_to(user)
+        submissions_visible_to(user)
         .select_related(*REPORT_RELATED, "assignee__observer", "decided_by__observer", "amends__station")
         .prefetch_related(
             Prefetch("flags", queryset=Flag.objects.select_related("decided_by__observer").order_by("code")),
@@ -90,9 +104,11 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
         ids = (flag.params or {}).get("related_reports") or []
         wanted[flag.pk] = [u for u in (_uuid_or_none(i) for i in ids if i) if u is not None and u != report.pk]
     all_ids = {u for ids in wanted.values() for u in ids}
-    visible = {r.pk: r for r in reports_visible_to(user).filter(pk__in=all_ids).select_related("station", "category")} if all_ids else {}
+    visible = (
+        {r.pk: r for r in submissions_visible_to(user).filter(pk__in=all_ids).select_related("station", "category")} if all_ids else {}
+    )
     related = [(flag, [visible[u] for u in wanted[flag.pk] if u in visible]) for flag in flags if wanted.get(flag.pk)]
-    amendments = list(reports_visible_to(user).filter(amends=report).select_related("station", "category").order_by("received_at"))
+    amendments = list(submissions_visible_to(user).filter(amends=report).select_related("station", "category").order_by("received_at"))
     coordinators = [
         o.user
         for o in Observer.objects.filter(

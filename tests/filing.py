@@ -8,7 +8,7 @@ import uuid
 
 from monitoring.models import Observer
 from reports.models import IncidentCategory, IncidentReport
-from reports.services.intake import ReportInput, report_submit
+from reports.services.intake import ReportInput, submission_submit
 from reports.services.pipeline import report_process
 from testkit.factories import ALMATY
 from testkit.images import jpeg_bytes
@@ -63,7 +63,7 @@ def file_report(
         accuracy_m=accuracy,
         amends=amends,
     )
-    report = report_submit(observer=observer or world.observer, data=data, photos=list(photos)).report
+    report = submission_submit(observer=observer or world.observer, data=data, source="api", photos=list(photos)).submission
     if received_after is not None:
         received_at = occurred_at + received_after
     if received_at is not None:

@@ -33,12 +33,12 @@ from monitoring.models import Election, PollingStation
 from monitoring.selectors import observer_for, stations_of_deployments
 
 from ..forms import ObserverLoginForm, ReportForm
-from ..models import Flag, IncidentCategory, IncidentReport, ReportState
+from ..models import Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource
 from ..permissions import may_file
 from ..photos import PhotoRejected
 from ..rules import flag_text
 from ..selectors import reports_visible_to, reports_with_details
-from ..services.intake import IdempotencyConflict, SubmissionRefused, report_submit
+from ..services.intake import IdempotencyConflict, SubmissionRefused, submission_submit
 from ..validation import MAX_ACCURACY_M, reason_text
 
 # Files the service worker keeps for offline use (besides the pages themselves).
@@ -169,7 +169,7 @@ def report_new(request):
         if form.is_valid():
             photos = [f.read() for f in request.FILES.getlist("photos")]
             try:
-                report_submit(observer=observer, data=form.to_input(), photos=photos)
+                submission_submit(observer=observer, data=form.to_input(), source=SubmissionSource.WEB, photos=photos)
             except SubmissionRefused as exc:
                 # The same words as the API's answer (with the date of a revocation), in the observer's language.
                 form.add_error(None, exc.message)

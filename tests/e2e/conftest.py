@@ -73,7 +73,7 @@ class App:
                       r.claimed_station_distance_m, r.geo_settlement,
                       (SELECT group_concat(f.code) FROM reports_flag f WHERE f.report_id = r.id),
                       (SELECT count(*) FROM reports_attachment a WHERE a.report_id = r.id)
-               FROM reports_incidentreport r
+               FROM reports_submission r
                JOIN monitoring_observer o ON o.id = r.submitted_by_id
                JOIN auth_user u ON u.id = o.user_id
                WHERE u.username = ? ORDER BY r.received_at""",

@@ -12,7 +12,7 @@ from reports.admin.queue import CappedCountPaginator
 from reports.models import Flag, IncidentReport, ReportEvent
 from tests.filing import file_report
 
-QUEUE = "/admin/reports/incidentreport/"
+QUEUE = "/admin/reports/submission/"
 
 
 def shown(response) -> list:
