@@ -3,14 +3,17 @@
 (`submissions_visible_to`: the triage queue, a report's page), or of one kind
 through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`)."""
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from monitoring.models import Observer
+from monitoring.localtime import shift_window
+from monitoring.models import Deployment, Election, Observer, PollingStation
+from monitoring.selectors import deployments_of
 
-from .models import Attachment, CheckIn, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
+from .models import Attachment, CheckIn, CheckInKind, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -124,3 +127,58 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
         amendments=amendments,
         coordinators=coordinators,
     )
+
+
+# --- The observer's check-ins -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInState:
+    """Where the plan puts the observer now, and their last check-in there."""
+
+    election: Election
+    station: PollingStation
+    last_kind: str | None  # models.CheckInKind, None: no check-in at this station yet
+    last_at: dt.datetime | None
+    shift_start: dt.datetime | None  # the plan's shift at this station (None: no shift known)
+    shift_end: dt.datetime | None
+
+    @property
+    def present(self) -> bool:
+        """Arrived and not left."""
+        return self.last_kind in (CheckInKind.ARRIVED, CheckInKind.ALL_QUIET)
+
+
+def _shift(deployment: Deployment, election: Election) -> tuple[dt.datetime | None, dt.datetime | None]:
+    if deployment.shift_start is None:
+        return None, None
+    zone = deployment.station.district.region.timezone
+    return shift_window(election.voting_day, deployment.shift_start, deployment.shift_end, zone)
+
+
+def checkin_state(*, observer: Observer, election: Election, now: dt.datetime) -> CheckInState | None:
+    """The station of the plan the observer is at, or is due at, with their
+    last check-in there; None when the plan posts them to no station. The
+    station they arrived at and have not left wins; then the one whose shift
+    covers `now`, the next shift to start, and the primary station. Two queries."""
+    deployments = [d for d in deployments_of(observer=observer, election=election) if d.station_id]
+    if not deployments:
+        return None
+    last: dict = {}
+    for station_id, kind, at in (
+        CheckIn.objects.filter(submitted_by=observer, election=election, station_id__in=[d.station_id for d in deployments])
+        .order_by("-occurred_at", "-received_at")
+        .values_list("station_id", "checkin_kind", "occurred_at")
+    ):
+        last.setdefault(station_id, (kind, at))
+    shifts = {d.pk: _shift(d, election) for d in deployments}
+    present = [d for d in deployments if last.get(d.station_id, (None,))[0] in (CheckInKind.ARRIVED, CheckInKind.ALL_QUIET)]
+    covering = [d for d in deployments if shifts[d.pk][0] is not None and shifts[d.pk][0] <= now < shifts[d.pk][1]]
+    upcoming = sorted((d for d in deployments if shifts[d.pk][0] is not None and now < shifts[d.pk][0]), key=lambda d: shifts[d.pk][0])
+    if present:
+        chosen = max(present, key=lambda d: last[d.station_id][1])
+    else:
+        chosen = (covering or upcoming or deployments)[0]
+    kind, at = last.get(chosen.station_id, (None, None))
+    start, end = shifts[chosen.pk]
+    return CheckInState(election=election, station=chosen.station, last_kind=kind, last_at=at, shift_start=start, shift_end=end)

@@ -91,13 +91,13 @@ class SubmissionCreateSerializer(serializers.Serializer):
             errors["latitude" if lat is None else "longitude"] = [_("Send latitude and longitude together, or neither.")]
         if attrs.get("accuracy_m") is not None and lat is None:
             errors["accuracy_m"] = [_("Accuracy without a position makes no sense.")]
-        errors.update(self.validate_kind(attrs))
+        errors.update(self.check_own_fields(attrs))
         if errors:
             raise serializers.ValidationError(errors)
         attrs["station"] = station
         return attrs
 
-    def validate_kind(self, attrs) -> dict:
+    def check_own_fields(self, attrs) -> dict:
         """The kind's own checks across fields: {field: [messages]}; may resolve values in `attrs`."""
         return {}
 
@@ -136,7 +136,7 @@ class ReportCreateSerializer(SubmissionCreateSerializer):
         except IncidentCategory.DoesNotExist:
             raise serializers.ValidationError(_("Unknown incident category.")) from None
 
-    def validate_kind(self, attrs) -> dict:
+    def check_own_fields(self, attrs) -> dict:
         amends = None
         if attrs.get("amends"):
             observer = self.context["observer"]

@@ -153,18 +153,19 @@ def _checkins_with_details(qs):
 
 class CheckInListCreateView(generics.ListCreateAPIView):
     """Observers list their own check-ins; coordinators and auditors their
-    organization's (`?election=CODE`, newest first). POST checks in: arrived
-    at the station, all quiet, or left; idempotent like a report."""
+    organization's (`?election=CODE`, newest first). POST checks in (JSON, or
+    a form as the web app's outbox sends it): arrived at the station, all
+    quiet, or left; idempotent and refused exactly like a report."""
 
     serializer_class = CheckInSerializer
     filterset_class = CheckInFilter
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return _checkins_with_details(checkins_visible_to(self.request.user)).order_by("-received_at", "id")
 
     @extend_schema(
-        request=CheckInCreateSerializer,
+        request={"application/json": CheckInCreateSerializer, "multipart/form-data": CheckInCreateSerializer},
         responses=_submission_responses(
             CheckInSerializer,
             resend="Resend of an already received check-in (same client_uuid and content).",

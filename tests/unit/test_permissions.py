@@ -138,6 +138,13 @@ ROUTES: dict[str, list[Probe]] = {
     "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
     "reports/new/": [Probe("GET", "/reports/new/", WEB_REPORT_FORM)],
     "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
+    "checkins/": [
+        Probe("GET", "/checkins/", by(405, anonymous=302), note="POST only"),
+        Probe(
+            "POST", "/checkins/", by(302, auditor=403, platform_auditor=403, superuser=403), content_type="form",
+            note="the check-in buttons without JavaScript: back to the form with a message (sent, refused or invalid)",
+        ),
+    ],
     "offline/": [Probe("GET", "/offline/", everyone(200), note="static fallback page the service worker shows; no data")],
     "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
     "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
