@@ -87,7 +87,9 @@ def checkin(request):
         raise PermissionDenied
     form = CheckInForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The check-in was not sent: %(reason)s") % {"reason": " ".join(m for ms in form.errors.values() for m in ms)})
+        messages.error(
+            request, _("The check-in was not sent: %(reason)s") % {"reason": " ".join(m for ms in form.errors.values() for m in ms)}
+        )
         return redirect("web:report-new")
     try:
         result = submission_submit(observer=observer, data=form.to_input(), source=SubmissionSource.WEB)

@@ -141,7 +141,10 @@ ROUTES: dict[str, list[Probe]] = {
     "checkins/": [
         Probe("GET", "/checkins/", by(405, anonymous=302), note="POST only"),
         Probe(
-            "POST", "/checkins/", by(302, auditor=403, platform_auditor=403, superuser=403), content_type="form",
+            "POST",
+            "/checkins/",
+            by(302, auditor=403, platform_auditor=403, superuser=403),
+            content_type="form",
             note="the check-in buttons without JavaScript: back to the form with a message (sent, refused or invalid)",
         ),
     ],

@@ -27,7 +27,9 @@ def test_a_night_shift_ends_the_next_morning():
     start, end = shift_window(dt.date(2021, 1, 10), dt.time(20, 0), dt.time(2, 0), "Asia/Almaty")
     assert (start, end) == (at(20), at(2, day=11))
     # Aktobe was UTC+5 in January 2021.
-    assert shift_window(dt.date(2021, 1, 10), dt.time(7, 0), dt.time(14, 0), "Asia/Aqtobe")[0] == dt.datetime(2021, 1, 10, 2, 0, tzinfo=dt.UTC)
+    assert shift_window(dt.date(2021, 1, 10), dt.time(7, 0), dt.time(14, 0), "Asia/Aqtobe")[0] == dt.datetime(
+        2021, 1, 10, 2, 0, tzinfo=dt.UTC
+    )
 
 
 def test_no_station_in_the_plan_no_buttons(world):
@@ -65,7 +67,9 @@ def test_leaving_is_offered_from_half_an_hour_before_the_shift_ends(world):
 def test_the_plan_station_of_the_shift_that_covers_now_or_comes_next(world):
     second = PollingStationFactory(election=world.election, code="02002", district=world.station.district)
     Deployment.objects.filter(observer=world.observer).update(shift_start=dt.time(7, 0), shift_end=dt.time(14, 0))
-    Deployment.objects.create(observer=world.observer, election=world.election, station=second, position=1, shift_start=dt.time(14, 0), shift_end=dt.time(21, 0))
+    Deployment.objects.create(
+        observer=world.observer, election=world.election, station=second, position=1, shift_start=dt.time(14, 0), shift_end=dt.time(21, 0)
+    )
 
     def station(now):
         return checkin_state(observer=world.observer, election=world.election, now=now).station.code

@@ -114,7 +114,9 @@ def test_a_checkins_content_names_its_kind_and_what_it_says():
         b'"kind":"checkin","latitude":43.2527,"longitude":76.9118,"observer":"OBS-ABCDEFGH","occurred_at":"2021-01-10T03:30:00Z",'
         b'"station":"02001"}'
     )
-    hashes = {integrity.content_sha256(**COMMON, content=integrity.checkin_content(checkin_kind=k)) for k in ("arrived", "all_quiet", "left")}
+    hashes = {
+        integrity.content_sha256(**COMMON, content=integrity.checkin_content(checkin_kind=k)) for k in ("arrived", "all_quiet", "left")
+    }
     assert len(hashes) == 3
 
 
@@ -153,7 +155,9 @@ def test_the_reports_export_holds_incident_reports_only_with_the_same_cells(worl
     assert [r["report_id"] for r in after] == [str(r.pk) for r in reports]
     # Every cell the same, except those bound to the export itself.
     bound = {"row_sha256"}
-    assert [{k: v for k, v in r.items() if k not in bound} for r in after] == [{k: v for k, v in r.items() if k not in bound} for r in before]
+    assert [{k: v for k, v in r.items() if k not in bound} for r in after] == [
+        {k: v for k, v in r.items() if k not in bound} for r in before
+    ]
     # The check-ins came after the reports: the reports are still the chain from its start.
     assert chains_after == chains_before and '""complete_from_start"": true' in chains_after
 

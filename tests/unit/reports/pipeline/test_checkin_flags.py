@@ -117,7 +117,9 @@ def test_a_cleared_flag_takes_the_check_in_out_of_the_queue(world, check_in, adm
     only_checkins = admin_as(world.coordinator).get("/admin/reports/submission/?kind=checkin").content.decode()
     assert f"/{flagged.pk}/change/" in only_checkins
 
-    flag_decide(flag_id=flags_of(flagged)["off_site"].pk, actor=world.coordinator.user, decision="clear", note="the school has two buildings")
+    flag_decide(
+        flag_id=flags_of(flagged)["off_site"].pk, actor=world.coordinator.user, decision="clear", note="the school has two buildings"
+    )
     flagged.refresh_from_db()
     assert flagged.risk_score == 0
     assert f"/{flagged.pk}/change/" not in admin_as(world.coordinator).get("/admin/reports/submission/").content.decode()
