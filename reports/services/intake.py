@@ -39,7 +39,6 @@ from ..models import (
     ReportEvent,
     ReportState,
     Submission,
-    SubmissionKind,
 )
 from ..permissions import may_file
 from ..photos import ProcessedPhoto, process_photo, sha256_of
@@ -79,10 +78,10 @@ def _rounded(value: float | None, digits: int) -> float | None:
 @dataclass(frozen=True, kw_only=True)
 class SubmissionInput:
     """What every kind shares, validated and resolved by the door (API
-    serializer, web form). A kind subclasses it with its own fields, `kind`,
-    and what it puts in the canonical content and in the hub's columns."""
+    serializer, web form). A kind subclasses it with its own fields, its
+    `proxy` (which makes rows of its kind), and what it puts in the canonical
+    content and in the hub's columns."""
 
-    kind: ClassVar[str]
     proxy: ClassVar[type[Submission]]
 
     client_uuid: uuid.UUID
@@ -106,7 +105,6 @@ class SubmissionInput:
 class ReportInput(SubmissionInput):
     """An incident report: category, severity (default: the category's), description, the report it corrects."""
 
-    kind = SubmissionKind.INCIDENT
     proxy = IncidentReport
 
     category: IncidentCategory
@@ -137,7 +135,6 @@ class ReportInput(SubmissionInput):
 class CheckInInput(SubmissionInput):
     """A check-in: `checkin_kind` is arrived, all_quiet or left (models.CheckInKind)."""
 
-    kind = SubmissionKind.CHECKIN
     proxy = CheckIn
 
     checkin_kind: str

@@ -712,7 +712,7 @@
         election: data.election,
         station: c.station,
         kind: kind,
-        occurred_at: new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")
+        occurred_at: new Date(now).toISOString()
       };
       if (fix) {
         fields.latitude = fix.lat.toFixed(6);
