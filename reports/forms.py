@@ -34,6 +34,20 @@ class ObserverLoginForm(AuthenticationForm):
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
+def station_of(form: forms.Form, cleaned: dict) -> PollingStation | None:
+    """Resolve the station code typed or posted in `form` within its election
+    (into `cleaned["station"]`), or say on the field that there is none."""
+    election, code = cleaned.get("election"), cleaned.get("station")
+    if not (election and code):
+        return None
+    station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
+    if station is None:
+        form.add_error("station", _("No such polling station in this election."))
+        return None
+    cleaned["station"] = station
+    return station
+
+
 def grouped_category_choices(categories) -> list:
     """[(phase label, [(code, name), ...]), ...] in the order of the election day,
     names in the active language."""
@@ -75,21 +89,16 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        election, code = cleaned.get("election"), cleaned.get("station")
-        if election and code:
-            station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
-            if station is None:
-                self.add_error("station", _("No such polling station in this election."))
-            else:
-                cleaned["station"] = station
-                occurred = cleaned.get("occurred_at")
-                if occurred is not None:
-                    # The form shows wall-clock time at the station; store the instant.
-                    naive = occurred.replace(tzinfo=None)
-                    if incident_time_in_range(naive):
-                        cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
-                    else:
-                        self.add_error("occurred_at", incident_time_range_text())
+        station = station_of(self, cleaned)
+        if station is not None:
+            occurred = cleaned.get("occurred_at")
+            if occurred is not None:
+                # The form shows wall-clock time at the station; store the instant.
+                naive = occurred.replace(tzinfo=None)
+                if incident_time_in_range(naive):
+                    cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
+                else:
+                    self.add_error("occurred_at", incident_time_range_text())
         if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
             cleaned["latitude"] = cleaned["longitude"] = cleaned["accuracy_m"] = None
         return cleaned
@@ -130,13 +139,7 @@ class CheckInForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        election, code = cleaned.get("election"), cleaned.get("station")
-        if election and code:
-            station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
-            if station is None:
-                self.add_error("station", _("No such polling station in this election."))
-            else:
-                cleaned["station"] = station
+        station_of(self, cleaned)
         return cleaned
 
     def to_input(self) -> CheckInInput:

@@ -198,6 +198,26 @@ def checkin_content_sha256(checkin) -> str:
     return integrity.content_sha256(**_common_content(checkin), content=integrity.checkin_content(checkin_kind=checkin.checkin_kind))
 
 
+def accepted_on_site() -> dict:
+    """What the pipeline stores for a submission it accepted with its device's
+    fix near the station (no flags): the `accepted` trait of every kind."""
+    return dict(
+        state="accepted",
+        processing_attempts=1,
+        processing_started_at=factory.SelfAttribute("received_at"),
+        processed_at=factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(seconds=2)),
+        location_source="device_gps",
+        location_latitude=factory.SelfAttribute("latitude"),
+        location_longitude=factory.SelfAttribute("longitude"),
+        geo_region=factory.SelfAttribute("station.district.region"),
+        geo_district=factory.SelfAttribute("station.district"),
+        geo_settlement=factory.SelfAttribute("station.settlement"),
+        nearest_station=factory.SelfAttribute("station"),
+        nearest_station_distance_m=30.0,
+        claimed_station_distance_m=30.0,
+    )
+
+
 class IncidentReportFactory(SubmissionFactory):
     """An incident report as intake leaves it (`received`, triage `new`); its
     content hash is right for a report without photos. The `accepted` trait
@@ -209,19 +229,7 @@ class IncidentReportFactory(SubmissionFactory):
     class Params:
         category_code = "carousel_voting"
         accepted = factory.Trait(
-            state="accepted",
-            processing_attempts=1,
-            processing_started_at=factory.SelfAttribute("received_at"),
-            processed_at=factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(seconds=2)),
-            location_source="device_gps",
-            location_latitude=factory.SelfAttribute("latitude"),
-            location_longitude=factory.SelfAttribute("longitude"),
-            geo_region=factory.SelfAttribute("station.district.region"),
-            geo_district=factory.SelfAttribute("station.district"),
-            geo_settlement=factory.SelfAttribute("station.settlement"),
-            nearest_station=factory.SelfAttribute("station"),
-            nearest_station_distance_m=30.0,
-            claimed_station_distance_m=30.0,
+            **accepted_on_site(),
             risk_score=factory.LazyAttribute(lambda o: rules.risk_score(severity=o.severity, flags=())),
         )
 
@@ -241,21 +249,7 @@ class CheckInFactory(SubmissionFactory):
         model = CheckIn
 
     class Params:
-        accepted = factory.Trait(
-            state="accepted",
-            processing_attempts=1,
-            processing_started_at=factory.SelfAttribute("received_at"),
-            processed_at=factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(seconds=2)),
-            location_source="device_gps",
-            location_latitude=factory.SelfAttribute("latitude"),
-            location_longitude=factory.SelfAttribute("longitude"),
-            geo_region=factory.SelfAttribute("station.district.region"),
-            geo_district=factory.SelfAttribute("station.district"),
-            geo_settlement=factory.SelfAttribute("station.settlement"),
-            nearest_station=factory.SelfAttribute("station"),
-            nearest_station_distance_m=30.0,
-            claimed_station_distance_m=30.0,
-        )
+        accepted = factory.Trait(**accepted_on_site())
 
     checkin_kind = "arrived"
     content_sha256 = factory.LazyAttribute(checkin_content_sha256)

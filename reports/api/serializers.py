@@ -229,9 +229,19 @@ class PhotoSerializer(serializers.Serializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class SubmissionOutcome(serializers.Serializer):
-    """What the pipeline made of a submission of any kind: reasons in the
-    reader's language, and the geotag once there is one."""
+# What every kind of submission answers: where, who, and what the pipeline
+# made of it (reasons in the reader's language, flags, the geotag once there is
+# one). A kind's serializer adds its own fields and lists them all, in order, in
+# its Meta. (A comment, not a docstring: the schema would give it to every kind.)
+class SubmissionOutput(serializers.Serializer):
+
+    election = serializers.CharField(source="election.code")
+    station = serializers.CharField(source="station.code")
+    station_name = serializers.CharField(source="station.name")
+    observer_code = serializers.CharField(source="submitted_by.public_code")
+    rejection_reasons = serializers.SerializerMethodField()
+    flags = FlagSerializer(many=True)
+    geotag = serializers.SerializerMethodField()
 
     def get_rejection_reasons(self, submission) -> list[dict]:
         return ReasonSerializer([{"code": r.get("code"), "message": reason_text(r)} for r in submission.rejection_reasons], many=True).data
@@ -242,18 +252,11 @@ class SubmissionOutcome(serializers.Serializer):
         return GeotagSerializer(submission).data
 
 
-class ReportSerializer(SubmissionOutcome, serializers.ModelSerializer):
-    election = serializers.CharField(source="election.code")
-    station = serializers.CharField(source="station.code")
-    station_name = serializers.CharField(source="station.name")
+class ReportSerializer(SubmissionOutput, serializers.ModelSerializer):
     category = serializers.CharField(source="category.code")
     category_name = serializers.CharField(source="category.name")
     # Declared: the hub's column is nullable (other kinds), an incident's never.
     severity = serializers.ChoiceField(choices=Severity.choices)
-    observer_code = serializers.CharField(source="submitted_by.public_code")
-    rejection_reasons = serializers.SerializerMethodField()
-    flags = FlagSerializer(many=True)
-    geotag = serializers.SerializerMethodField()
     photos = PhotoSerializer(source="attachments", many=True)
 
     class Meta:
@@ -286,15 +289,8 @@ class ReportSerializer(SubmissionOutcome, serializers.ModelSerializer):
         ]
 
 
-class CheckInSerializer(SubmissionOutcome, serializers.ModelSerializer):
-    election = serializers.CharField(source="election.code")
-    station = serializers.CharField(source="station.code")
-    station_name = serializers.CharField(source="station.name")
+class CheckInSerializer(SubmissionOutput, serializers.ModelSerializer):
     kind = serializers.ChoiceField(source="checkin_kind", choices=CheckInKind.choices)
-    observer_code = serializers.CharField(source="submitted_by.public_code")
-    rejection_reasons = serializers.SerializerMethodField()
-    flags = FlagSerializer(many=True)
-    geotag = serializers.SerializerMethodField()
 
     class Meta:
         model = CheckIn
