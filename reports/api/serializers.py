@@ -234,7 +234,6 @@ class PhotoSerializer(serializers.Serializer):
 # one). A kind's serializer adds its own fields and lists them all, in order, in
 # its Meta. (A comment, not a docstring: the schema would give it to every kind.)
 class SubmissionOutput(serializers.Serializer):
-
     election = serializers.CharField(source="election.code")
     station = serializers.CharField(source="station.code")
     station_name = serializers.CharField(source="station.name")
