@@ -197,7 +197,7 @@ def admin(election: str, repeats: int = 7) -> dict:
         .first()
     )
     flag = "off_site" if Flag.objects.filter(code="off_site").exists() else "no_location"
-    pages = {"default": "/admin/reports/incidentreport/", "filtered": f"/admin/reports/incidentreport/?region={region}&flag={flag}"}
+    pages = {"default": "/admin/reports/submission/", "filtered": f"/admin/reports/submission/?region={region}&flag={flag}"}
     out = {"rows": IncidentReport.objects.filter(election__code=election).count()}
     for name, url in pages.items():
         times = []

@@ -42,7 +42,7 @@ def run(services: Services, sizes: dict) -> dict:
         services.stop_profiler(spy)
     finally:
         services.end(web)
-    stored = services.pg.query("bench_intake", "SELECT count(*) FROM reports_incidentreport")[0][0]
+    stored = services.pg.query("bench_intake", "SELECT count(*) FROM reports_submission")[0][0]
     return {
         "clients": clients,
         "seconds": seconds,

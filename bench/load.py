@@ -205,7 +205,7 @@ def _read_path(rng: random.Random, seed: dict, mine: list[str]) -> str:
 def _drain(pg: PrivatePostgres, timeout: float) -> float:
     """Seconds until no report is waiting for the pipeline (at most `timeout`)."""
     started = time.monotonic()
-    pending_sql = "SELECT count(*) FROM reports_incidentreport WHERE state IN ('received', 'processing')"
+    pending_sql = "SELECT count(*) FROM reports_submission WHERE state IN ('received', 'processing')"
     while pg.query(DATABASE, pending_sql)[0][0] and time.monotonic() - started < timeout:
         time.sleep(1)
     return time.monotonic() - started
@@ -213,10 +213,10 @@ def _drain(pg: PrivatePostgres, timeout: float) -> float:
 
 def _figures(pg: PrivatePostgres, args: argparse.Namespace, traffic: Traffic, *, drain: float) -> dict:
     stored, processed = pg.query(
-        DATABASE, "SELECT count(*), count(*) FILTER (WHERE state IN ('accepted', 'rejected')) FROM reports_incidentreport"
+        DATABASE, "SELECT count(*), count(*) FILTER (WHERE state IN ('accepted', 'rejected')) FROM reports_submission"
     )[0]
     ids = ",".join(f"'{i}'" for i in traffic.acknowledged or [str(uuid.uuid4())])  # ids the server itself returned
-    missing_sql = f"SELECT count(*) FROM unnest(ARRAY[{ids}]::uuid[]) AS a(id) WHERE NOT EXISTS (SELECT 1 FROM reports_incidentreport r WHERE r.id = a.id)"
+    missing_sql = f"SELECT count(*) FROM unnest(ARRAY[{ids}]::uuid[]) AS a(id) WHERE NOT EXISTS (SELECT 1 FROM reports_submission r WHERE r.id = a.id)"
     missing = pg.query(DATABASE, missing_sql)[0][0]
     latencies = traffic.latencies
     return {

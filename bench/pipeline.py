@@ -10,7 +10,7 @@ import redis
 from bench.services import Services, child
 
 QUEUE = "bench-pipeline"
-PENDING = "SELECT count(*) FROM reports_incidentreport WHERE state IN ('received', 'processing')"
+PENDING = "SELECT count(*) FROM reports_submission WHERE state IN ('received', 'processing')"
 
 
 def run(services: Services, sizes: dict) -> dict:

@@ -19,6 +19,7 @@ api_v1 = [
     path("reports/", reports_api.ReportListCreateView.as_view(), name="reports"),
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
+    path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
 ]
 
 urlpatterns = [

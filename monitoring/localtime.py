@@ -72,3 +72,11 @@ def format_local(moment: dt.datetime, zone_name: str) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: refusing to guess its zone")
     return _iso_in(moment, zone(zone_name), offset=True)
+
+
+def shift_window(day: dt.date, start: dt.time, end: dt.time, zone_name: str) -> tuple[dt.datetime, dt.datetime]:
+    """A deployment's shift as two UTC instants: wall-clock `start` and `end`
+    at the station on `day`; an end at or before the start is the next day's
+    (a night shift through the count)."""
+    end_day = day + dt.timedelta(days=1) if end <= start else day
+    return local_to_utc(day, start, zone_name), local_to_utc(end_day, end, zone_name)

@@ -23,7 +23,7 @@ _READ_MONITORING = [
 ]
 _READ_REPORTS = [
     ("reports", "view_incidentcategory"),
-    ("reports", "view_incidentreport"),
+    ("reports", "view_submission"),
     ("reports", "view_attachment"),
     ("reports", "view_flag"),
     ("reports", "view_reportevent"),
@@ -35,7 +35,7 @@ _ROSTER = [("roster", "view_rosterentry"), ("roster", "change_rosterentry")]
 
 ROLE_PERMISSIONS = {
     "observer": [],
-    "coordinator": _READ_MONITORING + _READ_REPORTS + _ROSTER + [("reports", "change_incidentreport"), ("reports", "change_flag")],
+    "coordinator": _READ_MONITORING + _READ_REPORTS + _ROSTER + [("reports", "change_submission"), ("reports", "change_flag")],
     "auditor": _READ_MONITORING + _READ_REPORTS,
 }
 

@@ -1,5 +1,5 @@
 """Demo reports: plausible election-day incidents filed through the same
-service the API uses (`report_submit`), so they travel the whole pipeline.
+service the API uses (`submission_submit`), so they travel the whole pipeline.
 
 Deterministic: report i always has the same client_uuid and content, so
 running the generator twice files nothing new.
@@ -16,8 +16,8 @@ from django.db import transaction
 from monitoring.models import Deployment, Election, Observer, ObserverOrganization, PollingStation
 from monitoring.services import observer_create
 
-from .models import IncidentCategory
-from .services.intake import ReportInput, report_submit
+from .models import IncidentCategory, SubmissionSource
+from .services.intake import ReportInput, submission_submit
 
 NAMESPACE = uuid.UUID("6f1c6a52-3f57-4c8e-9a57-2021011000a1")
 FIELD_TEAM_ORGS = ["Civic Observers of Kazakhstan", "Steppe International Observation Mission"]
@@ -149,7 +149,7 @@ def generate_reports(*, election: Election, count: int, seed: int = 2021) -> tup
             longitude=None if lon is None else round(lon, 6),
             accuracy_m=accuracy,
         )
-        result = report_submit(observer=observer, data=data)
+        result = submission_submit(observer=observer, data=data, source=SubmissionSource.API)
         created += result.created
         existing += not result.created
     return created, existing

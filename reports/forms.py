@@ -1,16 +1,18 @@
-"""The observer's web forms. `ReportForm` builds the same `ReportInput` the API
-does, so both go through `services.report_submit`."""
+"""The observer's web forms. `ReportForm` and `CheckInForm` build the same
+inputs the API does (`ReportInput`, `CheckInInput`), so every door goes
+through `services.intake.submission_submit`."""
 
 import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Election, PollingStation
 
-from .models import IncidentCategory, Severity
-from .services.intake import ReportInput
+from .models import CheckInKind, IncidentCategory, Severity
+from .services.intake import CheckInInput, ReportInput
 from .validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text
 
 PHASE_ORDER = [phase for phase, _label in IncidentCategory.Phase.choices]
@@ -30,6 +32,20 @@ class ObserverLoginForm(AuthenticationForm):
         self.fields["password"].label = _("Password")
         self.fields["username"].widget.attrs.update({"autocapitalize": "none", "autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+def station_of(form: forms.Form, cleaned: dict) -> PollingStation | None:
+    """Resolve the station code typed or posted in `form` within its election
+    (into `cleaned["station"]`), or say on the field that there is none."""
+    election, code = cleaned.get("election"), cleaned.get("station")
+    if not (election and code):
+        return None
+    station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
+    if station is None:
+        form.add_error("station", _("No such polling station in this election."))
+        return None
+    cleaned["station"] = station
+    return station
 
 
 def grouped_category_choices(categories) -> list:
@@ -73,21 +89,16 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        election, code = cleaned.get("election"), cleaned.get("station")
-        if election and code:
-            station = PollingStation.objects.select_related("district__region").filter(election=election, code=code.strip()).first()
-            if station is None:
-                self.add_error("station", _("No such polling station in this election."))
-            else:
-                cleaned["station"] = station
-                occurred = cleaned.get("occurred_at")
-                if occurred is not None:
-                    # The form shows wall-clock time at the station; store the instant.
-                    naive = occurred.replace(tzinfo=None)
-                    if incident_time_in_range(naive):
-                        cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
-                    else:
-                        self.add_error("occurred_at", incident_time_range_text())
+        station = station_of(self, cleaned)
+        if station is not None:
+            occurred = cleaned.get("occurred_at")
+            if occurred is not None:
+                # The form shows wall-clock time at the station; store the instant.
+                naive = occurred.replace(tzinfo=None)
+                if incident_time_in_range(naive):
+                    cleaned["occurred_at"] = naive.replace(tzinfo=station.district.region.tzinfo)
+                else:
+                    self.add_error("occurred_at", incident_time_range_text())
         if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
             cleaned["latitude"] = cleaned["longitude"] = cleaned["accuracy_m"] = None
         return cleaned
@@ -105,4 +116,34 @@ class ReportForm(forms.Form):
             latitude=d.get("latitude"),
             longitude=d.get("longitude"),
             accuracy_m=d.get("accuracy_m") if d.get("latitude") is not None else None,
+        )
+
+
+class CheckInForm(forms.Form):
+    """The check-in buttons without JavaScript: the moment is the one the page
+    was rendered at (so pressing again resends the same check-in), and there
+    is no fix (the pipeline flags `no_location`). With JavaScript the page
+    sends the phone's moment and fix through the API instead."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    election = forms.ModelChoiceField(queryset=Election.objects.filter(status=Election.Status.OPEN), to_field_name="code")
+    station = forms.CharField(max_length=32)
+    kind = forms.ChoiceField(choices=CheckInKind.choices)
+    occurred_at = forms.DateTimeField(widget=forms.HiddenInput, initial=lambda: timezone.now().replace(microsecond=0).isoformat())
+
+    def clean_occurred_at(self):
+        moment = self.cleaned_data["occurred_at"]
+        if timezone.is_naive(moment) or not incident_time_in_range(moment):
+            raise forms.ValidationError(incident_time_range_text())
+        return moment
+
+    def clean(self):
+        cleaned = super().clean()
+        station_of(self, cleaned)
+        return cleaned
+
+    def to_input(self) -> CheckInInput:
+        d = self.cleaned_data
+        return CheckInInput(
+            client_uuid=d["client_uuid"], election=d["election"], station=d["station"], occurred_at=d["occurred_at"], checkin_kind=d["kind"]
         )

@@ -1,5 +1,13 @@
-"""Evidence integrity: the canonical content of a report, its SHA-256, and the
-per-election hash chain that links reports in order of receipt.
+"""Evidence integrity: the canonical content of a submission, its SHA-256, and
+the per-election hash chain that links submissions of every kind in order of
+receipt.
+
+The canonical content is one JSON document: what every kind shares (who, the
+election, the station, when, the device's fix, the phone's key) and what the
+kind says of its own (`incident_content`, `checkin_content`). An incident's
+document has no `kind` key (the hashes of reports received before there were
+other kinds stay valid); every other kind's has one, so two kinds can never
+share a document.
 
 Plain functions over plain values, so an auditor's stdlib-only verifier can
 reproduce them from an exported file (see docs/export.md).
@@ -7,6 +15,7 @@ reproduce them from an exported file (see docs/export.md).
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 GENESIS = "0" * 64
 
@@ -21,37 +30,47 @@ def canonical_content(
     observer_code: str,
     election_code: str,
     station_code: str,
-    category_code: str,
-    severity: str,
     occurred_at_utc: str,
-    description: str,
     latitude,
     longitude,
     accuracy_m,
-    amends: str | None,
-    photo_sha256s,
+    content: Mapping,
 ) -> bytes:
     """The submitted content as canonical JSON bytes (sorted keys, UTF-8, no
-    whitespace). `occurred_at_utc` is `monitoring.localtime.format_utc` text."""
+    whitespace). `occurred_at_utc` is `monitoring.localtime.format_utc` text;
+    `content` is the kind's own part (`incident_content`, `checkin_content`)."""
     document = {
         "accuracy_m": _number(accuracy_m),
-        "amends": str(amends) if amends else None,
-        "category": category_code,
         "client_uuid": str(client_uuid),
-        "description": description,
         "election": election_code,
         "latitude": _number(latitude),
         "longitude": _number(longitude),
         "observer": observer_code,
         "occurred_at": occurred_at_utc,
-        "photos": sorted(photo_sha256s),
-        "severity": severity,
         "station": station_code,
+        **content,
     }
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def incident_content(*, category_code: str, severity: str, description: str, amends: str | None, photo_sha256s) -> dict:
+    """An incident report's own part of the canonical content."""
+    return {
+        "amends": str(amends) if amends else None,
+        "category": category_code,
+        "description": description,
+        "photos": sorted(photo_sha256s),
+        "severity": severity,
+    }
+
+
+def checkin_content(*, checkin_kind: str) -> dict:
+    """A check-in's own part: arrived, all quiet or left."""
+    return {"kind": "checkin", "checkin": checkin_kind}
+
+
 def content_sha256(**fields) -> str:
+    """SHA-256 of `canonical_content(**fields)`."""
     return hashlib.sha256(canonical_content(**fields)).hexdigest()
 
 

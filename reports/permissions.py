@@ -1,12 +1,13 @@
-"""Who may do what with reports: each rule once, whatever the door.
+"""Who may do what with submissions (incident reports, check-ins): each rule
+once, whatever the door and whatever the kind.
 
 - See (`report_scope`): superusers and platform auditors (no organization)
-  every report; coordinators and auditors their organization's; observers the
-  reports they filed; anyone else nothing.
+  every submission; coordinators and auditors their organization's; observers
+  what they sent themselves; anyone else nothing.
 - File (`may_file`): observers and coordinators of an organization. Intake
   still checks the organization's accreditation for the election.
 - Triage (`may_triage`): superusers; coordinators of the report's
-  organization holding `change_incidentreport`. Deciding flags
+  organization holding `change_submission`. Deciding flags
   (`may_decide_flags`) also takes `change_flag`.
 - Export (`may_export`): superusers, coordinators and auditors; what they
   export is what they see.
@@ -22,7 +23,7 @@ from django.db.models import Q
 
 from monitoring.models import Observer, public_label
 
-from .models import IncidentReport
+from .models import Submission
 
 FILING_ROLES = frozenset({Observer.Role.OBSERVER, Observer.Role.COORDINATOR})
 
@@ -32,7 +33,7 @@ def _is_active(user) -> bool:
 
 
 def report_scope(user) -> Q | None:
-    """The filter for `user`'s visible reports, or None for all of them."""
+    """The filter for `user`'s visible submissions (of every kind), or None for all of them."""
     if not _is_active(user):
         return Q(pk__in=[])
     if user.is_superuser:
@@ -51,8 +52,8 @@ def may_file(observer: Observer | None) -> bool:
     return observer is not None and observer.organization_id is not None and observer.role in FILING_ROLES
 
 
-def may_triage(*, user, report: IncidentReport) -> bool:
-    """May `user` change this report's triage status, assignee and notes, or re-run its pipeline?"""
+def may_triage(*, user, report: Submission) -> bool:
+    """May `user` change this submission's triage status, assignee and notes, or re-run its pipeline?"""
     if not _is_active(user):
         return False
     if user.is_superuser:
@@ -62,11 +63,11 @@ def may_triage(*, user, report: IncidentReport) -> bool:
         observer is not None
         and observer.role == Observer.Role.COORDINATOR
         and observer.organization_id == report.organization_id
-        and user.has_perm("reports.change_incidentreport")
+        and user.has_perm("reports.change_submission")
     )
 
 
-def may_decide_flags(*, user, report: IncidentReport) -> bool:
+def may_decide_flags(*, user, report: Submission) -> bool:
     return may_triage(user=user, report=report) and (user.is_superuser or user.has_perm("reports.change_flag"))
 
 

@@ -1,10 +1,11 @@
 """The pipeline's reads: from the database to the plain facts that the pure
 stages (`validation`, `geotag`, `rules`) decide on. Nothing here writes, and
-nothing is scoped to a user: the pipeline sees every report of the election.
+nothing is scoped to a user: the pipeline sees every submission of the
+election, of every kind.
 
-The neighbourhood of a report, for the cross-report rules: accepted reports of
-the same district close in time, and the same observer's reports
-(`peer_pool`); each as the rules see it (`peer_report`).
+The neighbourhood of a submission, for the cross-report rules: accepted
+incident reports of the same district close in time, and everything the same
+observer sent (`peer_pool`); each as the rules see it (`peer_report`).
 """
 
 import datetime as dt
@@ -21,10 +22,10 @@ from monitoring.spatial import station_index
 
 from . import rules, validation
 from .geotag import GeotagResult, Point, geotag
-from .models import IncidentReport, ReportState
+from .models import ReportState, Submission, SubmissionKind
 
-# PeerReport field → path from IncidentReport: read with `values()` for other
-# reports, followed through attributes on a report already loaded.
+# PeerReport field → path from Submission: read with `values()` for other
+# submissions, followed through attributes on one already loaded.
 PEER_PATHS = {
     "report_id": "id",
     "observer_id": "submitted_by_id",
@@ -40,19 +41,22 @@ PEER_PATHS = {
     "occurred_at": "occurred_at",
     "description": "description",
     "amends_id": "amends_id",
+    "kind": "kind",
 }
 
 
-def _follow(report: IncidentReport, path: str):
-    value = report
+def _follow(submission: Submission, path: str):
+    value = submission
     for name in path.split("__"):
         value = getattr(value, name)
+        if value is None:  # a check-in has no category
+            return None
     return value
 
 
-def peer_report(source: Mapping | IncidentReport) -> rules.PeerReport:
-    """A report as the cross-report rules see it: from a row of
-    `values(*PEER_PATHS.values())`, or from a report loaded with its station,
+def peer_report(source: Mapping | Submission) -> rules.PeerReport:
+    """A submission as the cross-report rules see it: from a row of
+    `values(*PEER_PATHS.values())`, or from one loaded with its station,
     district, region and category."""
     if isinstance(source, Mapping):
         values = {name: source[path] for name, path in PEER_PATHS.items()}
@@ -63,20 +67,21 @@ def peer_report(source: Mapping | IncidentReport) -> rules.PeerReport:
     return rules.PeerReport(**values)
 
 
-def corrected_report(report: IncidentReport) -> list[rules.PeerReport]:
+def corrected_report(report: Submission) -> list[rules.PeerReport]:
     """The accepted report this one amends, if any."""
     if not report.amends_id:
         return []
-    rows = IncidentReport.objects.filter(pk=report.amends_id, state=ReportState.ACCEPTED).values(*PEER_PATHS.values())
+    rows = Submission.objects.filter(pk=report.amends_id, state=ReportState.ACCEPTED).values(*PEER_PATHS.values())
     return [peer_report(row) for row in rows]
 
 
 def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
-    """Accepted reports (other than the first centre, the report being
+    """Accepted submissions (other than the first centre, the one being
     processed) that cross-report rules may relate to a centre or to one of its
-    neighbours: the same district within twice the longest window (a
-    neighbour's own window reaches that far), and every report of the same
-    observer in the election."""
+    neighbours: incident reports of the same district within twice the longest
+    window (a neighbour's own window reaches that far), for the centres that
+    are incident reports; and everything the same observer sent in the
+    election (`impossible_travel` counts every kind)."""
     reach = dt.timedelta(seconds=2 * settings.PIPELINE.neighbourhood_seconds)
     # By station, not through the district join: (station, occurred_at) and
     # (submitted_by, occurred_at) are indexed, so this stays a few index range
@@ -88,12 +93,16 @@ def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerRe
         stations.setdefault(district_id, []).append(station_id)
     near = Q(pk__in=[])
     for c in centres:
-        near |= Q(
-            station_id__in=stations.get(c.district_id, []), occurred_at__gte=c.occurred_at - reach, occurred_at__lte=c.occurred_at + reach
-        )
+        if c.kind == SubmissionKind.INCIDENT:
+            near |= Q(
+                kind=SubmissionKind.INCIDENT,
+                station_id__in=stations.get(c.district_id, []),
+                occurred_at__gte=c.occurred_at - reach,
+                occurred_at__lte=c.occurred_at + reach,
+            )
         near |= Q(submitted_by_id=c.observer_id)
     rows = (
-        IncidentReport.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
+        Submission.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
         .filter(near)
         .exclude(pk=centres[0].report_id)
         .order_by("occurred_at", "pk")
@@ -102,7 +111,7 @@ def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerRe
     return [peer_report(row) for row in rows]
 
 
-def validation_facts(report: IncidentReport) -> validation.ValidationFacts:
+def validation_facts(report: Submission) -> validation.ValidationFacts:
     accreditations = tuple(
         validation.AccreditationFacts(status=a.status, valid_from=a.valid_from, valid_until=a.valid_until, revoked_at=a.revoked_at)
         for a in Accreditation.objects.filter(organization_id=report.organization_id, election_id=report.election_id).order_by("pk")
@@ -122,9 +131,9 @@ def validation_facts(report: IncidentReport) -> validation.ValidationFacts:
     )
 
 
-def report_location(report: IncidentReport) -> GeotagResult:
-    """Where the report was made: device fix, else the first photo's EXIF fix,
-    else the claimed station; with the nearest station and settlement."""
+def report_location(report: Submission) -> GeotagResult:
+    """Where the submission was made: device fix, else the first photo's EXIF
+    fix, else the claimed station; with the nearest station and settlement."""
     device = Point(report.latitude, report.longitude) if report.latitude is not None else None
     photo_fix = (
         report.attachments.filter(exif_latitude__isnull=False, exif_longitude__isnull=False)
@@ -151,7 +160,7 @@ class ResolvedPlace:
     admin_region: Region | None  # the gazetteer's first-level division, mapped to a region
 
 
-def place_resolve(report: IncidentReport, location: GeotagResult) -> ResolvedPlace:
+def place_resolve(report: Submission, location: GeotagResult) -> ResolvedPlace:
     """Region and district come from the station registry (the nearest
     station's, or the claimed one's without a fix); the first-level area from
     the gazetteer."""
@@ -175,7 +184,7 @@ def _region_for_admin1(admin1: str) -> Region | None:
     return None
 
 
-def _photo_facts(report: IncidentReport) -> tuple[rules.PhotoFacts, ...]:
+def _photo_facts(report: Submission) -> tuple[rules.PhotoFacts, ...]:
     return tuple(
         rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
         for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
@@ -185,17 +194,18 @@ def _photo_facts(report: IncidentReport) -> tuple[rules.PhotoFacts, ...]:
 
 
 def rule_facts(
-    report: IncidentReport, location: GeotagResult, place: ResolvedPlace, subject: rules.PeerReport, pool: list[rules.PeerReport]
+    report: Submission, location: GeotagResult, place: ResolvedPlace, subject: rules.PeerReport, pool: list[rules.PeerReport]
 ) -> rules.RuleFacts:
     election = report.election
     region = report.station.district.region
+    category = report.category  # None for kinds other than incidents
     return rules.RuleFacts(
         report=subject,
         station_region_code=region.code,
         station_region_name=region.name_en,
-        category_name_en=report.category.name_en,
-        category_phase=report.category.phase,
-        category_critical=report.category.critical,
+        category_name_en=category.name_en if category else "",
+        category_phase=category.phase if category else "",
+        category_critical=bool(category and category.critical),
         received_at=report.received_at,
         voting_day=election.voting_day,
         polls_open=election.polls_open,

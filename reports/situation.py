@@ -1,5 +1,6 @@
 """Reads for the coordinators' situation page: counts, reports by region and by
 hour, flags by code, and map points, always scoped to what the user may see.
+Incident reports only (check-ins belong to the coverage of the plan).
 Each is one aggregate query, whatever the number of reports; the charts are
 plain geometry that the template draws as SVG (no script, CSP-friendly)."""
 
@@ -120,8 +121,10 @@ class Situation:
 
 
 def _queue_link(changelist_url: str, **params) -> str:
+    """The queue narrowed to the incident reports a figure counts (the queue
+    also holds flagged check-ins, which the situation page leaves out)."""
     assert set(params) <= set(URL_PARAMETERS)
-    return f"{changelist_url}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}"
+    return f"{changelist_url}?{urlencode({'kind': 'incident', **{k: v for k, v in params.items() if v not in ('', None)}})}"
 
 
 def elections_for_situation():

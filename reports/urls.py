@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, observer
+from .views import checkin, evidence, observer
 
 app_name = "web"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", observer.auth_views.LogoutView.as_view(), name="logout"),
     path("reports/new/", observer.report_new, name="report-new"),
     path("reports/", observer.my_reports, name="my-reports"),
+    path("checkins/", checkin.checkin, name="checkin"),
     path("offline/", observer.offline, name="offline"),
     path("sw.js", observer.service_worker, name="service-worker"),
     path("photos/<uuid:pk>/", evidence.photo, name="photo"),

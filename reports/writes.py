@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import rules
-from .models import Flag, IncidentReport, ReportEvent, ReportState, TriageStatus
+from .models import Flag, ReportEvent, ReportState, Submission, TriageStatus
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def event_record(report, *, actor, at: dt.datetime, action: str, from_value: str
     )
 
 
-def triage_status_set(report: IncidentReport, status: str, *, actor, note: str, at: dt.datetime) -> None:
+def triage_status_set(report: Submission, status: str, *, actor, note: str, at: dt.datetime) -> None:
     """Write a status change and its event, bumping the optimistic lock. The
     pipeline calls it with actor None to escalate a critical report."""
     previous = report.triage_status
@@ -133,7 +133,7 @@ def risk_scores(*, severities: Mapping) -> dict:
     return {pk: rules.risk_score(severity=severity, flags=flags[pk]) for pk, severity in severities.items()}
 
 
-def report_risk_score(report: IncidentReport) -> int:
+def report_risk_score(report: Submission) -> int:
     """The risk to store on `report` given its (possibly unsaved) state and its
     stored flags: 0 unless accepted, so a rejected report never climbs the queue
     because of a flag decision kept from when it was accepted."""
@@ -145,14 +145,14 @@ def report_risk_score(report: IncidentReport) -> int:
 def reports_rescore(*, severities: Mapping, now: dt.datetime) -> None:
     """Store the risk of the accepted reports `severities` names ({pk: severity}),
     writing only the scores that changed."""
-    current = dict(IncidentReport.objects.filter(pk__in=list(severities)).values_list("pk", "risk_score"))
+    current = dict(Submission.objects.filter(pk__in=list(severities)).values_list("pk", "risk_score"))
     rescored = [
-        IncidentReport(pk=pk, risk_score=score, updated_at=now)
+        Submission(pk=pk, risk_score=score, updated_at=now)
         for pk, score in risk_scores(severities=severities).items()
         if current.get(pk) != score
     ]
     if rescored:
-        IncidentReport.objects.bulk_update(rescored, ["risk_score", "updated_at"])
+        Submission.objects.bulk_update(rescored, ["risk_score", "updated_at"])
 
 
 # --- Giving up -------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def report_give_up(report_id) -> bool:
     now = timezone.now()
     with transaction.atomic():
         stuck = (
-            IncidentReport.objects.select_for_update(of=("self",))
+            Submission.objects.select_for_update(of=("self",))
             .filter(pk=report_id, state__in=[ReportState.RECEIVED, ReportState.PROCESSING], processing_attempts__gte=max_attempts)
             .first()
         )

@@ -357,15 +357,17 @@ def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, prev
         observer_code=observer.public_code,
         election_code=territory.election.code,
         station_code=station.code,
-        category_code=category.code,
-        severity=category.default_severity,
         occurred_at_utc=format_utc(occurred),
-        description=description,
         latitude=position.latitude,
         longitude=position.longitude,
         accuracy_m=position.accuracy,
-        amends=None,
-        photo_sha256s=[p["sha256"] for p in photo_rows],
+        content=integrity.incident_content(
+            category_code=category.code,
+            severity=category.default_severity,
+            description=description,
+            amends=None,
+            photo_sha256s=[p["sha256"] for p in photo_rows],
+        ),
     )
     state = _state(rng)
     accepted = state == "accepted"
@@ -373,6 +375,8 @@ def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, prev
     triage = _triage_status(rng, category) if accepted else "new"
     report = {
         "id": report_id,
+        "kind": "incident",
+        "source": "api",
         "client_uuid": client_uuid,
         "election_id": territory.election.pk,
         "station_id": station.pk,

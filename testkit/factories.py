@@ -8,8 +8,9 @@ chain, photo processing, the audit trail of a submission) files through
 tests/filing.py instead.
 
 `SubmissionFactory` is what every kind of record an observer sends from a
-station shares (who, where, when, the phone's idempotency key and fix); a new
-kind of submission subclasses it as `IncidentReportFactory` does.
+station shares (who, where, when, the phone's idempotency key and fix); each
+kind of submission subclasses it, as `IncidentReportFactory` and
+`CheckInFactory` do, with its proxy as the model (which sets the kind).
 """
 
 import datetime as dt
@@ -28,7 +29,7 @@ from monitoring.localtime import format_utc
 from monitoring.models import Accreditation, Deployment, District, Election, Observer, ObserverOrganization, PollingStation, Region
 from monitoring.services import observer_create
 from reports import integrity, rules
-from reports.models import Attachment, Flag, IncidentCategory, IncidentReport, ReportEvent
+from reports.models import Attachment, CheckIn, Flag, IncidentCategory, IncidentReport, ReportEvent
 from testkit.images import jpeg_bytes
 
 ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
@@ -149,6 +150,7 @@ class SubmissionFactory(DjangoModelFactory):
     station = factory.SubFactory(PollingStationFactory, election=factory.SelfAttribute("..election"))
     submitted_by = factory.SubFactory(ObserverFactory)
     organization = factory.SelfAttribute("submitted_by.organization")
+    source = "api"
     client_uuid = factory.LazyFunction(uuid.uuid4)
     occurred_at = dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY)
     received_at = factory.LazyAttribute(lambda o: o.occurred_at + dt.timedelta(minutes=4))
@@ -157,29 +159,63 @@ class SubmissionFactory(DjangoModelFactory):
     accuracy_m = 12.0
 
 
+def _common_content(submission) -> dict:
+    return dict(
+        client_uuid=str(submission.client_uuid),
+        observer_code=submission.submitted_by.public_code,
+        election_code=submission.election.code,
+        station_code=submission.station.code,
+        occurred_at_utc=format_utc(submission.occurred_at),
+        latitude=submission.latitude,
+        longitude=submission.longitude,
+        accuracy_m=submission.accuracy_m,
+    )
+
+
 def report_content_sha256(report, **changes) -> str:
     """The content hash intake fixes for `report`'s submitted fields (its
-    photos' too, once stored), with `changes` to some of them. `report` is a
-    report, or the factory's view of one being built."""
+    photos' too, once stored), with `changes` to some of them (the common
+    fields by their `integrity.canonical_content` names, the incident's by
+    `integrity.incident_content`'s). `report` is a report, or the factory's
+    view of one being built."""
     amends = getattr(report, "amends", None)
     stored = hasattr(report, "_state") and not report._state.adding
-    fields = dict(
-        client_uuid=str(report.client_uuid),
-        observer_code=report.submitted_by.public_code,
-        election_code=report.election.code,
-        station_code=report.station.code,
+    common = _common_content(report)
+    own = dict(
         category_code=report.category.code,
         severity=report.severity,
-        occurred_at_utc=format_utc(report.occurred_at),
         description=report.description,
-        latitude=report.latitude,
-        longitude=report.longitude,
-        accuracy_m=report.accuracy_m,
         amends=str(amends.pk) if amends else None,
         photo_sha256s=list(report.attachments.values_list("sha256", flat=True)) if stored else [],
     )
-    fields.update(changes)
-    return integrity.content_sha256(**fields)
+    common.update({k: v for k, v in changes.items() if k in common})
+    own.update({k: v for k, v in changes.items() if k not in common})
+    return integrity.content_sha256(**common, content=integrity.incident_content(**own))
+
+
+def checkin_content_sha256(checkin) -> str:
+    """The content hash intake fixes for a check-in (or the factory's view of one)."""
+    return integrity.content_sha256(**_common_content(checkin), content=integrity.checkin_content(checkin_kind=checkin.checkin_kind))
+
+
+def accepted_on_site() -> dict:
+    """What the pipeline stores for a submission it accepted with its device's
+    fix near the station (no flags): the `accepted` trait of every kind."""
+    return dict(
+        state="accepted",
+        processing_attempts=1,
+        processing_started_at=factory.SelfAttribute("received_at"),
+        processed_at=factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(seconds=2)),
+        location_source="device_gps",
+        location_latitude=factory.SelfAttribute("latitude"),
+        location_longitude=factory.SelfAttribute("longitude"),
+        geo_region=factory.SelfAttribute("station.district.region"),
+        geo_district=factory.SelfAttribute("station.district"),
+        geo_settlement=factory.SelfAttribute("station.settlement"),
+        nearest_station=factory.SelfAttribute("station"),
+        nearest_station_distance_m=30.0,
+        claimed_station_distance_m=30.0,
+    )
 
 
 class IncidentReportFactory(SubmissionFactory):
@@ -193,19 +229,7 @@ class IncidentReportFactory(SubmissionFactory):
     class Params:
         category_code = "carousel_voting"
         accepted = factory.Trait(
-            state="accepted",
-            processing_attempts=1,
-            processing_started_at=factory.SelfAttribute("received_at"),
-            processed_at=factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(seconds=2)),
-            location_source="device_gps",
-            location_latitude=factory.SelfAttribute("latitude"),
-            location_longitude=factory.SelfAttribute("longitude"),
-            geo_region=factory.SelfAttribute("station.district.region"),
-            geo_district=factory.SelfAttribute("station.district"),
-            geo_settlement=factory.SelfAttribute("station.settlement"),
-            nearest_station=factory.SelfAttribute("station"),
-            nearest_station_distance_m=30.0,
-            claimed_station_distance_m=30.0,
+            **accepted_on_site(),
             risk_score=factory.LazyAttribute(lambda o: rules.risk_score(severity=o.severity, flags=())),
         )
 
@@ -214,6 +238,21 @@ class IncidentReportFactory(SubmissionFactory):
     description = "Same group of voters came back a second time."
     amends = None
     content_sha256 = factory.LazyAttribute(report_content_sha256)
+
+
+class CheckInFactory(SubmissionFactory):
+    """A check-in as intake leaves it (`received`): by default "arrived", with
+    the right content hash. The `accepted` trait gives it the geotag of a fix
+    30 m from the station."""
+
+    class Meta:
+        model = CheckIn
+
+    class Params:
+        accepted = factory.Trait(**accepted_on_site())
+
+    checkin_kind = "arrived"
+    content_sha256 = factory.LazyAttribute(checkin_content_sha256)
 
 
 class FlagFactory(DjangoModelFactory):

@@ -27,6 +27,7 @@ from testkit.factories import (
 
 PASSWORD = "correct horse battery"
 REPORTS = "/api/v1/reports/"
+CHECKINS = "/api/v1/checkins/"
 # Numbers a parameter may carry that look fine and are not: "²" passes
 # str.isdigit() but int() refuses it; the other is beyond any database integer.
 SUPERSCRIPT_TWO = "²"
@@ -145,6 +146,23 @@ def report_payload(world: World, **overrides) -> dict:
         "category": "carousel_voting",
         "occurred_at": dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY).isoformat(),
         "description": "Same group of voters came back a second time.",
+        "latitude": 43.2527,
+        "longitude": 76.9118,
+        "accuracy_m": 12.0,
+    }
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def checkin_payload(world: World, **overrides) -> dict:
+    """A valid check-in: arrived at the observer's station at 07:05 Almaty time
+    on voting day, GPS 30 m from the station."""
+    payload = {
+        "client_uuid": str(uuid.uuid4()),
+        "election": world.election.code,
+        "station": world.station.code,
+        "kind": "arrived",
+        "occurred_at": dt.datetime(2021, 1, 10, 7, 5, tzinfo=ALMATY).isoformat(),
         "latitude": 43.2527,
         "longitude": 76.9118,
         "accuracy_m": 12.0,

@@ -1,14 +1,14 @@
-"""The one way tests file a report through the real intake service: content
-hash, chain link, photo processing, the `submitted` audit event, and the
-pipeline enqueued on commit. For rows without any of that, use
+"""The one way tests file a report or a check-in through the real intake
+service: content hash, chain link, photo processing, the `submitted` audit
+event, and the pipeline enqueued on commit. For rows without any of that, use
 testkit.factories; for a large generated queue, testkit.bulk."""
 
 import datetime as dt
 import uuid
 
 from monitoring.models import Observer
-from reports.models import IncidentCategory, IncidentReport
-from reports.services.intake import ReportInput, report_submit
+from reports.models import CheckIn, IncidentCategory, IncidentReport, Submission
+from reports.services.intake import CheckInInput, ReportInput, SubmissionInput, submission_submit
 from reports.services.pipeline import report_process
 from testkit.factories import ALMATY
 from testkit.images import jpeg_bytes
@@ -63,11 +63,47 @@ def file_report(
         accuracy_m=accuracy,
         amends=amends,
     )
-    report = report_submit(observer=observer or world.observer, data=data, photos=list(photos)).report
+    return _file(world, data, observer=observer, photos=photos, received_after=received_after, received_at=received_at, process=process)
+
+
+def file_checkin(
+    world=None,
+    *,
+    observer: Observer | None = None,
+    election=None,
+    station=None,
+    kind: str = "arrived",
+    occurred_at: dt.datetime | None = None,
+    gps: tuple[float, float, float] | None = NEAR_STATION,
+    client_uuid: uuid.UUID | None = None,
+    received_after: dt.timedelta | None = None,
+    received_at: dt.datetime | None = None,
+    process: bool = True,
+) -> CheckIn:
+    """Check in as `observer` (default: the world's observer, arrived at the
+    world's station at 07:05 Almaty time on voting day, a good fix); the
+    other arguments as for `file_report`."""
+    occurred_at = occurred_at or dt.datetime(2021, 1, 10, 7, 5, tzinfo=ALMATY)
+    latitude, longitude, accuracy = gps or (None, None, None)
+    data = CheckInInput(
+        client_uuid=client_uuid or uuid.uuid4(),
+        election=election or world.election,
+        station=station or world.station,
+        occurred_at=occurred_at,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy_m=accuracy,
+        checkin_kind=kind,
+    )
+    return _file(world, data, observer=observer, received_after=received_after, received_at=received_at, process=process)
+
+
+def _file(world, data: SubmissionInput, *, observer, photos=(), received_after, received_at, process) -> Submission:
+    submission = submission_submit(observer=observer or world.observer, data=data, source="api", photos=list(photos)).submission
     if received_after is not None:
-        received_at = occurred_at + received_after
+        received_at = data.occurred_at + received_after
     if received_at is not None:
-        IncidentReport.objects.filter(pk=report.pk).update(received_at=received_at)
+        Submission.objects.filter(pk=submission.pk).update(received_at=received_at)
     if process:
-        report_process(report_id=report.pk)
-    return IncidentReport.objects.get(pk=report.pk)
+        report_process(report_id=submission.pk)
+    return data.proxy.objects.get(pk=submission.pk)

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 from django.contrib.auth import get_user_model
 from monitoring.models import Election, Observer, PollingStation
 from reports.models import IncidentCategory, IncidentReport
-from reports.services.intake import ReportInput, report_submit
+from reports.services.intake import ReportInput, submission_submit
 from reports.services.pipeline import report_process
 from reports.services.triage import flag_decide, report_assign, report_decide
 
@@ -48,13 +48,13 @@ observer = Observer.objects.get(user__username="demo-observer")
 coordinator = get_user_model().objects.get(username="demo-coordinator")
 station = observer.deployments.first().station
 almaty = zoneinfo.ZoneInfo("Asia/Almaty")
-report = report_submit(observer=observer, data=ReportInput(
+report = submission_submit(observer=observer, data=ReportInput(
     client_uuid=uuid.UUID("0f0e0d0c-0000-4000-8000-00000000beef"), election=election, station=station,
     category=IncidentCategory.objects.get(code="ballot_stuffing"), severity=None,
     occurred_at=dt.datetime(2021, 1, 10, 11, 42, tzinfo=almaty),
     description="Мужчина опустил в урну №2 пачку бюллетеней; председатель комиссии отвернулся. Two other observers saw it.",
     latitude=station.latitude + 0.012, longitude=station.longitude + 0.004, accuracy_m=18.0,
-), photos=[photo((90, 110, 140), "IMG_2041"), photo((120, 90, 80), "IMG_2042")]).report
+), source="web", photos=[photo((90, 110, 140), "IMG_2041"), photo((120, 90, 80), "IMG_2042")]).submission
 report_process(report_id=report.pk)
 report_assign(report_id=report.pk, actor=coordinator, assignee=coordinator, note="taking this one")
 flag = report.flags.get(code="off_site")
@@ -116,7 +116,7 @@ def main() -> None:
                     args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
                 page = browser.new_page(viewport={"width": 1680, "height": 1000})
-                page.goto(f"{base}/admin/login/?next=/admin/reports/incidentreport/")
+                page.goto(f"{base}/admin/login/?next=/admin/reports/submission/")
                 page.fill("#id_username", "demo-coordinator")
                 page.fill("#id_password", PASSWORD)
                 page.click("input[type=submit]")
@@ -126,11 +126,11 @@ def main() -> None:
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(OUT / "queue.png"))
 
-                page.goto(f"{base}/admin/reports/incidentreport/{report_id}/change/")
+                page.goto(f"{base}/admin/reports/submission/{report_id}/change/")
                 page.wait_for_function("() => [...document.querySelectorAll('ul.photos img')].every(i => i.complete && i.naturalWidth > 0)")
                 page.screenshot(path=str(OUT / "report.png"), full_page=True)
 
-                page.goto(f"{base}/admin/reports/incidentreport/situation/")
+                page.goto(f"{base}/admin/reports/submission/situation/")
                 page.wait_for_selector("#situation-map[data-points-loaded]")
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(OUT / "situation.png"), full_page=True)

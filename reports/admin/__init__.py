@@ -1,7 +1,8 @@
 """The coordinators' triage console (Django admin), one module per room:
 
-- `queue`: the reports queue (the IncidentReport changelist): worst first, fast
-  on a big table, scoped to the user's organization; `list_filters` holds its
+- `queue`: the triage queue (the changelist of the submissions hub: incident
+  reports, and check-ins with a flag): worst first, fast on a big table,
+  scoped to the user's organization; `list_filters` holds its
   filters (the export's parameters, same names and meaning) and `actions` its
   bulk actions.
 - `report_page`: a report's page, in place of the change form: the evidence

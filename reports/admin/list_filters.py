@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.models import District, Election, Observer, ObserverOrganization, Region
 
 from ..filters import RECEIVED_WINDOWS, FilterError, apply_report_filters, parse_report_filters
-from ..models import IncidentCategory, ReportState, Severity, TriageStatus
+from ..models import IncidentCategory, ReportState, Severity, SubmissionKind, TriageStatus
 from ..permissions import report_scope
 from ..rules import FLAG_TEXT
 
@@ -30,6 +30,25 @@ class ReportFilter(admin.SimpleListFilter):
         except FilterError as exc:
             raise IncorrectLookupParameters(str(exc)) from exc
         return apply_report_filters(queryset, filters, user=request.user)
+
+
+class KindFilter(admin.SimpleListFilter):
+    """One kind of submission. The queue's own filter (the CSV export holds
+    incident reports only, so it has no such parameter)."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(SubmissionKind.INCIDENT, _("incident reports")), (SubmissionKind.CHECKIN, _("check-ins (flagged)"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in SubmissionKind.values:
+            raise IncorrectLookupParameters(f"kind: unknown value {value!r}")
+        return queryset.filter(kind=value)
 
 
 class ElectionFilter(ReportFilter):

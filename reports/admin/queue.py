@@ -1,10 +1,13 @@
-"""The queue: the IncidentReport changelist, worst first.
+"""The queue: the changelist of the submissions hub, worst first. It holds
+every incident report and the submissions of other kinds (check-ins) that
+carry a flag not cleared (`models.in_triage_queue`); the `kind` filter narrows
+it to one kind.
 
 Fast on a big table: the related rows come in the page's own query, the flags
 in one prefetch, and the count is capped (CappedCountPaginator), so no page
-counts the whole report table. Scoped: a coordinator sees their organization's
-reports only. The report page, its triage operations and the situation page
-live in their own modules; this ModelAdmin only routes to them.
+counts the whole table. Scoped: a coordinator sees their organization's
+submissions only. The report page, its triage operations and the situation
+page live in their own modules; this ModelAdmin only routes to them.
 """
 
 import datetime as dt
@@ -24,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.localtime import format_utc
 
 from ..filters import URL_PARAMETERS, FilterError, parse_report_filters, search_reports
-from ..models import Flag, IncidentReport
+from ..models import Flag, Submission, in_triage_queue
 from ..permissions import may_export, report_scope
 from . import actions, situation_page, triage
 from .list_filters import (
@@ -34,6 +37,7 @@ from .list_filters import (
     ElectionFilter,
     FlagCodeFilter,
     HasPhotosFilter,
+    KindFilter,
     OrganizationFilter,
     PhaseFilter,
     ReceivedFilter,
@@ -94,8 +98,8 @@ def flag_badges(flags) -> str:
     )
 
 
-@admin.register(IncidentReport)
-class IncidentReportAdmin(admin.ModelAdmin):
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
     list_display = [
         "station_column",
         "region_column",
@@ -110,6 +114,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["station_column"]
     list_filter = [
+        KindFilter,
         ElectionFilter,
         RegionFilter,
         DistrictFilter,
@@ -162,6 +167,7 @@ class IncidentReportAdmin(admin.ModelAdmin):
             )
         )
         scope = report_scope(request.user)
+        qs = qs.filter(in_triage_queue())
         return qs if scope is None else qs.filter(scope)
 
     def get_search_results(self, request, queryset, search_term):
@@ -199,10 +205,12 @@ class IncidentReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("category"), ordering="category__sort_order")
     def category_column(self, obj):
-        return obj.category.name
+        return obj.subject_label
 
     @admin.display(description=_("severity"), ordering="severity")
     def severity_column(self, obj):
+        if not obj.severity:
+            return "–"
         return format_html('<span class="sev-label sev-{}">{}</span>', obj.severity, obj.get_severity_display())
 
     @admin.display(description=_("flags"))
@@ -237,10 +245,10 @@ class IncidentReportAdmin(admin.ModelAdmin):
         except FilterError as exc:
             # Say what is wrong (a code that names nothing, a bad value) instead of Django's "?e=1" page.
             self.message_user(request, gettext("Filter not applied: %(reason)s") % {"reason": exc}, messages.ERROR)
-            return redirect("admin:reports_incidentreport_changelist")
+            return redirect("admin:reports_submission_changelist")
         extra_context = extra_context or {}
         if may_export(request.user):
             params = [(k, v) for k in request.GET if k in URL_PARAMETERS for v in request.GET.getlist(k)[-1:] if v]
             extra_context["export_url"] = reverse("web:export-csv") + ("?" + urlencode(params) if params else "")
-        extra_context["situation_url"] = reverse("admin:reports_incidentreport_situation")
+        extra_context["situation_url"] = reverse("admin:reports_submission_situation")
         return super().changelist_view(request, extra_context=extra_context)

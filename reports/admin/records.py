@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.admin import CodeFixedOnceCreated
 
-from ..models import ExportRecord, IncidentCategory, IncidentReport, ReportEvent
+from ..models import ExportRecord, IncidentCategory, ReportEvent, Submission
 from ..permissions import report_scope, user_public_label
 from ..selectors import export_records_visible_to
 from .queue import CappedCountPaginator
@@ -48,7 +48,7 @@ class ReportEventAdmin(ReadOnlyAdmin):
         scope = report_scope(request.user)
         if scope is None:
             return qs
-        return qs.filter(report__in=IncidentReport.objects.filter(scope).values("pk"))
+        return qs.filter(report__in=Submission.objects.filter(scope).values("pk"))
 
 
 @admin.register(ExportRecord)

@@ -93,7 +93,7 @@ def report_page_view(model_admin, request, object_id):
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
-        "title": _("Report %(station)s · %(category)s") % {"station": report.station.code, "category": report.category.name},
+        "title": _("Report %(station)s · %(category)s") % {"station": report.station.code, "category": report.subject_label},
         "subtitle": str(report.pk),
         "detail": detail,
         "report": report,
@@ -106,6 +106,6 @@ def report_page_view(model_admin, request, object_id):
         "may_triage": may_triage(user=request.user, report=report),
         "may_decide_flags": may_decide_flags(user=request.user, report=report),
         "transitions": _transitions(report),
-        "changelist_url": reverse("admin:reports_incidentreport_changelist"),
+        "changelist_url": reverse("admin:reports_submission_changelist"),
     }
-    return TemplateResponse(request, "admin/reports/incidentreport/report_detail.html", context)
+    return TemplateResponse(request, "admin/reports/submission/report_detail.html", context)

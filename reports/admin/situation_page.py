@@ -25,8 +25,8 @@ from .. import situation as situation_reads
 def urls(model_admin) -> list:
     wrap = model_admin.admin_site.admin_view
     return [
-        path("situation/", wrap(partial(situation_view, model_admin)), name="reports_incidentreport_situation"),
-        path("situation/points.json", wrap(partial(situation_points_view, model_admin)), name="reports_incidentreport_situation_points"),
+        path("situation/", wrap(partial(situation_view, model_admin)), name="reports_submission_situation"),
+        path("situation/points.json", wrap(partial(situation_points_view, model_admin)), name="reports_submission_situation_points"),
     ]
 
 
@@ -52,7 +52,7 @@ def situation_view(model_admin, request):
     if not model_admin.has_view_or_change_permission(request):
         raise PermissionDenied
     elections, election = _election(request)
-    changelist_url = reverse("admin:reports_incidentreport_changelist")
+    changelist_url = reverse("admin:reports_submission_changelist")
     situation = (
         situation_reads.situation_for(user=request.user, election=election, changelist_url=changelist_url, now=timezone.now())
         if election
@@ -68,7 +68,7 @@ def situation_view(model_admin, request):
         "refresh_seconds": settings.SITUATION_REFRESH_SECONDS,
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-        "points_url": reverse("admin:reports_incidentreport_situation_points") + (f"?election={election.code}" if election else ""),
+        "points_url": reverse("admin:reports_submission_situation_points") + (f"?election={election.code}" if election else ""),
         "changelist_url": changelist_url,
     }
     template = "admin/reports/situation_live.html" if request.GET.get("fragment") else "admin/reports/situation.html"
@@ -84,9 +84,9 @@ def situation_points_view(model_admin, request):
         raise PermissionDenied
     _elections, election = _election(request)
     points = situation_reads.situation_points(user=request.user, election=election) if election else []
-    changelist_url = reverse("admin:reports_incidentreport_changelist")
+    changelist_url = reverse("admin:reports_submission_changelist")
     for point in points:
-        point["href"] = f"{changelist_url}?{urlencode({'election': election.code, 'station': point['station']})}"
+        point["href"] = f"{changelist_url}?{urlencode({'kind': 'incident', 'election': election.code, 'station': point['station']})}"
     response = JsonResponse({"election": election.code if election else None, "points": points})
     # Live figures: a cached copy would show a stale map.
     response["Cache-Control"] = "no-store"

@@ -41,11 +41,11 @@ from ..services.triage import (
 def urls(model_admin) -> list:
     wrap = model_admin.admin_site.admin_view
     return [
-        path("<path:object_id>/triage/decide/", wrap(decide_view), name="reports_incidentreport_decide"),
-        path("<path:object_id>/triage/assign/", wrap(assign_view), name="reports_incidentreport_assign"),
-        path("<path:object_id>/triage/note/", wrap(add_note_view), name="reports_incidentreport_add_note"),
-        path("<path:object_id>/triage/reprocess/", wrap(reprocess_view), name="reports_incidentreport_reprocess"),
-        path("<path:object_id>/triage/flags/<str:flag_id>/", wrap(flag_decide_view), name="reports_incidentreport_flag_decide"),
+        path("<path:object_id>/triage/decide/", wrap(decide_view), name="reports_submission_decide"),
+        path("<path:object_id>/triage/assign/", wrap(assign_view), name="reports_submission_assign"),
+        path("<path:object_id>/triage/note/", wrap(add_note_view), name="reports_submission_add_note"),
+        path("<path:object_id>/triage/reprocess/", wrap(reprocess_view), name="reports_submission_reprocess"),
+        path("<path:object_id>/triage/flags/<str:flag_id>/", wrap(flag_decide_view), name="reports_submission_flag_decide"),
     ]
 
 
@@ -78,7 +78,7 @@ def _refusal_as_message(request):
 
 
 def _back_to_report(report_id):
-    return redirect("admin:reports_incidentreport_change", report_id)
+    return redirect("admin:reports_submission_change", report_id)
 
 
 def _assignee(request):

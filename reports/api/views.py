@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -7,12 +8,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from monitoring.selectors import observer_for
-from reports.models import IncidentCategory, IncidentReport, ReportState, TriageStatus
+from reports.models import CheckIn, CheckInKind, Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource, TriageStatus
 from reports.photos import PhotoRejected
-from reports.selectors import reports_visible_to, reports_with_details
-from reports.services.intake import IdempotencyConflict, SubmissionRefused, report_submit
+from reports.selectors import checkins_visible_to, reports_visible_to, reports_with_details
+from reports.services.intake import IdempotencyConflict, SubmissionRefused, SubmissionResult, submission_submit
 
-from .serializers import CategorySerializer, ReportCreateSerializer, ReportSerializer
+from .serializers import CategorySerializer, CheckInCreateSerializer, CheckInSerializer, ReportCreateSerializer, ReportSerializer
 
 ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
 
@@ -36,6 +37,41 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["election", "station", "category", "state", "triage_status"]
 
 
+def _submit(observer, incoming, *, photos=()) -> SubmissionResult | Response:
+    """File through the one submit function; a refusal or a conflict is the
+    answer itself (403, 409). Field errors and rejected photos raise (400)."""
+    try:
+        return submission_submit(observer=observer, data=incoming.to_input(), source=SubmissionSource.API, photos=photos)
+    except SubmissionRefused as exc:
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_403_FORBIDDEN)
+    except IdempotencyConflict as exc:
+        return Response(
+            {
+                "detail": incoming.conflict_message,
+                "code": "client_uuid_conflict",
+                incoming.conflict_key: str(exc.existing.pk),
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    except PhotoRejected as exc:
+        raise ValidationError({"photos": [str(exc)]}) from None
+
+
+def _not_an_observer() -> Response:
+    return Response({"detail": _("Only observers can file reports."), "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
+
+
+def _submission_responses(serializer, *, resend: str, conflict: str) -> dict:
+    return {
+        201: serializer,
+        200: OpenApiResponse(serializer, description=resend),
+        400: OpenApiResponse(description="Field errors: {field: [messages]}."),
+        403: OpenApiResponse(ErrorSerializer, description="Not allowed to file (e.g. no active accreditation)."),
+        409: OpenApiResponse(ErrorSerializer, description=conflict),
+        413: OpenApiResponse(ErrorSerializer, description="Request too large."),
+    }
+
+
 class ReportListCreateView(generics.ListCreateAPIView):
     """Observers list the reports they filed; coordinators and auditors their
     organization's. POST files a report (JSON, or multipart with `photos`)."""
@@ -49,19 +85,16 @@ class ReportListCreateView(generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": ReportCreateSerializer, "multipart/form-data": ReportCreateSerializer},
-        responses={
-            201: ReportSerializer,
-            200: OpenApiResponse(ReportSerializer, description="Resend of an already received report (same client_uuid and content)."),
-            400: OpenApiResponse(description="Field errors: {field: [messages]}."),
-            403: OpenApiResponse(ErrorSerializer, description="Not allowed to file (e.g. no active accreditation)."),
-            409: OpenApiResponse(ErrorSerializer, description="client_uuid already used for different content."),
-            413: OpenApiResponse(ErrorSerializer, description="Request too large."),
-        },
+        responses=_submission_responses(
+            ReportSerializer,
+            resend="Resend of an already received report (same client_uuid and content).",
+            conflict="client_uuid already used for different content.",
+        ),
     )
     def post(self, request, *args, **kwargs):
         observer = observer_for(request.user)
         if observer is None:
-            return Response({"detail": _("Only observers can file reports."), "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
+            return _not_an_observer()
         data = request.data
         if hasattr(data, "getlist"):
             # Multipart: photos is a repeatable file field; other fields are single values.
@@ -71,30 +104,18 @@ class ReportListCreateView(generics.ListCreateAPIView):
         incoming = ReportCreateSerializer(data=data, context={"request": request, "observer": observer})
         incoming.is_valid(raise_exception=True)
         photos = [self._read(f) for f in incoming.validated_data.get("photos", [])]
-        try:
-            result = report_submit(observer=observer, data=incoming.to_input(), photos=photos)
-        except SubmissionRefused as exc:
-            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_403_FORBIDDEN)
-        except IdempotencyConflict as exc:
-            return Response(
-                {
-                    "detail": _("This report was already sent with different content (same client_uuid)."),
-                    "code": "client_uuid_conflict",
-                    "report": str(exc.existing.pk),
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        except PhotoRejected as exc:
-            raise ValidationError({"photos": [str(exc)]}) from None
+        result = _submit(observer, incoming, photos=photos)
+        if isinstance(result, Response):
+            return result
         if not result.created:  # a resend is read back as it stands now
-            report = reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
+            report = reports_with_details(IncidentReport.objects.filter(pk=result.submission.pk)).get()
             return Response(ReportSerializer(report, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
         # A new report is answered as intake stored it, without reading it back:
         # `received`, no flags yet (even in the embedded mode, where the eager
         # pipeline already ran on commit; the phone polls the report for its
         # outcome), and the photos intake saved.
         context = {**self.get_serializer_context(), "known": {"flags": [], "attachments": list(result.photos)}}
-        return Response(ReportSerializer(result.report, context=context).data, status=status.HTTP_201_CREATED)
+        return Response(ReportSerializer(result.submission, context=context).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _read(upload) -> bytes:
@@ -112,3 +133,58 @@ class ReportDetailView(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return reports_with_details(reports_visible_to(self.request.user))
+
+
+class CheckInFilter(django_filters.FilterSet):
+    election = django_filters.CharFilter(field_name="election__code")
+    station = django_filters.CharFilter(field_name="station__code")
+    kind = django_filters.ChoiceFilter(field_name="checkin_kind", choices=CheckInKind.choices)
+    state = django_filters.ChoiceFilter(choices=ReportState.choices)
+
+    class Meta:
+        model = CheckIn
+        fields = ["election", "station", "kind", "state"]
+
+
+def _checkins_with_details(qs):
+    related = ("election", "station", "submitted_by", "geo_region", "geo_district", "nearest_station")
+    return qs.select_related(*related).prefetch_related(Prefetch("flags", queryset=Flag.objects.order_by("code")))
+
+
+class CheckInListCreateView(generics.ListCreateAPIView):
+    """Observers list their own check-ins; coordinators and auditors their
+    organization's (`?election=CODE`, newest first). POST checks in (JSON, or
+    a form as the web app's outbox sends it): arrived at the station, all
+    quiet, or left; idempotent and refused exactly like a report."""
+
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return _checkins_with_details(checkins_visible_to(self.request.user)).order_by("-received_at", "id")
+
+    @extend_schema(
+        request={"application/json": CheckInCreateSerializer, "multipart/form-data": CheckInCreateSerializer},
+        responses=_submission_responses(
+            CheckInSerializer,
+            resend="Resend of an already received check-in (same client_uuid and content).",
+            conflict="client_uuid already used for different content (`submission`: the one that has it).",
+        ),
+    )
+    def post(self, request, *args, **kwargs):
+        observer = observer_for(request.user)
+        if observer is None:
+            return _not_an_observer()
+        incoming = CheckInCreateSerializer(data=request.data, context={"request": request, "observer": observer})
+        incoming.is_valid(raise_exception=True)
+        result = _submit(observer, incoming)
+        if isinstance(result, Response):
+            return result
+        context = self.get_serializer_context()
+        if not result.created:
+            checkin = _checkins_with_details(CheckIn.objects.filter(pk=result.submission.pk)).get()
+            return Response(CheckInSerializer(checkin, context=context).data, status=status.HTTP_200_OK)
+        return Response(
+            CheckInSerializer(result.submission, context={**context, "known": {"flags": []}}).data, status=status.HTTP_201_CREATED
+        )

@@ -11,8 +11,10 @@ documents every rule, threshold and the risk formula.
 - `single`: the rules about one report; `cross`: the rules relating it to others;
 - `risk`: each flag's weight and the risk score that orders the triage queue.
 
-`evaluate` runs them all for one report; `evaluate_cross` re-runs only the
-cross-report rules for a neighbour whose cluster changed. Thresholds are
+`evaluate` runs the rules of one submission's kind (incident reports: all of
+them; check-ins: the location rules, `not_deployed` and `impossible_travel`);
+`evaluate_cross` re-runs only the cross-report rules for a neighbour whose
+cluster changed. Thresholds are
 compared strictly ("more than"), so a value exactly at a threshold never
 raises a flag; counts and similarities are minimums ("at least").
 
@@ -20,8 +22,17 @@ Callers use the package (`from reports import rules`; `rules.evaluate`,
 `rules.PeerReport`); its modules import each other, never the package.
 """
 
-from .cross import CROSS_REPORT_CODES, CROSS_REPORT_RULES, densest_window, duplicate, evaluate_cross, hotspot, impossible_travel
-from .facts import FlagResult, PeerReport, PhotoFacts, RuleFacts
+from .cross import (
+    CROSS_CODES_BY_KIND,
+    CROSS_REPORT_CODES,
+    CROSS_REPORT_RULES,
+    densest_window,
+    duplicate,
+    evaluate_cross,
+    hotspot,
+    impossible_travel,
+)
+from .facts import CHECKIN, INCIDENT, FlagResult, PeerReport, PhotoFacts, RuleFacts
 from .measures import (
     accuracy_credit_m,
     current_reports,
@@ -36,7 +47,9 @@ from .measures import (
 )
 from .risk import FLAG_SEVERITY, SEVERITY_WEIGHT, risk_score
 from .single import (
+    LOCATION_RULES,
     SINGLE_REPORT_RULES,
+    SINGLE_RULES_BY_KIND,
     critical_category,
     late_filing,
     low_gps_accuracy,
@@ -52,20 +65,25 @@ from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, flag_text
 
 
 def evaluate(facts: RuleFacts) -> list[FlagResult]:
-    """Every flag the report raises, in a stable order."""
-    flags = [flag for rule in SINGLE_REPORT_RULES if (flag := rule(facts)) is not None]
+    """Every flag the submission raises, in a stable order."""
+    flags = [flag for rule in SINGLE_RULES_BY_KIND[facts.kind] if (flag := rule(facts)) is not None]
     flags += evaluate_cross(facts.report, facts.peers, facts.thresholds)
     return flags
 
 
 __all__ = [
+    "CHECKIN",
+    "CROSS_CODES_BY_KIND",
     "CROSS_REPORT_CODES",
     "CROSS_REPORT_RULES",
     "FLAG_SEVERITY",
     "FLAG_TEXT",
     "FLAG_VARIANT_TEXT",
+    "INCIDENT",
+    "LOCATION_RULES",
     "SEVERITY_WEIGHT",
     "SINGLE_REPORT_RULES",
+    "SINGLE_RULES_BY_KIND",
     "FlagResult",
     "PeerReport",
     "PhotoFacts",

@@ -1,7 +1,11 @@
-"""The rules that relate a report to others of the same election
+"""The rules that relate a submission to others of the same election
 (`impossible_travel`, `duplicate`, `hotspot`). Symmetric, and recomputed on the
-neighbours of every processed report (never appended), so the final flags do
-not depend on the order in which reports were processed."""
+neighbours of every processed submission (never appended), so the final flags
+do not depend on the order in which submissions were processed.
+
+`impossible_travel` counts every kind (a check-in puts the observer at a
+station as surely as a report does); `duplicate` and `hotspot` are about
+incidents, so they look at incident reports only (`CROSS_CODES_BY_KIND`)."""
 
 import bisect
 import datetime as dt
@@ -11,7 +15,7 @@ from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
 
 from ..thresholds import PipelineThresholds
-from .facts import FlagResult, PeerReport
+from .facts import CHECKIN, INCIDENT, FlagResult, PeerReport
 from .measures import current_reports, implied_speed_kmh, is_impossible_travel, km, minutes, number, related_ids, text_similarity
 from .risk import FLAG_SEVERITY
 
@@ -19,11 +23,18 @@ from .risk import FLAG_SEVERITY
 # processed report, never appended.
 CROSS_REPORT_CODES = ("impossible_travel", "duplicate", "hotspot")
 
+# Which of them a submission of each kind carries.
+CROSS_CODES_BY_KIND = {INCIDENT: CROSS_REPORT_CODES, CHECKIN: ("impossible_travel",)}
+
+
+def _incidents(peers: Sequence[PeerReport]) -> list[PeerReport]:
+    return [p for p in peers if p.kind == INCIDENT]
+
 
 def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
-    """The same observer reported from two stations so far apart, so close in
-    time, that getting from one to the other was impossible. Symmetric: both
-    reports of the pair carry the flag."""
+    """The same observer sent something (a report, a check-in) from two
+    stations so far apart, so close in time, that getting from one to the other
+    was impossible. Symmetric: both submissions of the pair carry the flag."""
     max_kmh, min_m = thresholds.travel_max_kmh, thresholds.travel_min_meters
     conflicts = []
     for peer in current_reports(subject, peers) or ():
@@ -53,10 +64,12 @@ def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], threshol
 def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
     """Another report (any observer, any organization) at the same station, in
     the same category, close in time, telling a similar story. Symmetric."""
+    if subject.kind != INCIDENT:
+        return None
     window = thresholds.duplicate_window_minutes * 60
     minimum = thresholds.duplicate_min_similarity
     matches = []
-    for peer in current_reports(subject, peers) or ():
+    for peer in current_reports(subject, _incidents(peers)) or ():
         if peer.station_id != subject.station_id or peer.category_code != subject.category_code:
             continue
         gap = abs((peer.occurred_at - subject.occurred_at).total_seconds())
@@ -103,8 +116,10 @@ def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Pipeli
     """Many reports at one station, or in one district, within one time window.
     Raised on every report of the window, so the whole cluster surfaces; the
     station scope wins over the district one."""
+    if subject.kind != INCIDENT:
+        return None
     window = thresholds.hotspot_window_minutes * 60
-    others = current_reports(subject, peers)
+    others = current_reports(subject, _incidents(peers))
     if others is None:
         return None  # corrected: the correction carries the flag
     scopes = (
@@ -146,5 +161,7 @@ CROSS_REPORT_RULES: dict[str, Callable[[PeerReport, Sequence[PeerReport], Pipeli
 def evaluate_cross(
     subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds, codes: Iterable[str] = CROSS_REPORT_CODES
 ) -> list[FlagResult]:
-    """The cross-report flags `codes` of `subject` among `peers`."""
+    """The cross-report flags `codes` of `subject` among `peers` (only those
+    of `codes` that `subject`'s kind carries)."""
+    codes = [code for code in codes if code in CROSS_CODES_BY_KIND[subject.kind]]
     return [flag for code in codes if (flag := CROSS_REPORT_RULES[code](subject, peers, thresholds)) is not None]

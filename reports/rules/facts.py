@@ -21,10 +21,15 @@ class FlagResult:
             return flag_text(self.code, self.params)
 
 
+INCIDENT = "incident"  # models.SubmissionKind.INCIDENT, as the rules see it
+CHECKIN = "checkin"
+
+
 @dataclass(frozen=True)
 class PeerReport:
-    """A report as the cross-report rules see it (the subject or another report
-    of the same election)."""
+    """A submission as the cross-report rules see it (the subject or another
+    submission of the same election): an incident report, or another kind
+    (`kind`), which has no category or description."""
 
     report_id: str
     observer_id: int
@@ -36,10 +41,11 @@ class PeerReport:
     district_id: int
     district_name: str
     timezone: str  # the station's IANA zone
-    category_code: str
+    category_code: str | None
     occurred_at: dt.datetime
     description: str
     amends_id: str | None = None
+    kind: str = INCIDENT
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class RuleFacts:
     report: PeerReport
     station_region_code: str
     station_region_name: str
+    # An incident's category ("" and False for other kinds).
     category_name_en: str
     category_phase: str
     category_critical: bool
@@ -92,3 +99,7 @@ class RuleFacts:
     @property
     def station_timezone(self) -> str:
         return self.report.timezone
+
+    @property
+    def kind(self) -> str:
+        return self.report.kind

@@ -21,7 +21,7 @@ FLAG_SEVERITY = {
 }
 
 
-def risk_score(*, severity: str, flags: Iterable) -> int:
+def risk_score(*, severity: str | None, flags: Iterable) -> int:
     """Orders the triage queue, worst first:
 
         10 × weight(report severity) + Σ over the report's flags 10 × weight(flag severity)
@@ -30,5 +30,8 @@ def risk_score(*, severity: str, flags: Iterable) -> int:
     are left out by the caller (`reports.writes.risk_scores`, which the
     pipeline and triage both use). E.g. a high-severity report (30) that is off
     site (high, +30) and outside polling hours (medium, +20) scores 80. `flags`
-    are anything with a `severity`."""
-    return 10 * SEVERITY_WEIGHT.get(severity, 1) + sum(10 * SEVERITY_WEIGHT.get(flag.severity, 1) for flag in flags)
+    are anything with a `severity`. A submission without a severity of its own
+    (a check-in) weighs only its flags: 0 without any, which keeps it out of
+    the triage queue."""
+    base = 10 * SEVERITY_WEIGHT.get(severity, 1) if severity else 0
+    return base + sum(10 * SEVERITY_WEIGHT.get(flag.severity, 1) for flag in flags)

@@ -1,12 +1,16 @@
-"""The rules about one report alone: each a small function over RuleFacts
-that returns a FlagResult, or None when the report does not raise it."""
+"""The rules about one submission alone: each a small function over RuleFacts
+that returns a FlagResult, or None when the submission does not raise it.
+
+Which rules a submission runs depends on its kind (`SINGLE_RULES_BY_KIND`):
+the location rules and `not_deployed` for every kind; the incident rules
+(category, polling hours, late filing, photos) for incident reports only."""
 
 from collections.abc import Callable
 
 from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
 
-from .facts import FlagResult, RuleFacts
+from .facts import CHECKIN, INCIDENT, FlagResult, RuleFacts
 from .measures import accuracy_credit_m, is_off_site, km, minutes, number, within_polling_hours
 from .risk import FLAG_SEVERITY
 
@@ -181,7 +185,13 @@ def photo_time_mismatch(f: RuleFacts) -> FlagResult | None:
     )
 
 
-SINGLE_REPORT_RULES: list[Callable[[RuleFacts], FlagResult | None]] = [
+Rule = Callable[[RuleFacts], FlagResult | None]
+
+# Where the fix puts the observer, against the station claimed: every kind.
+LOCATION_RULES: list[Rule] = [off_site, low_gps_accuracy, no_location, region_mismatch]
+
+# An incident report runs every rule, in this order.
+SINGLE_REPORT_RULES: list[Rule] = [
     off_site,
     low_gps_accuracy,
     no_location,
@@ -193,3 +203,11 @@ SINGLE_REPORT_RULES: list[Callable[[RuleFacts], FlagResult | None]] = [
     photo_location_mismatch,
     photo_time_mismatch,
 ]
+
+# A check-in says where the observer is: the location rules and the plan. Not
+# late_filing: a check-in waits in the phone's outbox while the network is
+# down and keeps the moment it was tapped, which is what the coverage board reads.
+SINGLE_RULES_BY_KIND: dict[str, list[Rule]] = {
+    INCIDENT: SINGLE_REPORT_RULES,
+    CHECKIN: [*LOCATION_RULES, not_deployed],
+}

@@ -44,8 +44,9 @@ def scope_label(user) -> str:
 
 
 def export_queryset(*, user, filters: ReportFilters, now: dt.datetime):
-    """The reports an export holds, in chain order. `user` None (the management
-    command run by an operator) means every report."""
+    """The incident reports an export holds, in chain order (other kinds of
+    submission are links of the same chains but not rows of this file). `user`
+    None (the management command run by an operator) means every report."""
     qs = IncidentReport.objects.all() if user is None else reports_visible_to(user)
     qs = apply_report_filters(qs, filters, user=user, now=now)
     return qs.order_by("election_id", "chain_seq", "received_at", "pk")

@@ -26,7 +26,7 @@ _SQL_GUARDED = ", ".join("E'" + "".join(_SQL_ESCAPES.get(ch, ch) for ch in c) + 
 FROM_SQL = """
 FROM (
   SELECT r.*, row_number() OVER (ORDER BY r.election_id, r.chain_seq, r.received_at, r.id) AS row_number
-  FROM reports_incidentreport r WHERE r.id IN ({ids})
+  FROM reports_submission r WHERE r.id IN ({ids})
 ) r
 JOIN monitoring_election e ON e.id = r.election_id
 JOIN monitoring_observerorganization o ON o.id = r.organization_id
@@ -80,7 +80,7 @@ SELECT e.code,
        (array_agg(r.chain_seq ORDER BY r.chain_seq DESC NULLS FIRST, r.received_at DESC, r.id DESC))[1],
        (array_agg(r.chain_sha256 ORDER BY r.chain_seq DESC NULLS FIRST, r.received_at DESC, r.id DESC))[1],
        count(*) = count(r.chain_seq) AND count(*) = max(r.chain_seq) - min(r.chain_seq) + 1
-FROM reports_incidentreport r JOIN monitoring_election e ON e.id = r.election_id
+FROM reports_submission r JOIN monitoring_election e ON e.id = r.election_id
 WHERE r.id IN ({ids_sql})
 GROUP BY e.code
 """

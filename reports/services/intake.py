@@ -1,12 +1,23 @@
-"""Intake: an observer's report is saved first (with its photos, in one
-transaction, appended to the election's hash chain), then handed to the
-pipeline after commit. Idempotent per (observer, client_uuid)."""
+"""Intake: one submit function for every kind of submission (incident
+reports, check-ins). A submission is saved first (with its photos, its
+`submitted` event, appended to the election's hash chain, in one transaction),
+then handed to the pipeline after commit. Idempotent per (observer,
+client_uuid) across kinds: the same key and content again is answered with the
+same submission, the same key with other content is refused (409).
+
+A kind contributes what it says of its own: its part of the canonical content
+(hence of the content hash) and its own columns of the hub (`SubmissionInput`
+subclasses below; the doors check its fields). Everything else, the gates,
+the idempotency, the transaction, the chain and the enqueue, is the same for
+every kind.
+"""
 
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -19,7 +30,16 @@ from monitoring.selectors import accreditation_check
 
 from .. import integrity, validation
 from ..enqueue import enqueue_processing
-from ..models import Attachment, IncidentCategory, IncidentReport, ReportChainHead, ReportEvent, ReportState
+from ..models import (
+    Attachment,
+    CheckIn,
+    IncidentCategory,
+    IncidentReport,
+    ReportChainHead,
+    ReportEvent,
+    ReportState,
+    Submission,
+)
 from ..permissions import may_file
 from ..photos import ProcessedPhoto, process_photo, sha256_of
 from ..writes import event_record
@@ -28,8 +48,8 @@ logger = logging.getLogger(__name__)
 
 
 class SubmissionRefused(Exception):
-    """The observer may not file this report at all (HTTP 403). `message` is
-    shown to the user: translated, or lazy so it renders in their language."""
+    """The observer may not file this submission at all (HTTP 403). `message`
+    is shown to the user: translated, or lazy so it renders in their language."""
 
     def __init__(self, code: str, message: str):
         self.code = code
@@ -40,35 +60,9 @@ class SubmissionRefused(Exception):
 class IdempotencyConflict(Exception):
     """The client_uuid was already used by this observer for different content (HTTP 409)."""
 
-    def __init__(self, existing: IncidentReport):
+    def __init__(self, existing: Submission):
         self.existing = existing
-        super().__init__(f"client_uuid {existing.client_uuid} was already used for a different report")
-
-
-@dataclass(frozen=True)
-class ReportInput:
-    """Validated, resolved submission (the API and web form build it)."""
-
-    client_uuid: uuid.UUID
-    election: Election
-    station: PollingStation
-    category: IncidentCategory
-    severity: str | None
-    occurred_at: dt.datetime
-    description: str
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: float | None = None
-    amends: IncidentReport | None = None
-
-
-@dataclass(frozen=True)
-class SubmissionResult:
-    report: IncidentReport
-    created: bool
-    # A new report's photos, as saved (it has no flags yet): enough to answer
-    # the observer without reading the report back. Empty for a resend.
-    photos: tuple[Attachment, ...] = ()
+        super().__init__(f"client_uuid {existing.client_uuid} was already used for a different submission")
 
 
 def normalize_description(text: str) -> str:
@@ -77,29 +71,105 @@ def normalize_description(text: str) -> str:
 
 def _rounded(value: float | None, digits: int) -> float | None:
     # `+ 0.0` turns -0.0 into 0.0: the database gives back 0.0, so a hash of
-    # "-0.0" could never be recomputed from the stored report or an export.
+    # "-0.0" could never be recomputed from the stored submission or an export.
     return None if value is None else round(value, digits) + 0.0
 
 
-def _content_fields(*, observer: Observer, data: ReportInput, severity: str, photo_sha256s: Sequence[str]) -> dict:
-    return dict(
+@dataclass(frozen=True, kw_only=True)
+class SubmissionInput:
+    """What every kind shares, validated and resolved by the door (API
+    serializer, web form). A kind subclasses it with its own fields, its
+    `proxy` (which makes rows of its kind), and what it puts in the canonical
+    content and in the hub's columns."""
+
+    proxy: ClassVar[type[Submission]]
+
+    client_uuid: uuid.UUID
+    election: Election
+    station: PollingStation
+    occurred_at: dt.datetime
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+
+    def content(self, *, photo_sha256s: Sequence[str]) -> dict:
+        """The kind's own part of the canonical content (`integrity`)."""
+        raise NotImplementedError
+
+    def columns(self) -> dict:
+        """The kind's own columns of the hub, as stored."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportInput(SubmissionInput):
+    """An incident report: category, severity (default: the category's), description, the report it corrects."""
+
+    proxy = IncidentReport
+
+    category: IncidentCategory
+    severity: str | None = None
+    description: str = ""
+    amends: Submission | None = None
+
+    def columns(self) -> dict:
+        return dict(
+            category=self.category,
+            severity=self.severity or self.category.default_severity,
+            description=normalize_description(self.description),
+            amends=self.amends,
+        )
+
+    def content(self, *, photo_sha256s: Sequence[str]) -> dict:
+        columns = self.columns()
+        return integrity.incident_content(
+            category_code=self.category.code,
+            severity=columns["severity"],
+            description=columns["description"],
+            amends=str(self.amends.pk) if self.amends else None,
+            photo_sha256s=list(photo_sha256s),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInInput(SubmissionInput):
+    """A check-in: `checkin_kind` is arrived, all_quiet or left (models.CheckInKind)."""
+
+    proxy = CheckIn
+
+    checkin_kind: str
+
+    def columns(self) -> dict:
+        return dict(checkin_kind=self.checkin_kind)
+
+    def content(self, *, photo_sha256s: Sequence[str]) -> dict:
+        return integrity.checkin_content(checkin_kind=self.checkin_kind)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: Submission
+    created: bool
+    # A new submission's photos, as saved (it has no flags yet): enough to answer
+    # the observer without reading it back. Empty for a resend.
+    photos: tuple[Attachment, ...] = ()
+
+
+def _content_sha256(*, observer: Observer, data: SubmissionInput, photo_sha256s: Sequence[str]) -> str:
+    return integrity.content_sha256(
         client_uuid=str(data.client_uuid),
         observer_code=observer.public_code,
         election_code=data.election.code,
         station_code=data.station.code,
-        category_code=data.category.code,
-        severity=severity,
         occurred_at_utc=format_utc(data.occurred_at),
-        description=normalize_description(data.description),
         latitude=_rounded(data.latitude, 6),
         longitude=_rounded(data.longitude, 6),
         accuracy_m=_rounded(data.accuracy_m, 1),
-        amends=str(data.amends.pk) if data.amends else None,
-        photo_sha256s=list(photo_sha256s),
+        content=data.content(photo_sha256s=photo_sha256s),
     )
 
 
-def report_submit_check(*, observer: Observer, election: Election) -> None:
+def submission_check(*, observer: Observer, election: Election) -> None:
     """Cheap checks that refuse a submission outright (raise SubmissionRefused)."""
     if not may_file(observer):
         raise SubmissionRefused("not_an_observer", _("Only observers of an accredited organization can file reports."))
@@ -115,33 +185,32 @@ def report_submit_check(*, observer: Observer, election: Election) -> None:
         raise SubmissionRefused(check.code, validation.reason_text(reason))
 
 
-def _existing(observer: Observer, client_uuid) -> IncidentReport | None:
+def _existing(observer: Observer, client_uuid) -> Submission | None:
     # Almost every submission is new: ask for the key alone (a wide model's
-    # full SELECT costs more to build than to run), load the report on a resend.
-    mine = IncidentReport.objects.filter(submitted_by=observer, client_uuid=client_uuid)
+    # full SELECT costs more to build than to run), load the row on a resend.
+    # Any kind: the key is the observer's, whatever they sent with it.
+    mine = Submission.objects.filter(submitted_by=observer, client_uuid=client_uuid)
     if not mine.values_list("pk", flat=True).first():
         return None
     return mine.first()
 
 
-def _replay(existing: IncidentReport, content_hash: str) -> SubmissionResult:
+def _replay(existing: Submission, content_hash: str) -> SubmissionResult:
     if existing.content_sha256 != content_hash:
         raise IdempotencyConflict(existing)
     return SubmissionResult(existing, created=False)
 
 
-def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[bytes] = ()) -> SubmissionResult:
-    """File a report. Returns the existing report (created=False) when this
-    observer already sent the same content under the same client_uuid.
+def submission_submit(*, observer: Observer, data: SubmissionInput, source: str, photos: Sequence[bytes] = ()) -> SubmissionResult:
+    """File a submission of `data`'s kind, received through `source`
+    (models.SubmissionSource). Returns the existing one (created=False) when
+    this observer already sent the same content under the same client_uuid.
 
     Raises SubmissionRefused (403), IdempotencyConflict (409) or PhotoRejected (400).
-    The report and its photos are written in one transaction; the pipeline is
-    enqueued only after commit, and a broker failure never fails the submission.
+    The submission and its photos are written in one transaction; the pipeline
+    is enqueued only after commit, and a broker failure never fails it.
     """
-    severity = data.severity or data.category.default_severity
-    photo_hashes = [sha256_of(p) for p in photos]
-    fields = _content_fields(observer=observer, data=data, severity=severity, photo_sha256s=photo_hashes)
-    content_hash = integrity.content_sha256(**fields)
+    content_hash = _content_sha256(observer=observer, data=data, photo_sha256s=[sha256_of(p) for p in photos])
 
     # A resend of something already received is answered before anything else,
     # even if the organization has been suspended since.
@@ -149,52 +218,37 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
     if existing is not None:
         return _replay(existing, content_hash)
 
-    report_submit_check(observer=observer, election=data.election)
+    submission_check(observer=observer, election=data.election)
     processed: list[ProcessedPhoto] = [process_photo(p) for p in photos]
 
     saved_files: list[Attachment] = []
     try:
         with transaction.atomic():
-            report = IncidentReport.objects.create(
+            submission = data.proxy.objects.create(
                 client_uuid=data.client_uuid,
+                source=source,
                 election=data.election,
                 station=data.station,
-                category=data.category,
-                severity=severity,
                 occurred_at=data.occurred_at,
-                description=fields["description"],
-                latitude=fields["latitude"],
-                longitude=fields["longitude"],
-                accuracy_m=fields["accuracy_m"],
+                latitude=_rounded(data.latitude, 6),
+                longitude=_rounded(data.longitude, 6),
+                accuracy_m=_rounded(data.accuracy_m, 1),
                 submitted_by=observer,
                 organization_id=observer.organization_id,
-                amends=data.amends,
                 received_at=timezone.now(),
                 content_sha256=content_hash,
+                **data.columns(),
             )
-            for position, photo in enumerate(processed):
-                attachment = Attachment(
-                    report=report,
-                    original_content_type=photo.original_content_type,
-                    size=photo.original_size,
-                    sha256=photo.original_sha256,
-                    stored_sha256=photo.stored_sha256,
-                    width=photo.width,
-                    height=photo.height,
-                    exif_latitude=photo.exif_latitude,
-                    exif_longitude=photo.exif_longitude,
-                    exif_taken_at_local=_aware_camera_time(photo, None),
-                    exif_taken_at=_aware_camera_time(photo, data.station),
-                    position=position,
-                )
-                attachment.file.save(f"{attachment.id}.jpg", ContentFile(photo.stored_bytes), save=False)
-                saved_files.append(attachment)
-                attachment.save()
+            saved_files = _save_photos(submission, processed, station=data.station)
             event_record(
-                report, actor=observer.user, at=report.received_at, action=ReportEvent.Action.SUBMITTED, to_value=ReportState.RECEIVED
+                submission,
+                actor=observer.user,
+                at=submission.received_at,
+                action=ReportEvent.Action.SUBMITTED,
+                to_value=ReportState.RECEIVED,
             )
-            _chain_append(report)
-            transaction.on_commit(lambda: enqueue_processing(report.pk))
+            _chain_append(submission)
+            transaction.on_commit(lambda: enqueue_processing(submission.pk))
     except IntegrityError:
         _delete_files(saved_files)
         # Another request with the same client_uuid won the race; answer as a resend.
@@ -205,7 +259,36 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
     except BaseException:
         _delete_files(saved_files)
         raise
-    return SubmissionResult(report, created=True, photos=tuple(saved_files))
+    return SubmissionResult(submission, created=True, photos=tuple(saved_files))
+
+
+def _save_photos(submission: Submission, processed: Sequence[ProcessedPhoto], *, station: PollingStation) -> list[Attachment]:
+    """Store the photos' EXIF-free copies and their rows. The list is filled as
+    files are written, so the caller can delete them if the transaction fails."""
+    saved: list[Attachment] = []
+    try:
+        for position, photo in enumerate(processed):
+            attachment = Attachment(
+                report=submission,
+                original_content_type=photo.original_content_type,
+                size=photo.original_size,
+                sha256=photo.original_sha256,
+                stored_sha256=photo.stored_sha256,
+                width=photo.width,
+                height=photo.height,
+                exif_latitude=photo.exif_latitude,
+                exif_longitude=photo.exif_longitude,
+                exif_taken_at_local=_aware_camera_time(photo, None),
+                exif_taken_at=_aware_camera_time(photo, station),
+                position=position,
+            )
+            attachment.file.save(f"{attachment.id}.jpg", ContentFile(photo.stored_bytes), save=False)
+            saved.append(attachment)
+            attachment.save()
+    except BaseException:
+        _delete_files(saved)
+        raise
+    return saved
 
 
 def _aware_camera_time(photo: ProcessedPhoto, station: PollingStation | None) -> dt.datetime | None:
@@ -228,39 +311,40 @@ def _delete_files(attachments: Sequence[Attachment]) -> None:
             logger.warning("could not delete orphan photo file for attachment %s", attachment.pk)
 
 
-def _chain_append(report: IncidentReport) -> None:
-    """Append the report to its election's hash chain. Locks the chain head, so
-    it runs last in the intake transaction to hold the lock for an instant; the
-    moment of receipt is taken under the lock, so chain order is receipt order.
-    On PostgreSQL the append is one call of `reports_chain_append` (migration
-    0004, the same link as `integrity.chain_link`), so the lock is held for one
-    round trip and the COMMIT, not four."""
+def _chain_append(submission: Submission) -> None:
+    """Append the submission to its election's hash chain (one chain for every
+    kind). Locks the chain head, so it runs last in the intake transaction to
+    hold the lock for an instant; the moment of receipt is taken under the
+    lock, so chain order is receipt order. On PostgreSQL the append is one call
+    of `reports_chain_append` (migrations 0004 and 0007, the same link as
+    `integrity.chain_link`), so the lock is held for one round trip and the
+    COMMIT, not four."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for _attempt in range(2):
                 cursor.execute(
                     "SELECT chain_seq, chain_sha256, received_at FROM reports_chain_append(%s, %s, %s)",
-                    [report.election_id, report.pk, report.content_sha256],
+                    [submission.election_id, submission.pk, submission.content_sha256],
                 )
                 row = cursor.fetchone()
                 if row is not None:
-                    report.chain_seq, report.chain_sha256, report.received_at = row
+                    submission.chain_seq, submission.chain_sha256, submission.received_at = row
                     return
-                # The election's first report: create the head (a racing first one waits on the insert).
-                ReportChainHead.objects.get_or_create(election_id=report.election_id, defaults={"sha256": integrity.GENESIS})
-        raise RuntimeError(f"no chain head for election {report.election_id}")
-    ReportChainHead.objects.get_or_create(election_id=report.election_id, defaults={"sha256": integrity.GENESIS})
-    head = ReportChainHead.objects.select_for_update().get(election_id=report.election_id)
+                # The election's first submission: create the head (a racing first one waits on the insert).
+                ReportChainHead.objects.get_or_create(election_id=submission.election_id, defaults={"sha256": integrity.GENESIS})
+        raise RuntimeError(f"no chain head for election {submission.election_id}")
+    ReportChainHead.objects.get_or_create(election_id=submission.election_id, defaults={"sha256": integrity.GENESIS})
+    head = ReportChainHead.objects.select_for_update().get(election_id=submission.election_id)
     received_at = timezone.now()
     seq = head.seq + 1
     link = integrity.chain_link(
         previous=head.sha256,
         seq=seq,
-        report_id=str(report.pk),
+        report_id=str(submission.pk),
         received_at_utc=format_utc(received_at),
-        content_sha256=report.content_sha256,
+        content_sha256=submission.content_sha256,
     )
     head.seq, head.sha256 = seq, link
     head.save(update_fields=["seq", "sha256"])
-    IncidentReport.objects.filter(pk=report.pk).update(received_at=received_at, chain_seq=seq, chain_sha256=link)
-    report.received_at, report.chain_seq, report.chain_sha256 = received_at, seq, link
+    Submission.objects.filter(pk=submission.pk).update(received_at=received_at, chain_seq=seq, chain_sha256=link)
+    submission.received_at, submission.chain_seq, submission.chain_sha256 = received_at, seq, link

@@ -4,9 +4,11 @@ cross-report flags after a report changed state.
 
 Cross-report flags (`impossible_travel`, `duplicate`, `hotspot`) relate a
 report to accepted reports of the same district close in time and to the same
-observer's reports. Processing a report therefore recomputes those flags on
-the neighbours too (recomputed, never appended), so the final flags do not
-depend on the order in which workers picked the reports up.
+observer's submissions (`impossible_travel` counts every kind, check-ins too;
+`duplicate` and `hotspot` incident reports only). Processing a report
+therefore recomputes those flags on the neighbours too (recomputed, never
+appended), so the final flags do not depend on the order in which workers
+picked the reports up.
 
 Locking, in this order and no other, so that concurrent workers never deadlock:
 1. cluster locks (`clusters_lock`): PostgreSQL transaction-level advisory locks
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.db import connection
 
 from .. import rules
-from ..models import Flag, IncidentReport, ReportState
+from ..models import Flag, ReportState, Submission
 from ..writes import FlagWrites, reports_rescore
 
 
@@ -91,7 +93,8 @@ def _neighbours_to_refresh(centres: list[rules.PeerReport], pool: list[rules.Pee
 
 def _codes_shared(peer: rules.PeerReport, centre: rules.PeerReport, reach: dt.timedelta) -> set[str]:
     codes = set()
-    if peer.district_id == centre.district_id and abs(peer.occurred_at - centre.occurred_at) <= reach:
+    incidents = peer.kind == centre.kind == rules.INCIDENT
+    if incidents and peer.district_id == centre.district_id and abs(peer.occurred_at - centre.occurred_at) <= reach:
         codes |= {"duplicate", "hotspot"}
     if peer.observer_id == centre.observer_id:
         codes.add("impossible_travel")
@@ -103,7 +106,7 @@ def _lock_neighbours(todo: dict) -> dict:
     order. Anyone else changing their state holds one of our cluster locks, so
     they stay accepted until we commit."""
     return dict(
-        IncidentReport.objects.select_for_update(of=("self",))
+        Submission.objects.select_for_update(of=("self",))
         .filter(pk__in=list(todo), state=ReportState.ACCEPTED)
         .order_by("pk")
         .values_list("pk", "severity")

@@ -1,5 +1,6 @@
-"""The pipeline: validate → geotag → flag, one report at a time, idempotent and
-safe under concurrency. Two entry points:
+"""The pipeline: validate → geotag → flag, one submission at a time (of any
+kind: the same stages, with the rule set of its kind), idempotent and safe
+under concurrency. Two entry points:
 
 - `report_process`: the worker's run of a report that intake (or the sweeper)
   enqueued. It first claims the report with a committed conditional UPDATE
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from .. import rules, validation
 from ..geotag import GeotagResult
-from ..models import Flag, IncidentReport, ReportEvent, ReportState, TriageStatus
+from ..models import Flag, ReportEvent, ReportState, Submission, TriageStatus
 from ..permissions import may_triage
 from ..pipeline_reads import (
     ResolvedPlace,
@@ -82,7 +83,7 @@ def report_process(*, report_id) -> ProcessOutcome:
     transaction that already holds report locks (it takes locks in a fixed order).
     """
     if not _claim(report_id):
-        state = IncidentReport.objects.filter(pk=report_id).values_list("state", flat=True).first()
+        state = Submission.objects.filter(pk=report_id).values_list("state", flat=True).first()
         return ProcessOutcome(str(report_id), state or "missing", changed=False)
     with transaction.atomic():
         report = _lock_report(report_id)
@@ -104,9 +105,9 @@ def report_reprocess(*, report_id, actor) -> ProcessOutcome:
     event records the actor and how the flags changed; flag decisions survive.
     Raises PermissionDenied unless the actor may triage the report. Call it
     outside any transaction that already holds report locks."""
-    report = IncidentReport.objects.filter(pk=report_id).only("pk", "organization_id").first()
+    report = Submission.objects.filter(pk=report_id).only("pk", "organization_id").first()
     if report is None:
-        raise IncidentReport.DoesNotExist(report_id)
+        raise Submission.DoesNotExist(report_id)
     if not may_triage(user=actor, report=report):
         raise PermissionDenied("You may not re-run the pipeline for this report.")
     with transaction.atomic():
@@ -138,7 +139,7 @@ def reports_reprocess(*, report_ids: Iterable, actor) -> BulkOutcome:
 
 def report_mark_error(*, report_id, error: str) -> None:
     """Remember the last error (shown to coordinators; no personal data)."""
-    IncidentReport.objects.filter(pk=report_id).update(last_error=error[:500])
+    Submission.objects.filter(pk=report_id).update(last_error=error[:500])
 
 
 # --- Claiming and locking ---
@@ -148,7 +149,7 @@ def _claim(report_id) -> bool:
     """Mark the report as being processed (a committed, conditional UPDATE, so
     attempts survive a killed worker). False if there is nothing to claim."""
     with transaction.atomic():
-        claimed = IncidentReport.objects.filter(
+        claimed = Submission.objects.filter(
             pk=report_id,
             state__in=[ReportState.RECEIVED, ReportState.PROCESSING],
             processing_attempts__lt=settings.PIPELINE.max_attempts,
@@ -159,19 +160,19 @@ def _claim(report_id) -> bool:
     return False
 
 
-def _lock_report(report_id) -> IncidentReport | None:
+def _lock_report(report_id) -> Submission | None:
     """The report, locked after the cluster locks of its neighbourhood and of
     the one of the report it corrects (a correction withdraws it from its own
     clusters). Submitted fields never change, so reading them first is safe."""
-    own = IncidentReport.objects.filter(pk=report_id).values_list("station__district_id", "submitted_by_id", "amends_id").first()
+    own = Submission.objects.filter(pk=report_id).values_list("station__district_id", "submitted_by_id", "amends_id").first()
     if own is None:
         return None
     places = [own[:2]]
     if own[2] is not None:
-        places += IncidentReport.objects.filter(pk=own[2]).values_list("station__district_id", "submitted_by_id")
+        places += Submission.objects.filter(pk=own[2]).values_list("station__district_id", "submitted_by_id")
     clusters_lock(places)
     return (
-        IncidentReport.objects.select_for_update(of=("self",))
+        Submission.objects.select_for_update(of=("self",))
         .select_related("election", "station__district__region", "category", "submitted_by", "organization")
         .get(pk=report_id)
     )
@@ -191,7 +192,7 @@ class _Run:
     pool: list[rules.PeerReport]
 
 
-def _run_stages(report: IncidentReport) -> _Run:
+def _run_stages(report: Submission) -> _Run:
     """Validate, geotag and flag the locked report, and store the result on it."""
     now = timezone.now()
     previous_state = report.state
@@ -215,14 +216,14 @@ def _run_stages(report: IncidentReport) -> _Run:
     return _Run(at=now, previous_state=previous_state, accepted=accepted, flags=flags, subject=subject, centres=centres, pool=pool)
 
 
-def _after_stages(report: IncidentReport, run: _Run) -> None:
+def _after_stages(report: Submission, run: _Run) -> None:
     """A critical report goes straight to the escalated queue; the neighbours' cross-report flags follow the report's new state."""
     if any(f.code == "critical_category" for f in run.flags) and report.triage_status == TriageStatus.NEW:
         triage_status_set(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=run.at)
     neighbours_refresh(subject=run.subject, accepted=run.accepted, centres=run.centres, pool=run.pool, now=run.at)
 
 
-def _store_geotag(report: IncidentReport, location: GeotagResult, place: ResolvedPlace) -> None:
+def _store_geotag(report: Submission, location: GeotagResult, place: ResolvedPlace) -> None:
     report.location_source = location.source
     report.location_latitude = location.latitude
     report.location_longitude = location.longitude

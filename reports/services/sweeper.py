@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ..enqueue import enqueue_processing
-from ..models import IncidentReport, ReportState
+from ..models import ReportState, Submission
 from ..writes import report_give_up
 
 
@@ -18,7 +18,7 @@ def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 5
     age = older_than_seconds if older_than_seconds is not None else settings.PIPELINE.sweep_after_seconds
     cutoff = timezone.now() - dt.timedelta(seconds=age)
     stuck = list(
-        IncidentReport.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING], received_at__lt=cutoff)
+        Submission.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING], received_at__lt=cutoff)
         .exclude(state=ReportState.PROCESSING, processing_started_at__gte=cutoff)
         .order_by("received_at")
         .values_list("pk", "processing_attempts")[:limit]

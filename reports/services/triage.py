@@ -3,7 +3,7 @@ and notes (re-running the pipeline is `pipeline.report_reprocess`). Each write
 is permission-checked per report (reports.permissions), runs under the
 report's row lock, and leaves a ReportEvent with actor, time and note.
 
-Concurrency: every triage write bumps `IncidentReport.triage_version`. Callers
+Concurrency: every triage write bumps `Submission.triage_version`. Callers
 that showed the coordinator a version pass it back as `expected_version`; if
 someone else changed the report meanwhile the write is refused with
 TriageConflict instead of silently overwriting their decision.
@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Flag, IncidentReport, ReportEvent, TriageStatus
+from ..models import Flag, ReportEvent, Submission, TriageStatus
 from ..permissions import may_decide_flags, may_triage, user_public_label
 from ..writes import event_record, report_risk_score, triage_status_set
 from .bulk import BulkOutcome, each_report
@@ -45,9 +45,9 @@ def _clean_note(note: str) -> str:
     return (note or "").strip()[:MAX_NOTE]
 
 
-def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable = may_triage) -> IncidentReport:
+def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable = may_triage) -> Submission:
     """The report, locked for this transaction, after the permission and version checks."""
-    report = IncidentReport.objects.select_for_update().get(pk=report_id)
+    report = Submission.objects.select_for_update().get(pk=report_id)
     if not allowed(user=actor, report=report):
         raise PermissionDenied("You may not triage this report.")
     if expected_version is not None and expected_version != report.triage_version:
@@ -55,7 +55,7 @@ def _lock(report_id, *, actor, expected_version: int | None, allowed: Callable =
     return report
 
 
-def _set_assignee(report: IncidentReport, assignee, *, actor, note: str, at: dt.datetime) -> None:
+def _set_assignee(report: Submission, assignee, *, actor, note: str, at: dt.datetime) -> None:
     previous = report.assignee
     report.assignee = assignee
     report.triage_version += 1
@@ -71,7 +71,7 @@ def _set_assignee(report: IncidentReport, assignee, *, actor, note: str, at: dt.
     )
 
 
-def report_decide(*, report_id, actor, status: str, note: str = "", expected_version: int | None = None) -> IncidentReport:
+def report_decide(*, report_id, actor, status: str, note: str = "", expected_version: int | None = None) -> Submission:
     """Move a report along the triage workflow. Raises PermissionDenied when the
     actor may not triage it, TriageConflict when the transition is not allowed
     or someone else changed the report since `expected_version`. Starting a
@@ -91,7 +91,7 @@ def report_decide(*, report_id, actor, status: str, note: str = "", expected_ver
         return report
 
 
-def report_assign(*, report_id, actor, assignee, note: str = "", expected_version: int | None = None) -> IncidentReport:
+def report_assign(*, report_id, actor, assignee, note: str = "", expected_version: int | None = None) -> Submission:
     """Assign the report to a coordinator who may triage it (None unassigns)."""
     with transaction.atomic():
         report = _lock(report_id, actor=actor, expected_version=expected_version)
@@ -159,7 +159,7 @@ def flag_decide(*, flag_id, actor, decision: str, note: str = "", expected_versi
 
 def reports_decide(*, report_ids: Iterable, actor, status: str, note: str = "", expected_versions=None) -> BulkOutcome:
     def apply(report_id, expected):
-        before = IncidentReport.objects.filter(pk=report_id).values_list("triage_version", flat=True).first()
+        before = Submission.objects.filter(pk=report_id).values_list("triage_version", flat=True).first()
         report = report_decide(report_id=report_id, actor=actor, status=status, note=note, expected_version=expected)
         return report.triage_version != before
 
@@ -168,7 +168,7 @@ def reports_decide(*, report_ids: Iterable, actor, status: str, note: str = "", 
 
 def reports_assign(*, report_ids: Iterable, actor, assignee, note: str = "", expected_versions=None) -> BulkOutcome:
     def apply(report_id, expected):
-        before = IncidentReport.objects.filter(pk=report_id).values_list("triage_version", flat=True).first()
+        before = Submission.objects.filter(pk=report_id).values_list("triage_version", flat=True).first()
         report = report_assign(report_id=report_id, actor=actor, assignee=assignee, note=note, expected_version=expected)
         return report.triage_version != before
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from ..filters import FilterError, parse_report_filters
 from ..models import Attachment, ExportRecord
 from ..permissions import may_export, report_scope
-from ..selectors import reports_visible_to
+from ..selectors import submissions_visible_to
 from ..services.exports import reports_export
 
 
@@ -21,7 +21,7 @@ def photo(request, pk):
     report get them, as an inert download-safe image."""
     attachment = Attachment.objects.select_related("report").filter(pk=pk).first()
     scope = report_scope(request.user)
-    if attachment is None or (scope is not None and not reports_visible_to(request.user).filter(pk=attachment.report_id).exists()):
+    if attachment is None or (scope is not None and not submissions_visible_to(request.user).filter(pk=attachment.report_id).exists()):
         raise Http404
     response = FileResponse(attachment.file.open("rb"), content_type="image/jpeg")
     response["Content-Disposition"] = f'inline; filename="{attachment.pk}.jpg"'

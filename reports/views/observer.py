@@ -33,13 +33,14 @@ from monitoring.models import Election, PollingStation
 from monitoring.selectors import observer_for, stations_of_deployments
 
 from ..forms import ObserverLoginForm, ReportForm
-from ..models import Flag, IncidentCategory, IncidentReport, ReportState
+from ..models import Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource
 from ..permissions import may_file
 from ..photos import PhotoRejected
 from ..rules import flag_text
 from ..selectors import reports_visible_to, reports_with_details
-from ..services.intake import IdempotencyConflict, SubmissionRefused, report_submit
+from ..services.intake import IdempotencyConflict, SubmissionRefused, submission_submit
 from ..validation import MAX_ACCURACY_M, reason_text
+from . import checkin
 
 # Files the service worker keeps for offline use (besides the pages themselves).
 SHELL_STATIC = ["css/app.css", "js/app.js"]
@@ -95,13 +96,14 @@ def _client_strings() -> dict:
         "required": _("Please fill in the station, the kind of incident and the time."),
         "logout_waiting": _("Reports are still waiting on this phone. They will be sent after you log in again. Log out?"),
         "offline_page": _("You are offline: this page was saved earlier."),
+        **checkin.client_strings(),
     }
 
 
-def _page_data(request, observer, form_election: Election | None) -> dict:
+def _page_data(request, observer, form_election: Election | None, panel: dict | None = None) -> dict:
     data = {
         "user": request.user.get_username(),
-        "api": {"reports": reverse("api:reports"), "stations": reverse("api:stations")},
+        "api": {"reports": reverse("api:reports"), "checkins": reverse("api:checkins"), "stations": reverse("api:stations")},
         "myReports": reverse("web:my-reports"),
         "login": reverse("web:login"),
         "strings": _client_strings(),
@@ -114,6 +116,8 @@ def _page_data(request, observer, form_election: Election | None) -> dict:
         data["election"] = form_election.code
         data["stations"] = [_station_json(s) for s in stations]
         data["severityByCategory"] = dict(IncidentCategory.objects.filter(is_active=True).values_list("code", "default_severity"))
+    if panel is not None:
+        data["checkin"] = panel["data"]
     return data
 
 
@@ -169,7 +173,7 @@ def report_new(request):
         if form.is_valid():
             photos = [f.read() for f in request.FILES.getlist("photos")]
             try:
-                report_submit(observer=observer, data=form.to_input(), photos=photos)
+                submission_submit(observer=observer, data=form.to_input(), source=SubmissionSource.WEB, photos=photos)
             except SubmissionRefused as exc:
                 # The same words as the API's answer (with the date of a revocation), in the observer's language.
                 form.add_error(None, exc.message)
@@ -192,12 +196,14 @@ def report_new(request):
         if len(stations) == 1:
             initial["station"] = stations[0].code
         form = ReportForm(initial=initial)
-    page_data = _page_data(request, observer, election)
+    panel = checkin.checkin_panel(observer=observer, election=election, now=timezone.now())
+    page_data = _page_data(request, observer, election, panel)
     return render(
         request,
         "reports/report_form.html",
         {
             "form": form,
+            "checkin": panel,
             "observer": observer,
             "single_election": form.fields["election"].queryset.count() == 1,
             "stations": page_data.get("stations", []),

@@ -10,7 +10,9 @@
  *   4xx are shown to the observer and not retried;
  * - one tab at a time sends (Web Locks), so two tabs never post one report twice;
  * - a service worker (/sw.js) keeps the pages for offline use;
- * - GPS, nearest stations and the station's local time are filled in.
+ * - GPS, nearest stations and the station's local time are filled in;
+ * - the check-in buttons (arrived / all quiet / leaving) go through the same
+ *   outbox, to the check-ins endpoint, with the phone's moment and GPS fix.
  * No framework, no third-party code.
  */
 (function () {
@@ -136,6 +138,8 @@
   var channel = window.BroadcastChannel ? new BroadcastChannel("observer-outbox") : null;
   var sendingId = null;
   var authExpired = false;
+  var checkinView = null; // set by the check-in panel: called with the outbox on every render
+  var currentFix = function () { return null; }; // the report form's GPS fix, once it has one
   var timer = null;
 
   function changed() {
@@ -166,7 +170,7 @@
   function post(record) {
     var controller = window.AbortController ? new AbortController() : null;
     var timeout = setTimeout(function () { if (controller) { controller.abort(); } }, REQUEST_TIMEOUT_MS);
-    return fetch(data.api.reports, {
+    return fetch(data.api[record.endpoint || "reports"], {
       method: "POST",
       body: formData(record),
       credentials: "same-origin",
@@ -285,6 +289,7 @@
         box.setAttribute("data-last-sync", String(lastSync || 0));
       }
       renderList(records);
+      if (checkinView) { checkinView(records); }
     }).catch(function () { /* IndexedDB unavailable: the plain form still works */ });
   }
   function renderList(records) {
@@ -400,6 +405,7 @@
     var found = [];
     var fix = null;
     var timeTouched = false;
+    currentFix = function () { return fix; };
     var severityTouched = false;
     var photosReady = Promise.resolve([]);
     var busy = false;
@@ -660,6 +666,90 @@
     form.setAttribute("data-enhanced", "true");
   }
 
+  // ---- Check-ins: arrived, all quiet, leaving -----------------------------------
+  // The panel shows the newest of what the server knew when the page was made
+  // and what this phone did since (kept in the outbox's meta store), so a page
+  // opened offline from the service worker's copy is right too.
+  function enhanceCheckin(form) {
+    var c = data.checkin;
+    var metaKey = "checkin:" + data.election + ":" + c.station;
+    var buttons = { arrived: $("checkin-arrived"), all_quiet: $("checkin-all-quiet"), left: $("checkin-left") };
+    var statusLine = $("checkin-status");
+    var known = c.last;
+    var waiting = false;
+    var chosen = null;
+
+    function clock(ms) {
+      var p = zoneParts(c.tz, new Date(ms));
+      return pad(+p.hour % 24) + ":" + p.minute;
+    }
+    function show() {
+      var present = !!known && (known.kind === "arrived" || known.kind === "all_quiet");
+      buttons.arrived.hidden = present;
+      buttons.all_quiet.hidden = !present;
+      buttons.left.hidden = !(present && (!c.leavingFrom || Date.now() >= c.leavingFrom));
+      statusLine.textContent = known
+        ? t("checkin_last", { what: t("checkin_" + known.kind), time: clock(known.at) }) + (waiting ? " " + t("checkin_waiting") : "")
+        : t("checkin_none");
+      form.setAttribute("data-state", known ? known.kind : "none");
+      form.setAttribute("data-waiting", String(waiting));
+    }
+    checkinView = function (records) {
+      waiting = records.some(function (r) { return r.endpoint === "checkins" && r.state === "queued" && r.fields.station === c.station; });
+      show();
+    };
+    form.addEventListener("click", function (event) {
+      if (event.target && event.target.name === "kind") { chosen = event.target.value; }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var kind = (event.submitter && event.submitter.value) || chosen;
+      if (!kind) { return; }
+      var now = Date.now();
+      var fix = currentFix();
+      var fields = {
+        client_uuid: newUuid(),
+        election: data.election,
+        station: c.station,
+        kind: kind,
+        occurred_at: new Date(now).toISOString()
+      };
+      if (fix) {
+        fields.latitude = fix.lat.toFixed(6);
+        fields.longitude = fix.lon.toFixed(6);
+        fields.accuracy_m = String(Math.round(fix.acc));
+      }
+      var record = {
+        id: fields.client_uuid, owner: data.user, createdAt: now, endpoint: "checkins", fields: fields, photos: [],
+        state: "queued", attempts: 0, nextAttemptAt: 0,
+        summary: {
+          station: c.station + " · " + c.stationName,
+          category: t("checkin_summary", { what: t("checkin_" + kind) }),
+          time: clock(now) + " (" + c.tz + ")"
+        }
+      };
+      outbox.put(record).then(function () {
+        known = { kind: kind, at: now };
+        waiting = true;
+        show();
+        return outbox.setMeta(metaKey, known);
+      }).then(function () {
+        changed();
+        return flush(true);
+      }, function () {
+        // No usable IndexedDB: the plain form, with the button's value.
+        form.appendChild(el("input", { type: "hidden", name: "kind", value: kind }));
+        form.submit();
+      });
+    });
+    outbox.getMeta(metaKey).then(function (local) {
+      if (local && (!known || local.at > known.at)) { known = local; }
+      show();
+    }, show);
+    setInterval(show, 60000); // "Leaving" appears when the end of the shift comes near
+    form.setAttribute("data-enhanced", "true");
+  }
+
   // ---- Service worker and session ----------------------------------------------
   function forgetPages() {
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
@@ -705,6 +795,8 @@
     if (sendNow) { sendNow.addEventListener("click", function () { flush(true); }); }
     var form = $("report-form");
     if (form && data.election) { enhanceForm(form); }
+    var checkinForm = $("checkin-form");
+    if (checkinForm && data.checkin) { enhanceCheckin(checkinForm); }
     if (channel) { channel.onmessage = function () { render(); refreshReceived(); }; }
     window.addEventListener("online", function () { flush(true); });
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(true); } });

@@ -73,13 +73,26 @@ class App:
                       r.claimed_station_distance_m, r.geo_settlement,
                       (SELECT group_concat(f.code) FROM reports_flag f WHERE f.report_id = r.id),
                       (SELECT count(*) FROM reports_attachment a WHERE a.report_id = r.id)
-               FROM reports_incidentreport r
+               FROM reports_submission r
                JOIN monitoring_observer o ON o.id = r.submitted_by_id
                JOIN auth_user u ON u.id = o.user_id
-               WHERE u.username = ? ORDER BY r.received_at""",
+               WHERE u.username = ? AND r.kind = 'incident' ORDER BY r.received_at""",
             (username,),
         )
         keys = ["id", "client_uuid", "state", "description", "latitude", "location_source", "distance_m", "settlement", "flags", "photos"]
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def checkins_of(self, username: str) -> list[dict]:
+        rows = self.query(
+            """SELECT r.id, r.client_uuid, r.checkin_kind, r.state, r.source, r.latitude, r.location_source,
+                      (SELECT group_concat(f.code) FROM reports_flag f WHERE f.report_id = r.id)
+               FROM reports_submission r
+               JOIN monitoring_observer o ON o.id = r.submitted_by_id
+               JOIN auth_user u ON u.id = o.user_id
+               WHERE u.username = ? AND r.kind = 'checkin' ORDER BY r.occurred_at, r.chain_seq""",
+            (username,),
+        )
+        keys = ["id", "client_uuid", "kind", "state", "source", "latitude", "location_source", "flags"]
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def set_network(self, up: bool) -> None:
@@ -192,10 +205,12 @@ def fill_report(page, *, category="ballot_box_not_sealed", description="", photo
         page.wait_for_selector("#photos-status[data-ready='1']", state="attached")
 
 
-def save_screenshot(page, name: str) -> Path:
+def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """The page (or only what the phone's screen shows) in test-results/e2e/, and
+    in E2E_DOCS_SCREENSHOTS when set (the README's screenshots)."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     docs = os.environ.get("E2E_DOCS_SCREENSHOTS")
     if docs:
         Path(docs).mkdir(parents=True, exist_ok=True)
@@ -269,9 +284,9 @@ def jpeg(width: int = 2400, height: int = 1800, colour=(30, 90, 160)) -> bytes:
     return out.getvalue()
 
 
-def server_log_responses(app, offset: int) -> list[int]:
-    """Status codes of report POSTs in the server log written after `offset`."""
+def server_log_responses(app, offset: int, path: str = "/api/v1/reports/") -> list[int]:
+    """Status codes of POSTs to `path` in the server log written after `offset`."""
     import re
 
     text = app.log.read_bytes()[offset:].decode("utf-8", "replace")
-    return [int(code) for code in re.findall(r'"POST /api/v1/reports/ HTTP/1\.1" (\d{3})', text)]
+    return [int(code) for code in re.findall(rf'"POST {re.escape(path)} HTTP/1\.1" (\d{{3}})', text)]

@@ -17,6 +17,8 @@ OBSERVERS = [
     "e2e-weight",
     "e2e-tabs",
     "e2e-vaguegps",
+    "e2e-checkin",
+    "e2e-checkin-nojs",
 ]
 STATION = {"code": "02001", "latitude": 43.25249, "longitude": 76.9115}
 

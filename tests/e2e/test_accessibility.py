@@ -1,7 +1,8 @@
 """axe-core (npm, pinned in package-lock.json) run inside Chromium on every
 observer page, in every language and in the states an observer meets (reports
-accepted, flagged, rejected, waiting on the phone, refused by the server),
-plus touch-target size and the absence of CSP violations."""
+accepted, flagged, rejected, waiting on the phone, refused by the server; the
+check-in buttons before and after arriving), plus touch-target size and the
+absence of CSP violations."""
 
 import pytest
 
@@ -88,6 +89,13 @@ def test_every_observer_page_has_no_axe_violations_in_any_language(app, new_cont
         check_page(page, axe_source, f"my-reports-{language}", results)
         page.goto("/offline/")
         check_page(page, axe_source, f"offline-{language}", results)
+
+    # The check-in panel after arriving: "All quiet" and "Leaving" (the loop above saw "I have arrived").
+    page.goto("/reports/new/")
+    page.wait_for_selector("#checkin-form[data-enhanced=true]")
+    page.click("#checkin-arrived")
+    page.wait_for_selector("#checkin-form[data-state=arrived][data-waiting=false]", state="attached")
+    check_page(page, axe_source, "report-form-checked-in-ru", results)
 
     app.set_network(False)
     try:

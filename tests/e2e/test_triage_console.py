@@ -45,11 +45,11 @@ def coordinator_page(browser, live_server, world):
     problems = []
     page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text or m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/reports/incidentreport/")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/reports/submission/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/reports/incidentreport/$"))
+    page.wait_for_url(re.compile(r".*/admin/reports/submission/$"))
     page.problems = problems
     yield page
     context.close()
@@ -65,7 +65,7 @@ def test_coordinator_triages_in_the_browser(world, live_server, coordinator_page
     far = file_report(world, gps=(43.30, 76.95, 12.0), description="Group voting in booth 3.")
 
     # The queue, worst first, with explained flag badges.
-    page.goto(f"{live_server.url}/admin/reports/incidentreport/")
+    page.goto(f"{live_server.url}/admin/reports/submission/")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
     assert "02001" in rows.nth(0).inner_text()
@@ -83,7 +83,7 @@ def test_coordinator_triages_in_the_browser(world, live_server, coordinator_page
     assert far.triage_status == "verified"
 
     # The report page: photos load through the scoped door; a flag is cleared with a note.
-    page.goto(f"{live_server.url}/admin/reports/incidentreport/{stuffing.pk}/change/")
+    page.goto(f"{live_server.url}/admin/reports/submission/{stuffing.pk}/change/")
     images = page.locator("ul.photos img")
     assert images.count() == 2
     page.wait_for_function("() => [...document.querySelectorAll('ul.photos img')].every(i => i.complete && i.naturalWidth > 0)")
@@ -103,7 +103,7 @@ def test_situation_map_draws_points_without_tiles_and_refreshes(world, live_serv
     file_report(world, station=world.station_far, observer=world.observer_2, gps=None)
     file_report(world, station=world.station_west, gps=(50.28, 57.2071, 12.0))
 
-    page.goto(f"{live_server.url}/admin/reports/incidentreport/situation/")
+    page.goto(f"{live_server.url}/admin/reports/submission/situation/")
     page.wait_for_selector("#situation-map[data-points-loaded='3']", timeout=15000)
     assert page.locator("#situation-map path.report-point").count() == 3
     page.wait_for_selector("#situation-map.tiles-failed", timeout=15000)
@@ -127,7 +127,7 @@ def test_situation_map_shows_registry_text_as_text(world, live_server, coordinat
     world.station.save(update_fields=["code"])
     file_report(world, category="ballot_stuffing")
 
-    page.goto(f"{live_server.url}/admin/reports/incidentreport/situation/")
+    page.goto(f"{live_server.url}/admin/reports/submission/situation/")
     page.wait_for_selector("#situation-map[data-points-loaded='1']", timeout=15000)
     page.hover("#situation-map path.report-point")
     tooltip = page.wait_for_selector(".leaflet-tooltip")

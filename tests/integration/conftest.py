@@ -64,10 +64,12 @@ def purge_queue():
         app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(conn.default_channel).purge()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(integration_services, django_db_setup, tmp_path_factory):
-    """One real `celery worker` process for the session, on the test database and
-    this checkout's own queue."""
+    """One real `celery worker` process for the test module that asks for it, on
+    the test database and this checkout's own queue. Not for the session: left
+    running, it would take the reports that later modules enqueue without
+    wanting a worker, and race their teardown's flush of the tables."""
     purge_queue()
     worker = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker

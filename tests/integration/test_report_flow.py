@@ -34,7 +34,7 @@ def test_report_travels_from_observer_to_worker_to_coordinator_and_auditor(world
     assert list(ReportEvent.objects.filter(report_id=report_id).values_list("action", flat=True)) == ["submitted", "processed", "triage"]
 
     client.force_login(world.coordinator.user)
-    queue = client.get("/admin/reports/incidentreport/")
+    queue = client.get("/admin/reports/submission/")
     assert queue.status_code == 200 and world.station.code in queue.content.decode()
 
     client.force_login(world.auditor.user)

@@ -20,7 +20,7 @@ def test_queue_with_500_reports_on_postgresql(world, client, queue_of):
     queue_of(500, seed=1)
     client.force_login(world.coordinator.user)
     with CaptureQueriesContext(connection) as captured:
-        response = client.get("/admin/reports/incidentreport/?triage_status=open&region=almaty")
+        response = client.get("/admin/reports/submission/?triage_status=open&region=almaty")
     assert response.status_code == 200
     sql = [q["sql"] for q in captured.captured_queries]
     assert len(sql) <= 14

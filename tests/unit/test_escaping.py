@@ -54,14 +54,14 @@ def test_markup_in_every_text_field_is_escaped_in_admin_and_web_pages(world, cli
         obj = model.objects.first()
         if obj is not None:
             pages.append(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
-    pages.append(reverse("admin:reports_incidentreport_change", args=[report.pk]))
+    pages.append(reverse("admin:reports_submission_change", args=[report.pk]))
     bodies = {}
     for page in pages:
         response = client.get(page)
         assert response.status_code == 200, page
         bodies[page] = response.content.decode()
     client.force_login(world.coordinator.user)
-    bodies["coordinator queue"] = client.get("/admin/reports/incidentreport/").content.decode()
+    bodies["coordinator queue"] = client.get("/admin/reports/submission/").content.decode()
     client.force_login(world.observer.user)
     for page in ("/reports/", "/reports/new/"):
         bodies[page] = client.get(page).content.decode()

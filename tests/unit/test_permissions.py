@@ -32,9 +32,9 @@ from checklists.services.samples import sample_draw
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
 from roster.models import RosterEntry
-from testkit.factories import FlagFactory
+from testkit.factories import CheckInFactory, FlagFactory
 from testkit.images import jpeg_bytes
-from tests.conftest import PASSWORD, report_payload
+from tests.conftest import PASSWORD, checkin_payload, report_payload
 from tests.filing import file_report
 
 ROLES = [
@@ -138,12 +138,26 @@ ROUTES: dict[str, list[Probe]] = {
     "api/v1/forms/": [
         Probe("GET", "/api/v1/forms/?election={election}", by(200, anonymous=401, revoked_observer=403, unaccredited_observer=403))
     ],
+    "api/v1/checkins/": [
+        Probe("GET", "/api/v1/checkins/?election={election}", API_READ, note="content is scoped: see test_checkins_are_isolated"),
+        Probe("POST", "/api/v1/checkins/", FILE_REPORT, data="checkin", note="the same gates as a report"),
+    ],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
     "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
     "reports/new/": [Probe("GET", "/reports/new/", WEB_REPORT_FORM)],
     "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
+    "checkins/": [
+        Probe("GET", "/checkins/", by(405, anonymous=302), note="POST only"),
+        Probe(
+            "POST",
+            "/checkins/",
+            by(302, auditor=403, platform_auditor=403, superuser=403),
+            content_type="form",
+            note="the check-in buttons without JavaScript: back to the form with a message (sent, refused or invalid)",
+        ),
+    ],
     "offline/": [Probe("GET", "/offline/", everyone(200), note="static fallback page the service worker shows; no data")],
     "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
     "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
@@ -175,16 +189,16 @@ ROUTES: dict[str, list[Probe]] = {
     ],
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
     # The triage console's own pages (scoped inside: see the situation and report-page tests).
-    "admin/reports/incidentreport/situation/": [Probe("GET", "/admin/reports/incidentreport/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
-    "admin/reports/incidentreport/situation/points.json": [
-        Probe("GET", "/admin/reports/incidentreport/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
+    "admin/reports/submission/situation/": [Probe("GET", "/admin/reports/submission/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/reports/submission/situation/points.json": [
+        Probe("GET", "/admin/reports/submission/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
     ],
     **{
-        f"admin/reports/incidentreport/<path:object_id>/triage/{operation}/": [
-            Probe("GET", f"/admin/reports/incidentreport/{{report}}/triage/{path}/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
+        f"admin/reports/submission/<path:object_id>/triage/{operation}/": [
+            Probe("GET", f"/admin/reports/submission/{{report}}/triage/{path}/", by(405, **ADMIN_LOGIN_REDIRECT), note="POST only"),
             Probe(
                 "POST",
-                f"/admin/reports/incidentreport/{{report}}/triage/{path}/",
+                f"/admin/reports/submission/{{report}}/triage/{path}/",
                 # Coordinators of A and superusers: done, back to the report page. Read-only
                 # roles are refused; organization B does not see the report at all.
                 by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
@@ -250,7 +264,7 @@ ADMIN_MODELS = {
     # (Its history page looks the entry up in the user's empty scope first: "not found", 302.)
     "roster.rosterentry": ("roster_entry", staff(VIEW, NO_ROSTER, HIDDEN, NO_ROSTER, READONLY_SU)),
     "reports.incidentcategory": ("category", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
-    "reports.incidentreport": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN_REPORT, VIEW, REPORT_SU)),
+    "reports.submission": ("report", staff((200, 403, 200, 403, 200), VIEW, HIDDEN_REPORT, VIEW, REPORT_SU)),
     "reports.reportevent": ("event", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
     "reports.exportrecord": ("export", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
     # Forms, the quick-count sample and official results change only through their commands:
@@ -383,6 +397,8 @@ def _send(scene: Scene, role: str, probe: Probe):
     path = probe.path.format(**ids)
     if probe.data == "report":
         return client.post(path, report_payload(scene.world), content_type="application/json")
+    if probe.data == "checkin":
+        return client.post(path, checkin_payload(scene.world), content_type="application/json")
     if probe.method == "GET":
         return client.get(path)
     if probe.content_type == "form":
@@ -449,13 +465,26 @@ def test_lists_details_stations_exports_and_admin_are_isolated_by_organization(w
         export = client.get(f"/exports/reports.csv?election={world.election.code}")
         text = b"".join(export.streaming_content).decode()
         assert {i for i in mine if i in text} == expected
-        changelist = client.get("/admin/reports/incidentreport/?all=1").content.decode()
+        changelist = client.get("/admin/reports/submission/?all=1").content.decode()
         assert {i for i in mine if f"/{i}/change/" in changelist} == expected
         observers = client.get("/admin/monitoring/observer/").content.decode()
         codes = {who: getattr(world, who).public_code for who in filed}
         assert {who for who, code in codes.items() if code in observers} == (
             set(filed) if role in ("platform_auditor", "superuser") else VISIBLE[role]
         )
+
+
+@pytest.mark.parametrize("role", list(VISIBLE))
+def test_checkins_are_isolated_by_organization_like_reports(world, role):
+    """The check-ins list is scoped exactly like the reports list."""
+    checkins = {
+        who: str(CheckInFactory(election=world.election, station=world.station, submitted_by=getattr(world, who)).pk)
+        for who in ("observer", "observer_2", "other_observer")
+    }
+    client = Client()
+    client.force_login(_user(Scene(world, None, None, None, None), role))
+    listed = {c["id"] for c in client.get(f"/api/v1/checkins/?election={world.election.code}&limit=500").json()["results"]}
+    assert listed == {checkins[who] for who in VISIBLE[role]}
 
 
 def test_web_my_reports_page_shows_only_the_observers_own(world, filed, client):
@@ -469,7 +498,7 @@ def test_web_my_reports_page_shows_only_the_observers_own(world, filed, client):
 
 def test_admin_search_cannot_reach_another_organizations_reports(world, filed, client):
     client.force_login(world.other_coordinator.user)
-    page = client.get("/admin/reports/incidentreport/", {"q": world.station.code}).content.decode()
+    page = client.get("/admin/reports/submission/", {"q": world.station.code}).content.decode()
     assert f"/{filed['observer']}/change/" not in page and f"/{filed['other_observer']}/change/" in page
-    injected = client.get("/admin/reports/incidentreport/", {"q": "' OR 1=1 --"})
+    injected = client.get("/admin/reports/submission/", {"q": "' OR 1=1 --"})
     assert injected.status_code == 200 and f"/{filed['observer']}/change/" not in injected.content.decode()

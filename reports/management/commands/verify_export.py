@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from monitoring.localtime import format_utc
 from reports import integrity
-from reports.models import ExportRecord, IncidentReport
+from reports.models import ExportRecord, Submission
 from tools import verify_export as verifier
 
 BATCH = 2000
@@ -75,7 +75,7 @@ def _compare_rows(path) -> str | None:
         ids = [row["report_id"] for row in rows if _is_uuid(row["report_id"])]
         known = {
             str(pk): (content, "" if seq is None else str(seq), chain, election, received_at)
-            for pk, content, seq, chain, election, received_at in IncidentReport.objects.filter(pk__in=ids).values_list(
+            for pk, content, seq, chain, election, received_at in Submission.objects.filter(pk__in=ids).values_list(
                 "pk", "content_sha256", "chain_seq", "chain_sha256", "election__code", "received_at"
             )
         }
@@ -107,7 +107,9 @@ def _compare_rows(path) -> str | None:
 
 
 def _previous_links(reports) -> dict[tuple[str, int], str]:
-    """(election code, chain position) → chain link of the reports just before `reports` in their chains."""
+    """(election code, chain position) → chain link of the submissions just
+    before `reports` in their chains (of any kind: check-ins are links of the
+    same chain, though a reports export does not hold them)."""
     wanted: dict[str, set[int]] = {}
     for _content, seq, _chain, election, _received in reports:
         if seq not in ("", "1"):
@@ -119,7 +121,7 @@ def _previous_links(reports) -> dict[tuple[str, int], str]:
         condition |= Q(election__code=election, chain_seq__in=sorted(positions))
     return {
         (election, seq): chain
-        for election, seq, chain in IncidentReport.objects.filter(condition).values_list("election__code", "chain_seq", "chain_sha256")
+        for election, seq, chain in Submission.objects.filter(condition).values_list("election__code", "chain_seq", "chain_sha256")
     }
 
 

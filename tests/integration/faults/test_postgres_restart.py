@@ -132,7 +132,7 @@ def test_postgres_restart_during_submissions(private_postgres, tmp_path, record_
     rows = private_postgres.query(
         database,
         "SELECT r.id::text, r.client_uuid::text, r.chain_seq, r.chain_sha256, r.content_sha256, r.received_at, "
-        "(SELECT count(*) FROM reports_attachment a WHERE a.report_id = r.id) FROM reports_incidentreport r ORDER BY r.chain_seq",
+        "(SELECT count(*) FROM reports_attachment a WHERE a.report_id = r.id) FROM reports_submission r ORDER BY r.chain_seq",
     )
     by_uuid = Counter(row[1] for row in rows)
     assert len(rows) == REPORTS and max(by_uuid.values()) == 1

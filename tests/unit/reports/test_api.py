@@ -259,7 +259,7 @@ def test_lists_cap_the_page_size(world, as_user, query):
 
 
 def test_sql_in_filters_and_search_is_just_text(world, as_user, post_report):
-    post_report(world.observer, report_payload(world, description="'; DROP TABLE reports_incidentreport; --"))
+    post_report(world.observer, report_payload(world, description="'; DROP TABLE reports_submission; --"))
     api = as_user(world.observer)
     for query in ("?station=' OR '1'='1", "?category=1;DROP TABLE x", "?election=%27%20OR%201=1--", "?state=accepted' --"):
         response = api.get(REPORTS + query)
@@ -268,4 +268,4 @@ def test_sql_in_filters_and_search_is_just_text(world, as_user, post_report):
             assert response.json()["count"] == 0
     stations = api.get("/api/v1/stations/", {"election": world.election.code, "q": "%' OR 1=1 --"})
     assert stations.status_code == 200 and stations.json()["count"] == 0
-    assert IncidentReport.objects.get().description == "'; DROP TABLE reports_incidentreport; --"
+    assert IncidentReport.objects.get().description == "'; DROP TABLE reports_submission; --"

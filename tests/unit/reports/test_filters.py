@@ -10,7 +10,7 @@ from reports.models import ExportRecord, IncidentReport
 from tests.conftest import HUGE, SUPERSCRIPT_TWO
 from tests.filing import file_report
 
-QUEUE = "/admin/reports/incidentreport/"
+QUEUE = "/admin/reports/submission/"
 
 
 def test_parsing_turns_text_into_typed_values():
@@ -108,7 +108,7 @@ def test_a_code_that_names_nothing_is_refused_at_every_door(world, client, tmp_p
     assert not ExportRecord.objects.exists()
 
     client.force_login(world.coordinator.user)
-    queue = client.get("/admin/reports/incidentreport/", params)
+    queue = client.get("/admin/reports/submission/", params)
     assert queue.status_code == 302
     assert "Filter not applied" in " ".join(str(m) for m in get_messages(queue.wsgi_request))
 

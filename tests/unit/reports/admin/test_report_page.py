@@ -16,11 +16,11 @@ from tests.filing import file_report
 
 
 def page(report):
-    return f"/admin/reports/incidentreport/{report.pk}/change/"
+    return f"/admin/reports/submission/{report.pk}/change/"
 
 
 def triage(report, operation):
-    return f"/admin/reports/incidentreport/{report.pk}/triage/{operation}/"
+    return f"/admin/reports/submission/{report.pk}/triage/{operation}/"
 
 
 def messages_of(response) -> str:
@@ -77,7 +77,7 @@ def test_page_links_related_reports_the_user_may_see(world, report, admin_as):
         report=report, code="duplicate", severity="medium", params={"related_reports": [str(twin.pk), str(foreign.pk), "not-a-uuid"]}
     )
     html = admin_as(world.coordinator).get(page(report)).content.decode()
-    assert f'href="/admin/reports/incidentreport/{twin.pk}/change/"' in html
+    assert f'href="/admin/reports/submission/{twin.pk}/change/"' in html
     assert str(foreign.pk) not in html
 
 

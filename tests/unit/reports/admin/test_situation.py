@@ -12,8 +12,8 @@ from reports.admin.situation_page import tile_csp
 from reports.models import ReportChainHead
 from tests.filing import file_report
 
-SITUATION = "/admin/reports/incidentreport/situation/"
-POINTS = "/admin/reports/incidentreport/situation/points.json"
+SITUATION = "/admin/reports/submission/situation/"
+POINTS = "/admin/reports/submission/situation/points.json"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_counts_and_charts_for_the_coordinators_organization(world, reports, adm
         "not_deployed": 2,
     }
     html = response.content.decode()
-    assert "<svg" in html and 'href="/admin/reports/incidentreport/?election=kz-test-2021&amp;region=almaty"' in html
+    assert "<svg" in html and 'href="/admin/reports/submission/?kind=incident&amp;election=kz-test-2021&amp;region=almaty"' in html
     assert situation.chain_head is None  # the chain covers every organization: not shown to one
 
 
@@ -67,7 +67,7 @@ def test_map_points_are_stations_scoped_to_the_user(world, reports, admin_as):
     assert set(points) == {"02001", "05001", "13001"}
     assert points["02001"]["reports"] == 2 and points["02001"]["critical"] == 2
     assert (points["02001"]["lat"], points["02001"]["lon"]) == (world.station.latitude, world.station.longitude)
-    assert points["02001"]["href"].endswith("?election=kz-test-2021&station=02001")
+    assert points["02001"]["href"].endswith("?kind=incident&election=kz-test-2021&station=02001")
 
 
 def test_page_has_no_inline_script_and_allows_only_the_tile_host(world, reports, admin_as, settings):
@@ -80,7 +80,7 @@ def test_page_has_no_inline_script_and_allows_only_the_tile_host(world, reports,
     assert "img-src 'self' data: blob: https://tile.openstreetmap.org" in policy
     assert "'unsafe-inline'" not in policy
 
-    queue_policy = admin_as(world.coordinator).get("/admin/reports/incidentreport/")["Content-Security-Policy"]
+    queue_policy = admin_as(world.coordinator).get("/admin/reports/submission/")["Content-Security-Policy"]
     assert "tile.openstreetmap.org" not in queue_policy
 
 

@@ -12,7 +12,7 @@ from reports.services.triage import report_decide
 from tests.conftest import HUGE, SUPERSCRIPT_TWO
 from tests.filing import file_report
 
-QUEUE = "/admin/reports/incidentreport/"
+QUEUE = "/admin/reports/submission/"
 
 
 @pytest.fixture

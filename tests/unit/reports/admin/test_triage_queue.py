@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from reports.admin.queue import CappedCountPaginator
 from reports.models import Flag, IncidentReport, ReportEvent
+from testkit.factories import CheckInFactory, FlagFactory
 from tests.filing import file_report
 
-QUEUE = "/admin/reports/incidentreport/"
+QUEUE = "/admin/reports/submission/"
 
 
 def shown(response) -> list:
@@ -189,6 +190,22 @@ def test_queue_with_500_reports_runs_a_fixed_number_of_queries(world, admin_as, 
     # that the region code names a region.
     filtered, _ = _queue_queries(client, f"{QUEUE}?triage_status=open&flag=off_site&has_photos=yes&region=almaty&q=a")
     assert len(filtered) <= len(large) + 2
+
+
+def test_flagged_check_ins_in_the_queue_cost_no_query_per_row(world, admin_as, queue_of):
+    queue_of(20, seed=3)
+    client = admin_as(world.coordinator)
+    before, _ = _queue_queries(client)
+    for _ in range(30):
+        checkin = CheckInFactory(election=world.election, station=world.station, submitted_by=world.observer, accepted=True, risk_score=100)
+        FlagFactory(report=checkin, code="off_site", severity="high", params={"station": "02001"})
+        CheckInFactory(election=world.election, station=world.station, submitted_by=world.observer, accepted=True)  # unflagged
+    after, response = _queue_queries(client)
+    rows = response.context["cl"].result_list
+    assert len(after) == len(before)
+    # Worst first: the flagged check-ins (risk 100) lead; the unflagged ones are not in the queue.
+    assert [r.kind for r in rows[:30]] == ["checkin"] * 30 and {r.kind for r in rows[30:]} == {"incident"}
+    assert "check-in: arrived" in response.content.decode()
 
 
 def test_queue_never_counts_the_whole_table(world, admin_as, queue_of, monkeypatch):

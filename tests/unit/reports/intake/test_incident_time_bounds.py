@@ -118,9 +118,9 @@ def test_pages_and_exports_show_a_report_stored_with_an_extreme_time(world, clie
     assert page.status_code == 200 and "9999-12-31" in page.content.decode()
 
     client.force_login(world.coordinator.user)
-    report_page = client.get(f"/admin/reports/incidentreport/{stored_far_future.pk}/change/")
+    report_page = client.get(f"/admin/reports/submission/{stored_far_future.pk}/change/")
     assert report_page.status_code == 200 and "9999-12-31T23:00:00Z" in report_page.content.decode()
-    assert client.get("/admin/reports/incidentreport/situation/").status_code == 200
+    assert client.get("/admin/reports/submission/situation/").status_code == 200
 
     client.force_login(world.auditor.user)
     export = client.get("/exports/reports.csv")
