@@ -8,9 +8,10 @@ from rest_framework.response import Response
 
 from monitoring.selectors import observer_for
 from reports.models import IncidentCategory, IncidentReport, ReportState, TriageStatus
-from reports.photos import PhotoRejected
+from reports.photos import PhotoBusy, PhotoRejected
 from reports.selectors import reports_visible_to, reports_with_details
 from reports.services.intake import IdempotencyConflict, SubmissionRefused, report_submit
+from reports.throttles import PhotoUploadThrottle
 
 from .serializers import CategorySerializer, ReportCreateSerializer, ReportSerializer
 
@@ -56,6 +57,8 @@ class ReportListCreateView(generics.ListCreateAPIView):
             403: OpenApiResponse(ErrorSerializer, description="Not allowed to file (e.g. no active accreditation)."),
             409: OpenApiResponse(ErrorSerializer, description="client_uuid already used for different content."),
             413: OpenApiResponse(ErrorSerializer, description="Request too large."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many photos from this user for now (`PHOTO_UPLOAD_THROTTLE`)."),
+            503: OpenApiResponse(ErrorSerializer, description="The photo decoders stayed busy: retry after `Retry-After` seconds."),
         },
     )
     def post(self, request, *args, **kwargs):
@@ -71,6 +74,13 @@ class ReportListCreateView(generics.ListCreateAPIView):
         incoming = ReportCreateSerializer(data=data, context={"request": request, "observer": observer})
         incoming.is_valid(raise_exception=True)
         photos = [self._read(f) for f in incoming.validated_data.get("photos", [])]
+        throttle = PhotoUploadThrottle()
+        if not throttle.take(request, len(photos)):
+            return Response(
+                {"detail": _("Too many photos sent in a short time. Try again later."), "code": "throttled"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(throttle.retry_after())},
+            )
         try:
             result = report_submit(observer=observer, data=incoming.to_input(), photos=photos)
         except SubmissionRefused as exc:
@@ -86,6 +96,12 @@ class ReportListCreateView(generics.ListCreateAPIView):
             )
         except PhotoRejected as exc:
             raise ValidationError({"photos": [str(exc)]}) from None
+        except PhotoBusy:
+            return Response(
+                {"detail": _("The server is busy processing photos. Try again in a minute."), "code": "photo_processing_busy"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "10"},
+            )
         if not result.created:  # a resend is read back as it stands now
             report = reports_with_details(IncidentReport.objects.filter(pk=result.report.pk)).get()
             return Response(ReportSerializer(report, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)

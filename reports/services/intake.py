@@ -21,7 +21,7 @@ from .. import integrity, validation
 from ..enqueue import enqueue_processing
 from ..models import Attachment, IncidentCategory, IncidentReport, ReportChainHead, ReportEvent, ReportState
 from ..permissions import may_file
-from ..photos import ProcessedPhoto, process_photo, sha256_of
+from ..photos import ProcessedPhoto, process_photos, sha256_of
 from ..writes import event_record
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,8 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
     """File a report. Returns the existing report (created=False) when this
     observer already sent the same content under the same client_uuid.
 
-    Raises SubmissionRefused (403), IdempotencyConflict (409) or PhotoRejected (400).
+    Raises SubmissionRefused (403), IdempotencyConflict (409), PhotoRejected (400)
+    or PhotoBusy (503: every photo decoder of this process stayed busy).
     The report and its photos are written in one transaction; the pipeline is
     enqueued only after commit, and a broker failure never fails the submission.
     """
@@ -150,7 +151,8 @@ def report_submit(*, observer: Observer, data: ReportInput, photos: Sequence[byt
         return _replay(existing, content_hash)
 
     report_submit_check(observer=observer, election=data.election)
-    processed: list[ProcessedPhoto] = [process_photo(p) for p in photos]
+    # All of the request's photos, bounded together (reports.photos), before the transaction.
+    processed: list[ProcessedPhoto] = process_photos(photos)
 
     saved_files: list[Attachment] = []
     try:
