@@ -75,6 +75,7 @@ MIDDLEWARE = [
     # Observers pay for every byte on election day: compress pages and API answers.
     "django.middleware.gzip.GZipMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
+    "config.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,10 +162,15 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Observers stay logged in for the whole election day (and the night of the count).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=36 * 3600)
 
-# django-axes: lock a username+IP pair after repeated failures (web, admin and token login).
+# django-axes (web, admin and token login): lock a username+IP pair after
+# AXES_FAILURE_LIMIT failures, and an address after AXES_IP_FAILURE_LIMIT
+# failures across all usernames (password spraying); config/lockout.py reads
+# the two parameter sets in this order.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "config.lockout.AccountAndAddressLockout"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # The lockout answer: the observer login page with a translated message (JSON on /api/).

@@ -4,7 +4,8 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
 
 from monitoring.models import Observer
 
@@ -59,7 +60,7 @@ class ReportDetail:
     # Reports this one's flags point at (duplicates, same hot spot), that the user may see.
     related: list[tuple[Flag, list[IncidentReport]]]
     amendments: list[IncidentReport]
-    coordinators: list  # users the report can be assigned to
+    coordinators: list  # users the report can be assigned to (assignable_users)
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
@@ -93,12 +94,6 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
     visible = {r.pk: r for r in reports_visible_to(user).filter(pk__in=all_ids).select_related("station", "category")} if all_ids else {}
     related = [(flag, [visible[u] for u in wanted[flag.pk] if u in visible]) for flag in flags if wanted.get(flag.pk)]
     amendments = list(reports_visible_to(user).filter(amends=report).select_related("station", "category").order_by("received_at"))
-    coordinators = [
-        o.user
-        for o in Observer.objects.filter(
-            organization_id=report.organization_id, role=Observer.Role.COORDINATOR, user__is_active=True
-        ).select_related("user")
-    ]
     return ReportDetail(
         report=report,
         flags=flags,
@@ -106,5 +101,12 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
         events=list(report.events.all()),
         related=related,
         amendments=amendments,
-        coordinators=coordinators,
+        coordinators=list(assignable_users(organization_id=report.organization_id)),
     )
+
+
+def assignable_users(*, organization_id) -> QuerySet:
+    """Who a report of this organization can be assigned to: the organization's
+    active coordinators and the platform's active superusers (both may triage it)."""
+    coordinator = Q(observer__organization_id=organization_id, observer__role=Observer.Role.COORDINATOR)
+    return get_user_model().objects.filter(coordinator | Q(is_superuser=True), is_active=True).order_by("username")

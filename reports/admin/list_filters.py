@@ -8,6 +8,7 @@ organization's colleagues, and is not offered other organizations at all.
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -163,11 +164,10 @@ class AssigneeFilter(ReportFilter):
         observer = getattr(request.user, "observer", None)
         if not request.user.is_superuser and observer is not None and observer.organization_id:
             coordinators = coordinators.filter(organization_id=observer.organization_id)
-        return [
-            ("me", _("me")),
-            ("none", _("nobody")),
-            *[(str(o.user_id), o.user.get_username()) for o in coordinators.order_by("user__username")[:50]],
-        ]
+        users = [o.user for o in coordinators.order_by("user__username")[:50]]
+        # Superusers may be assigned any report too.
+        users += list(get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(pk__in=[u.pk for u in users])[:10])
+        return [("me", _("me")), ("none", _("nobody")), *[(str(u.pk), u.get_username()) for u in users]]
 
 
 class HasPhotosFilter(ChoicesFilter):
