@@ -14,7 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.processes import ROOT
+from testkit.processes import ROOT
 
 from .conftest import _server_env, fill_report, save_screenshot, send_and_wait_sent, wait_for_state
 

@@ -15,9 +15,9 @@ from reports.models import IncidentReport
 from roster.credentials import credentials_issue, observer_reissue
 from roster.importing import roster_import
 from roster.models import RosterEntry
+from testkit.http import get, post_json, request
+from testkit.processes import gunicorn
 from tests.conftest import report_payload
-from tests.integration.helpers import get, post_json, request
-from tests.processes import gunicorn
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
