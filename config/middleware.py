@@ -1,7 +1,9 @@
 """Cross-cutting HTTP guards: refuse oversized bodies before anything reads
-them, and turn a lost database into a clean 503 instead of a traceback."""
+them, refuse control characters in query parameters, and turn a lost
+database into a clean 503 instead of a traceback."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -45,6 +47,41 @@ class RequestSizeLimitMiddleware:
                 {"detail": f"Request body too large ({length} bytes; limit {limit}).", "code": "request_too_large"}, status=413
             )
         return self.get_response(request)
+
+
+# C0 controls and DEL. NUL above all: PostgreSQL refuses it in text, so a
+# search for it would fail as a 500 deep inside a query.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _bad_parameter(request) -> str | None:
+    """The first query parameter with a control character in its name or value.
+    (Bodies are left to the forms, serializers and services, which know which
+    fields are text: Django's and DRF's text fields refuse NUL.)"""
+    for name, values in request.GET.lists():
+        if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(v) for v in values):
+            return name
+    return None
+
+
+class ControlCharacterMiddleware:
+    """400 for a control character in a query parameter (`?q=` of the export
+    URL, admin search and autocomplete, API filters...), whatever the view:
+    nothing a person types into a search box holds one, and a NUL would
+    otherwise reach PostgreSQL."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = _bad_parameter(request)
+        if name is None:
+            return self.get_response(request)
+        shown = CONTROL_CHARACTERS.sub("?", name)[:64]
+        message = f"The parameter {shown!r} holds a control character (such as NUL), which is not allowed."
+        if _wants_json(request):
+            return JsonResponse({"detail": message, "code": "control_character"}, status=400)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 class DatabaseUnavailableMiddleware:

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     # Observers pay for every byte on election day: compress pages and API answers.
     "django.middleware.gzip.GZipMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
+    "config.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,10 +163,15 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Observers stay logged in for the whole election day (and the night of the count).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=36 * 3600)
 
-# django-axes: lock a username+IP pair after repeated failures (web, admin and token login).
+# django-axes (web, admin and token login): lock a username+IP pair after
+# AXES_FAILURE_LIMIT failures, and an address after AXES_IP_FAILURE_LIMIT
+# failures across all usernames (password spraying); config/lockout.py reads
+# the two parameter sets in this order.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "config.lockout.AccountAndAddressLockout"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # The lockout answer: the observer login page with a translated message (JSON on /api/).
@@ -213,6 +219,20 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("MAX_PHOTOS_PER_REPORT", default=10)
 MAX_PHOTO_BYTES = env.int("MAX_PHOTO_BYTES", default=10 * 1024 * 1024)
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=50 * 1024 * 1024)
 MAX_PHOTO_PIXELS = env.int("MAX_PHOTO_PIXELS", default=40_000_000)
+# Bounds on the work one request may cause, checked from the headers before any
+# pixel is decoded (reports/photos.py): ten 12-megapixel camera photos fit; a
+# large image must carry at least this many bytes per pixel (a camera photo has
+# 0.1-0.5; a one-colour 40 MPx PNG of 4.9 KB has 0.0001).
+MAX_PHOTO_PIXELS_PER_REQUEST = env.int("MAX_PHOTO_PIXELS_PER_REQUEST", default=120_000_000)
+PHOTO_MIN_BYTES_PER_PIXEL = env.float("PHOTO_MIN_BYTES_PER_PIXEL", default=0.004)
+PHOTO_BYTES_FLOOR_FROM_PIXELS = env.int("PHOTO_BYTES_FLOOR_FROM_PIXELS", default=4_000_000)
+# Photos are decoded in a child process with this address-space cap (enough
+# for the largest photo allowed, upright-rotated: 40 MPx in RGB twice), at
+# most this many at once per web process.
+PHOTO_DECODE_MEMORY_MB = env.int("PHOTO_DECODE_MEMORY_MB", default=384)
+PHOTO_DECODERS_PER_PROCESS = env.int("PHOTO_DECODERS_PER_PROCESS", default=1)
+if PHOTO_DECODERS_PER_PROCESS < 1 or PHOTO_DECODE_MEMORY_MB < 64:
+    raise ImproperlyConfigured("PHOTO_DECODERS_PER_PROCESS must be 1 or more and PHOTO_DECODE_MEMORY_MB 64 or more.")
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -275,6 +295,8 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "login": env.str("API_THROTTLE_LOGIN", default="30/min"),
+        # Photos (not requests) per user, on the API and the web form alike.
+        "photos": env.str("PHOTO_UPLOAD_THROTTLE", default="300/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # DRF's default (None) takes X-Forwarded-For at face value: a client writing

@@ -1,14 +1,15 @@
 """The registry's admin: elections, the territory (regions, districts, polling
 stations), observer organizations with their accreditations, and observers with
-their deployments. Observers and deployments are scoped to the user's
-organization; an accreditation's status changes through
+their deployments. Organizations (their contact), accreditations (status and
+reason), observers and deployments are scoped to the user's organization
+(platform staff see all); an accreditation's status changes through
 `accreditation_set_status`, which stamps when and records why."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .models import Accreditation, Deployment, District, Election, Observer, ObserverOrganization, PollingStation, Region
-from .selectors import observers_visible_to
+from .selectors import accreditations_visible_to, observers_visible_to, organizations_visible_to
 from .services import AccreditationConflict, accreditation_set_status, observer_set_role
 
 
@@ -61,6 +62,10 @@ class ObserverOrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
 
+    def get_queryset(self, request):
+        # Another organization's contact is not a coordinator's business.
+        return super().get_queryset(request).filter(pk__in=organizations_visible_to(request.user).values("pk"))
+
 
 @admin.register(Accreditation)
 class AccreditationAdmin(admin.ModelAdmin):
@@ -75,6 +80,10 @@ class AccreditationAdmin(admin.ModelAdmin):
         Accreditation.Status.SUSPENDED: "suspended",
         Accreditation.Status.REVOKED: "revoked",
     }
+
+    def get_queryset(self, request):
+        # Whether another organization is suspended, and why, is the commission's and theirs to tell.
+        return super().get_queryset(request).filter(pk__in=accreditations_visible_to(request.user).values("pk"))
 
     def get_readonly_fields(self, request, obj=None):
         # A new accreditation starts active; later changes of status go through the service.

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .models import Accreditation, Deployment, Election, Observer, PollingStation
+from .models import Accreditation, Deployment, Election, Observer, ObserverOrganization, PollingStation
 from .spatial import station_index
 
 
@@ -17,21 +17,48 @@ def observer_for(user) -> Observer | None:
         return None
 
 
+EVERY_ORGANIZATION = object()
+
+
+def _organization_seen_by(user):
+    """Whose people and accreditations `user` may see in the registry:
+    EVERY_ORGANIZATION (superusers and platform auditors, who have no
+    organization), their organization's id (coordinators and auditors), or
+    None (anyone else)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return EVERY_ORGANIZATION
+    own = Observer.objects.filter(user_id=user.pk).first()
+    if own is None or own.role not in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR):
+        return None
+    if own.organization_id is None:
+        return EVERY_ORGANIZATION if own.role == Observer.Role.AUDITOR else None
+    return own.organization_id
+
+
+def _scoped(qs: QuerySet, user, organization_field: str) -> QuerySet:
+    seen = _organization_seen_by(user)
+    if seen is EVERY_ORGANIZATION:
+        return qs
+    return qs.none() if seen is None else qs.filter(**{organization_field: seen})
+
+
 def observers_visible_to(user) -> QuerySet[Observer]:
     """Observers (people, and where they are posted) that `user` may see:
     superusers and platform auditors (no organization) all of them; coordinators
     and auditors their own organization's; anyone else none."""
-    qs = Observer.objects.all()
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    own = Observer.objects.filter(user_id=user.pk).first()
-    if own is None or own.role not in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR):
-        return qs.none()
-    if own.organization_id is None:
-        return qs if own.role == Observer.Role.AUDITOR else qs.none()
-    return qs.filter(organization_id=own.organization_id)
+    return _scoped(Observer.objects.all(), user, "organization_id")
+
+
+def organizations_visible_to(user) -> QuerySet[ObserverOrganization]:
+    """Organizations whose record (contact) `user` may read: as observers_visible_to."""
+    return _scoped(ObserverOrganization.objects.all(), user, "pk")
+
+
+def accreditations_visible_to(user) -> QuerySet[Accreditation]:
+    """Accreditations (status, reason, dates) `user` may read: as observers_visible_to."""
+    return _scoped(Accreditation.objects.all(), user, "organization_id")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ File layout (UTF-8, RFC 4180, CRLF line ends, optional BOM):
 
 Each row carries `row_number` (its position) and `row_sha256`, the SHA-256 of
 the row's original cell values bound to this export's id; the manifest carries
-the export id, the filters, the row count, `rows_sha256` (over the header and
-every row hash, in order) and a hash of the manifest itself.
+the export id, the filters, the row count, `rows_sha256` (over the export id,
+the header and every row hash, in order) and a hash of the manifest itself,
+which the platform keeps with the export's record.
 """
 
 import csv
@@ -24,7 +25,9 @@ from collections.abc import Iterable, Sequence
 
 from .export_columns import NAMES
 
-FORMAT = "election-reports-csv/1"
+# /2: `rows_sha256` starts with the export id, so no two exports share it (an
+# empty /1 export had the same rows hash as every other empty one).
+FORMAT = "election-reports-csv/2"
 
 # The header, from the column table (stable: docs/export.md).
 COLUMNS = NAMES
@@ -67,11 +70,13 @@ def row_sha256(export_id: str, cells: Sequence[str]) -> str:
 
 
 class RowsDigest:
-    """`rows_sha256`: SHA-256 over the header and each row hash, one per line."""
+    """`rows_sha256`: SHA-256 over the export id with the header, then each row
+    hash, one per line. The id makes the hash name one export, even one without
+    rows, so a file cannot borrow another export's recorded hash."""
 
-    def __init__(self, header: Sequence[str]):
+    def __init__(self, export_id: str, header: Sequence[str]):
         self._hash = hashlib.sha256()
-        self._hash.update(json.dumps(list(header), separators=(",", ":")).encode("utf-8") + b"\n")
+        self._hash.update(json.dumps([export_id, *header], ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def update(self, row_hash: str) -> None:
         self._hash.update(row_hash.encode("ascii") + b"\n")

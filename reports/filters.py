@@ -22,9 +22,10 @@ is exact. Parameters (all optional, one value each):
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -89,7 +90,8 @@ class ReportFilters:
     received_to: dt.datetime | None = None
     q: str = ""
     # Explicit selection (the admin's "selected reports"); never parsed from a URL.
-    ids: tuple[str, ...] = field(default=())
+    # None: no selection; an empty tuple: a selection of nothing, which exports nothing.
+    ids: tuple[str, ...] | None = None
 
     def resolved(self, now: dt.datetime) -> "ReportFilters":
         """Turn a relative `received_within` into an absolute `received_from`, so an
@@ -105,7 +107,7 @@ class ReportFilters:
         """The filters that are set, as JSON-able values (for ExportRecord and the manifest)."""
         out = {}
         for name, value in asdict(self).items():
-            if value in ("", None, ()):
+            if value is None or value == "":
                 continue
             if isinstance(value, dt.datetime):
                 value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
@@ -190,6 +192,13 @@ def _yes_no(name: str, value: str) -> bool:
     return value.lower() in YES
 
 
+def _search_text(name: str, value: str) -> str:
+    # NUL cannot reach PostgreSQL; no control character belongs in a search.
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise FilterError(f"{name}: control characters (such as NUL) are not allowed in a search")
+    return value[:200]
+
+
 def _choices(choices) -> Callable[[str, str], str]:
     return lambda name, value: _choice(name, value, choices)
 
@@ -212,7 +221,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "received_within": _choices([(k, k) for k in RECEIVED_WINDOWS]),
     "received_from": lambda name, value: _moment(name, value, end=False),
     "received_to": lambda name, value: _moment(name, value, end=True),
-    "q": lambda name, value: value[:200],
+    "q": _search_text,
 }
 
 
@@ -312,7 +321,7 @@ NARROWERS = (_by_triage_status, _by_flag, _by_assignee, _by_photos, _by_received
 def apply_report_filters(qs: QuerySet, filters: ReportFilters, *, user=None, now: dt.datetime | None = None) -> QuerySet:
     """Narrow `qs` (already scoped to what the user may see) by `filters`."""
     f = filters.resolved(now or timezone.now())
-    if f.ids:
+    if f.ids is not None:
         qs = qs.filter(pk__in=list(f.ids))
     equal = {path: getattr(f, name) for name, path in EQUAL_TO.items() if getattr(f, name) not in ("", None)}
     if equal:

@@ -1,18 +1,35 @@
 """Photo intake: check that an upload is a real, bounded image; keep the hash of
 the original bytes and what EXIF says about where and when it was taken; store
 only a re-encoded copy without any metadata (EXIF can identify and locate the
-observer)."""
+observer).
+
+The work a request may cause is bounded before any pixel is decoded, from the
+headers alone: each photo's pixels (`MAX_PHOTO_PIXELS`), the pixels of all the
+request's photos together (`MAX_PHOTO_PIXELS_PER_REQUEST`), and, for large
+images, a floor of bytes per pixel (`PHOTO_MIN_BYTES_PER_PIXEL`): a real photo
+of 40 million pixels is megabytes, not the 4.9 KB of a one-colour PNG that
+decodes into hundreds of megabytes. The decoding and re-encoding then happen
+in a child process (`photo_decoder.py`) whose address space is capped
+(`PHOTO_DECODE_MEMORY_MB`), at most `PHOTO_DECODERS_PER_PROCESS` at a time
+per web process, so no upload can grow the web process itself."""
 
 import datetime as dt
 import hashlib
 import io
+import json
 import math
+import struct
+import subprocess
+import sys
+import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 GPS_IFD = 0x8825
@@ -25,8 +42,19 @@ OFFSET_TIME_ORIGINAL = 36881
 EXIF_YEARS = (1990, 2100)
 
 
+DECODER = Path(__file__).with_name("photo_decoder.py")
+# A request waits this long for a free decoder before it is answered "busy"
+# (503, retried by the phone); a decoder may run this long per request.
+DECODER_WAIT_SECONDS = 30
+DECODER_TIMEOUT_SECONDS = 120
+
+
 class PhotoRejected(ValueError):
     """The upload is not an acceptable photo; the message says why (shown to the observer)."""
+
+
+class PhotoBusy(Exception):
+    """Every photo decoder of this process stayed busy: try again shortly (HTTP 503)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +137,47 @@ def _exif_time(exif) -> tuple[dt.datetime | None, dt.timezone | None]:
     return taken, offset
 
 
-def process_photo(data: bytes) -> ProcessedPhoto:
+@dataclass(frozen=True)
+class _Header:
+    """What the headers say, before any pixel is decoded."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+    exif_latitude: float | None
+    exif_longitude: float | None
+    exif_taken_at_local: dt.datetime | None
+    exif_utc_offset: dt.timezone | None
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def _kilobytes(size: int) -> str:
+    return f"{size / 1024:.1f}"
+
+
+def _check_size(data: bytes, width: int, height: int) -> None:
+    if width * height > settings.MAX_PHOTO_PIXELS:
+        raise PhotoRejected(_("The image dimensions are too large."))
+    # Large images must carry a plausible number of bytes for their pixels: a
+    # camera photo has texture and noise; a nearly empty image of millions of
+    # pixels is a way to make the server decode hundreds of megabytes.
+    if width * height > settings.PHOTO_BYTES_FLOOR_FROM_PIXELS and len(data) < width * height * settings.PHOTO_MIN_BYTES_PER_PIXEL:
+        raise PhotoRejected(
+            _(
+                "The image claims %(width)s × %(height)s pixels but has only %(size)s KB: fewer than %(floor)s bytes per pixel, "
+                "which no camera photo has. Send the photo as the camera took it."
+            )
+            % {"width": width, "height": height, "size": _kilobytes(len(data)), "floor": settings.PHOTO_MIN_BYTES_PER_PIXEL}
+        )
+
+
+def inspect_photo(data: bytes) -> _Header:
+    """Read and check an upload's headers (format, dimensions, EXIF) without
+    decoding its pixels. Raises PhotoRejected."""
     if len(data) > settings.MAX_PHOTO_BYTES:
         raise PhotoRejected(_("The photo is larger than %(mb)s MB.") % {"mb": settings.MAX_PHOTO_BYTES // (1024 * 1024)})
     if not data:
@@ -124,35 +192,121 @@ def process_photo(data: bytes) -> ProcessedPhoto:
                 if fmt not in ACCEPTED_FORMATS:
                     raise PhotoRejected(_("Unsupported image format %(format)s: send JPEG, PNG or WebP.") % {"format": fmt or "?"})
                 width, height = image.size
-                if width * height > settings.MAX_PHOTO_PIXELS:
-                    raise PhotoRejected(_("The image dimensions are too large."))
-                exif = image.getexif()
+                _check_size(data, width, height)
+                # A PNG's getexif() decodes the whole image to look for EXIF after
+                # the pixels: here only what the headers hold is read.
+                exif = image.getexif() if fmt != "PNG" or "exif" in image.info else Image.Exif()
                 exif_lat, exif_lon = _exif_gps(exif)
                 taken, offset = _exif_time(exif)
-                image.load()  # decodes everything: truncated or corrupt files fail here
-                upright = ImageOps.exif_transpose(image)
-                if upright.mode not in ("RGB", "L"):
-                    upright = upright.convert("RGB")
-                out = io.BytesIO()
-                # A fresh encode carries no EXIF, XMP, ICC comments or trailing bytes.
-                upright.save(out, format="JPEG", quality=85, optimize=True)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRejected(_("The image has too many pixels.")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PhotoRejected(_("The file is not a readable image.")) from exc
-    stored = out.getvalue()
-    return ProcessedPhoto(
-        original_sha256=sha256_of(data),
-        original_size=len(data),
-        original_content_type=ACCEPTED_FORMATS[fmt],
-        stored_bytes=stored,
-        stored_sha256=sha256_of(stored),
-        width=upright.width,
-        height=upright.height,
-        exif_latitude=exif_lat,
-        exif_longitude=exif_lon,
-        exif_taken_at_local=taken,
-        exif_utc_offset=offset,
-    )
+    return _Header(data, fmt, width, height, exif_lat, exif_lon, taken, offset)
+
+
+def _check_budget(headers: Sequence[_Header]) -> None:
+    total, budget = sum(h.pixels for h in headers), settings.MAX_PHOTO_PIXELS_PER_REQUEST
+    if total > budget:
+        raise PhotoRejected(
+            _(
+                "The photos of one report may have %(budget)s million pixels in all; these have %(total)s million. Send fewer or smaller photos."
+            )
+            % {"budget": budget // 1_000_000, "total": math.ceil(total / 1_000_000)}
+        )
+
+
+_slots_lock = threading.Lock()
+_slots: threading.BoundedSemaphore | None = None
+
+
+def _decoder_slots() -> threading.BoundedSemaphore:
+    """This process's decoder slots (created on first use, from the settings)."""
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(settings.PHOTO_DECODERS_PER_PROCESS)
+        return _slots
+
+
+def _decoder_errors() -> dict[str, str]:
+    return {
+        "memory": _("The photo is too large to process. Send a smaller one."),
+        "pixels": _("The image has too many pixels."),
+        "format": _("The file is not a readable image."),
+        "unreadable": _("The file is not a readable image."),
+    }
+
+
+def _run_decoder(images: Sequence[bytes]) -> bytes:
+    """The decoder's output for `images`, at most PHOTO_DECODERS_PER_PROCESS at a
+    time in this process. Raises PhotoBusy when no decoder became free in time."""
+    slots = _decoder_slots()
+    if not slots.acquire(timeout=DECODER_WAIT_SECONDS):
+        raise PhotoBusy
+    try:
+        command = [sys.executable, "-I", str(DECODER), str(settings.PHOTO_DECODE_MEMORY_MB * 1024 * 1024), str(settings.MAX_PHOTO_PIXELS)]
+        # An empty environment: the decoder needs no secret, setting or database.
+        decoder = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={})
+        try:
+            out, _err = decoder.communicate(b"".join(struct.pack(">Q", len(d)) + d for d in images), timeout=DECODER_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            decoder.kill()
+            decoder.communicate()
+            raise PhotoRejected(_("The photo is too large to process. Send a smaller one.")) from None
+        return out
+    finally:
+        slots.release()
+
+
+def _decoded(out: bytes, count: int) -> list[tuple[bytes, int, int]]:
+    """(stored JPEG, width, height) for each photo, from the decoder's output;
+    the first failure as PhotoRejected (also when the decoder died on a file)."""
+    stream, results = io.BytesIO(out), []
+    for _n in range(count):
+        line = stream.readline()
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise PhotoRejected(_("The file is not a readable image.")) from None  # the decoder ended without an answer
+        if not answer.get("ok"):
+            raise PhotoRejected(_decoder_errors().get(answer.get("error"), _("The file is not a readable image.")))
+        stored = stream.read(answer["size"])
+        if len(stored) != answer["size"]:
+            raise PhotoRejected(_("The file is not a readable image."))
+        results.append((stored, answer["width"], answer["height"]))
+    return results
+
+
+def process_photos(photos: Sequence[bytes]) -> list[ProcessedPhoto]:
+    """Check every photo of one request from its headers, then decode and
+    re-encode them all in one capped decoder process. Raises PhotoRejected (the
+    first photo that is not acceptable) or PhotoBusy."""
+    headers = [inspect_photo(data) for data in photos]
+    if not headers:
+        return []
+    _check_budget(headers)
+    decoded = _decoded(_run_decoder([h.data for h in headers]), len(headers))
+    return [
+        ProcessedPhoto(
+            original_sha256=sha256_of(h.data),
+            original_size=len(h.data),
+            original_content_type=ACCEPTED_FORMATS[h.format],
+            stored_bytes=stored,
+            stored_sha256=sha256_of(stored),
+            width=width,
+            height=height,
+            exif_latitude=h.exif_latitude,
+            exif_longitude=h.exif_longitude,
+            exif_taken_at_local=h.exif_taken_at_local,
+            exif_utc_offset=h.exif_utc_offset,
+        )
+        for h, (stored, width, height) in zip(headers, decoded, strict=True)
+    ]
+
+
+def process_photo(data: bytes) -> ProcessedPhoto:
+    """One photo on its own (as its own request)."""
+    return process_photos([data])[0]

@@ -7,7 +7,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
 
 from monitoring.localtime import shift_window
 from monitoring.models import Deployment, Election, Observer, PollingStation
@@ -76,7 +77,7 @@ class ReportDetail:
     # other end of an impossible travel), that the user may see.
     related: list[tuple[Flag, list[Submission]]]
     amendments: list[Submission]
-    coordinators: list  # users the report can be assigned to
+    coordinators: list  # users the report can be assigned to (assignable_users)
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
@@ -112,12 +113,6 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
     )
     related = [(flag, [visible[u] for u in wanted[flag.pk] if u in visible]) for flag in flags if wanted.get(flag.pk)]
     amendments = list(submissions_visible_to(user).filter(amends=report).select_related("station", "category").order_by("received_at"))
-    coordinators = [
-        o.user
-        for o in Observer.objects.filter(
-            organization_id=report.organization_id, role=Observer.Role.COORDINATOR, user__is_active=True
-        ).select_related("user")
-    ]
     return ReportDetail(
         report=report,
         flags=flags,
@@ -125,7 +120,7 @@ def report_detail(*, user, report_id) -> ReportDetail | None:
         events=list(report.events.all()),
         related=related,
         amendments=amendments,
-        coordinators=coordinators,
+        coordinators=list(assignable_users(organization_id=report.organization_id)),
     )
 
 
@@ -182,3 +177,10 @@ def checkin_state(*, observer: Observer, election: Election, now: dt.datetime) -
     kind, at = last.get(chosen.station_id, (None, None))
     start, end = shifts[chosen.pk]
     return CheckInState(election=election, station=chosen.station, last_kind=kind, last_at=at, shift_start=start, shift_end=end)
+
+
+def assignable_users(*, organization_id) -> QuerySet:
+    """Who a report of this organization can be assigned to: the organization's
+    active coordinators and the platform's active superusers (both may triage it)."""
+    coordinator = Q(observer__organization_id=organization_id, observer__role=Observer.Role.COORDINATOR)
+    return get_user_model().objects.filter(coordinator | Q(is_superuser=True), is_active=True).order_by("username")

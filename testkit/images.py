@@ -1,9 +1,11 @@
-"""Real JPEG bytes: a plain photo, or one carrying the EXIF a phone camera
-writes (GPS position, DateTimeOriginal on the camera's wall clock and,
-optionally, OffsetTimeOriginal)."""
+"""Real image bytes: a plain JPEG, one carrying the EXIF a phone camera writes
+(GPS position, DateTimeOriginal on the camera's wall clock and, optionally,
+OffsetTimeOriginal), and a small PNG that decompresses into a huge image."""
 
 import datetime as dt
 import io
+import struct
+import zlib
 from fractions import Fraction
 
 from PIL import ExifTags, Image
@@ -60,3 +62,21 @@ def photo_with_exif(
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format="JPEG", exif=exif.tobytes())
     return out.getvalue()
+
+
+def sparse_png(*, size=(6320, 6320), mode="1", pad_to: int = 0) -> bytes:
+    """A PNG of one colour that decompresses far beyond its size: at the default
+    6,320 × 6,320 one-bit pixels (40 MPx) it is 4.9 KB and costs a naive
+    decoder hundreds of megabytes. `pad_to` adds a private ancillary chunk
+    (which decoders skip) until the file has that many bytes: a file that
+    passes a bytes-per-pixel floor without costing any less to decode."""
+    out = io.BytesIO()
+    Image.new(mode, size, 0).save(out, format="PNG", optimize=True)
+    data = out.getvalue()
+    missing = pad_to - len(data) - 12  # a chunk is length, type, data and CRC
+    if missing <= 0:
+        return data
+    kind, body = b"prVt", b"\0" * missing
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    end = data.rindex(b"IEND") - 4  # the IEND chunk starts with its length
+    return data[:end] + chunk + data[end:]

@@ -149,6 +149,46 @@ def private_broker_env(redis_url: str, **overrides) -> dict:
     return child_env(CELERY_BROKER_URL=redis_url, CELERY_KEY_PREFIX="", **overrides)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc: Linux only)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return children
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident set now (`rss`) and at its peak so far (`peak`,
+    the kernel's VmHWM), in MiB; empty once it has ended."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {name: int(values[key].split()[0]) / 1024 for name, key in (("rss", "VmRSS"), ("peak", "VmHWM")) if key in values}
+
+
+def gunicorn_workers(base: str) -> list[int]:
+    """The worker processes of the gunicorn this process started on `base`'s port."""
+    port = base.rsplit(":", 1)[1]
+    for pid in child_pids(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"gunicorn" in command and f"127.0.0.1:{port}".encode() in command:
+            return child_pids(pid)
+    raise LookupError(f"no gunicorn of this process listens on {base}")
+
+
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

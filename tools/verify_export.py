@@ -5,7 +5,7 @@ Standard library only (Python 3.8+): an auditor can run it on any machine,
 without the platform.
 
     python3 verify_export.py reports.csv
-    python3 verify_export.py reports.csv --expect-rows-sha256 <hash shown by the platform>
+    python3 verify_export.py reports.csv --expect-manifest-sha256 <hash shown by the platform>
 
 Prints "OK" and a summary, or the FIRST problem: the row that was altered,
 removed, reordered or added (its position, line in the file and report id).
@@ -17,13 +17,16 @@ What it checks (docs/export.md explains the format):
   position (`row_number`), the SHA-256 of the submitted content
   (`content_sha256`, fixed when the report was received) and, where the previous
   report of the same election is in the file, the hash-chain link (`chain_sha256`);
-- the closing manifest: row count, `rows_sha256` over the header and all row
-  hashes, the per-election chain summary, and the manifest's own hash.
+- the closing manifest: row count, `rows_sha256` over the export id, the
+  header and all row hashes, the per-election chain summary, and the
+  manifest's own hash.
 
 A file whose every hash was recomputed by a forger is self-consistent; compare
-its `rows_sha256` with the value the platform recorded for the export (the
-auditors' "Export records" page; `--expect-rows-sha256`), or its chain heads
-with the platform's published ones, to rule that out. `manage.py verify_export`
+its `manifest_sha256` with the value the platform recorded for the export (the
+auditors' "Export records" page; `--expect-manifest-sha256`) to rule that out:
+it covers the rows hash and the manifest's labels (filters, scope, requester,
+time), so it also refuses a file whose labels were edited and re-hashed.
+`--expect-rows-sha256` vouches for the rows only. `manage.py verify_export`
 does the comparison with the database itself.
 """
 
@@ -37,7 +40,10 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-FORMAT = "election-reports-csv/1"
+FORMAT = "election-reports-csv/2"
+# Format /1 (read for files exported before /2) started `rows_sha256` with the
+# header alone, so every empty /1 export had the same rows hash.
+FORMAT_1 = "election-reports-csv/1"
 MANIFEST_MARK = "#manifest"
 GENESIS = "0" * 64
 # The export's columns, in order, as the platform's column table defines them
@@ -110,8 +116,9 @@ def row_sha256(export_id, cells):
 
 
 class RowsDigest:
-    def __init__(self, header):
-        self._hash = hashlib.sha256(json.dumps(list(header), separators=(",", ":")).encode("utf-8") + b"\n")
+    def __init__(self, export_id, header):
+        first = list(header) if export_id is None else [export_id, *header]  # None: format /1
+        self._hash = hashlib.sha256(json.dumps(first, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def update(self, row_hash):
         self._hash.update(row_hash.encode("ascii") + b"\n")
@@ -170,6 +177,7 @@ class Result:
             f"by {m.get('generated_by')} ({m.get('scope')})",
             f"  filters: {m.get('filters')}",
             f"  rows_sha256: {m.get('rows_sha256')}",
+            f"  manifest_sha256: {m.get('manifest_sha256')}",
         ]
         for chain in json.loads(m.get("chains") or "[]"):
             completeness = "complete from the first report" if chain.get("complete_from_start") else "not contiguous from the first report"
@@ -252,17 +260,18 @@ def _lookahead(iterator):
         current = following
 
 
-def verify(path, expected_rows_sha256=None):
+def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None):
     """Check the file; returns a Result with the first Problem, if any. Raises
-    NotAnExport when the file is not a readable export at all."""
+    NotAnExport when the file is not a readable export at all. The expected
+    hashes are the platform's record of the export (trusted values)."""
     header, entries, counts, data_rows, after_manifest = _scan(path)
     if header != COLUMNS:
         if "report_id" not in header or "row_sha256" not in header:
             raise NotAnExport("the first line is not the header of a reports export")
         return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     manifest = dict(entries)
-    if manifest and manifest.get("format") != FORMAT:
-        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT})")
+    if manifest and manifest.get("format") not in (FORMAT, FORMAT_1):
+        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT} and {FORMAT_1})")
 
     walk = _Walk(header, manifest, counts)
     rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
@@ -277,7 +286,8 @@ def verify(path, expected_rows_sha256=None):
                 detail = "the file ends inside this row, without its manifest: it was cut short"
                 problem = Problem("cut", position, line, restore(cells[0]) if len(cells) > 1 else "", detail)
             return Result(False, position - 1, manifest, problem)
-    return walk.finish(entries, after_manifest, expected_rows_sha256)
+    trusted = {"rows_sha256": expected_rows_sha256, "manifest_sha256": expected_manifest_sha256}
+    return walk.finish(entries, after_manifest, trusted)
 
 
 class _Walk:
@@ -295,7 +305,7 @@ class _Walk:
             self.promised = None
         self.counts = counts  # how often each row_number occurs in the file (pass 1)
         self.seen = bytearray(len(counts))
-        self.digest = RowsDigest(header)
+        self.digest = RowsDigest(None if manifest.get("format") == FORMAT_1 else self.export_id, header)
         self.chains = {}
         self.unlinked = 0
         self.expected = 1
@@ -352,7 +362,7 @@ class _Walk:
             return Problem("removed", expected, line, "", f"row {expected} is missing: row {number} follows row {expected - 1}")
         return Problem("reordered", position, line, report_id, f"row {number} stands where row {expected} belongs")
 
-    def finish(self, entries, after_manifest, expected_rows_sha256):
+    def finish(self, entries, after_manifest, trusted):
         """The file after its last row: the manifest is there, promises no
         more rows than came, is the file's end, and matches the rows."""
         manifest, expected = self.manifest, self.expected
@@ -368,10 +378,15 @@ class _Walk:
             line, cells = after_manifest
             problem = Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
             return Result(False, rows_checked, manifest, problem)
-        problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains, expected_rows_sha256)
+        problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains)
+        problem = problem or _check_trusted(manifest, trusted)
         if problem is not None:
             return Result(False, rows_checked, manifest, problem)
         notes = []
+        if trusted["rows_sha256"] and not trusted["manifest_sha256"]:
+            notes.append(
+                "rows_sha256 vouches for the rows only; --expect-manifest-sha256 also vouches for the filters, scope, requester and time"
+            )
         if self.unlinked:
             notes.append(
                 f"{self.unlinked} row(s) follow a chain position that is not in this file (a filtered export); their links were not checked"
@@ -421,7 +436,7 @@ def _what_changed(cells, index, chains):
     return "a column outside the submitted content (state, triage, flags, geotag, ...) was changed"
 
 
-def _check_manifest(entries, manifest, rows_sha256, rows, chains, expected_rows_sha256):
+def _check_manifest(entries, manifest, rows_sha256, rows, chains):
     keys = [k for k, _ in entries]
     if keys[:-1] != MANIFEST_KEYS or keys[-1] != "manifest_sha256":
         return Problem("manifest", None, None, "", "manifest entries are missing, extra or out of order")
@@ -438,8 +453,21 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains, expected_rows_
     ]  # fmt: skip
     if json.loads(manifest["chains"]) != summary:
         return Problem("manifest", None, None, "", "the chain summary does not match the rows")
-    if expected_rows_sha256 and expected_rows_sha256.strip().lower() != rows_sha256:
+    return None
+
+
+def _check_trusted(manifest, trusted):
+    """The self-consistent file against the platform's record of the export."""
+    expected = trusted["rows_sha256"]
+    if expected and expected.strip().lower() != manifest["rows_sha256"]:
         detail = "the file is self-consistent but its rows_sha256 differs from the trusted value: it was re-hashed after the export"
+        return Problem("manifest", None, None, "", detail)
+    expected = trusted["manifest_sha256"]
+    if expected and expected.strip().lower() != manifest["manifest_sha256"]:
+        detail = (
+            "the file is self-consistent but its manifest_sha256 differs from the trusted value: it was relabelled "
+            "(filters, scope, requester or time edited) or re-hashed after the export"
+        )
         return Problem("manifest", None, None, "", detail)
     return None
 
@@ -447,10 +475,13 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains, expected_rows_
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Verify a reports CSV export (reports OK or the first tampered row).")
     parser.add_argument("file", help="the exported CSV file")
-    parser.add_argument("--expect-rows-sha256", help="the rows_sha256 the platform recorded for this export")
+    parser.add_argument(
+        "--expect-manifest-sha256", help="the manifest_sha256 the platform recorded for this export (covers the rows and the labels)"
+    )
+    parser.add_argument("--expect-rows-sha256", help="the rows_sha256 the platform recorded for this export (the rows only)")
     args = parser.parse_args(argv)
     try:
-        result = verify(args.file, expected_rows_sha256=args.expect_rows_sha256)
+        result = verify(args.file, expected_rows_sha256=args.expect_rows_sha256, expected_manifest_sha256=args.expect_manifest_sha256)
     except (OSError, NotAnExport) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

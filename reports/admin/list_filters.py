@@ -8,6 +8,8 @@ organization's colleagues, and is not offered other organizations at all.
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -178,15 +180,13 @@ class AssigneeFilter(ReportFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        coordinators = Observer.objects.filter(role=Observer.Role.COORDINATOR, user__is_active=True).select_related("user")
+        coordinator = Q(observer__role=Observer.Role.COORDINATOR)
         observer = getattr(request.user, "observer", None)
         if not request.user.is_superuser and observer is not None and observer.organization_id:
-            coordinators = coordinators.filter(organization_id=observer.organization_id)
-        return [
-            ("me", _("me")),
-            ("none", _("nobody")),
-            *[(str(o.user_id), o.user.get_username()) for o in coordinators.order_by("user__username")[:50]],
-        ]
+            coordinator &= Q(observer__organization_id=observer.organization_id)
+        # Superusers may be assigned any report too (reports.selectors.assignable_users).
+        users = get_user_model().objects.filter(coordinator | Q(is_superuser=True), is_active=True).order_by("username")[:50]
+        return [("me", _("me")), ("none", _("nobody")), *[(str(u.pk), u.get_username()) for u in users]]
 
 
 class HasPhotosFilter(ChoicesFilter):

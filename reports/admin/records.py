@@ -4,6 +4,7 @@ change or delete) and scoped like the reports they are about.
 """
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -53,17 +54,28 @@ class ReportEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdmin):
-    """Who exported what: auditors compare a file's rows_sha256 with the one here."""
+    """Who exported what: auditors compare a file's manifest_sha256 (which covers
+    its rows hash and its labels: filters, scope, requester, time) with the one
+    here, and read the manifest the platform wrote."""
 
-    list_display = ["pk", "started_at", "requester", "source", "row_count", "finished_at", "rows_sha256"]
+    list_display = ["pk", "started_at", "requester", "source", "row_count", "finished_at", "manifest_sha256", "rows_sha256"]
     list_filter = ["source"]
-    readonly_fields = [f.name for f in ExportRecord._meta.fields]
+    readonly_fields = [f.name for f in ExportRecord._meta.fields if f.name != "manifest"] + ["manifest_entries"]
     show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request):
         # Who downloaded what is as private as the reports themselves.
         visible = export_records_visible_to(request.user).values("pk")
         return super().get_queryset(request).select_related("requested_by__observer").filter(pk__in=visible)
+
+    @admin.display(description=_("manifest (as written in the file)"))
+    def manifest_entries(self, obj):
+        if not obj.manifest:
+            return gettext("none: the export did not finish")
+        rows = format_html_join("", "<tr><th>{}</th><td><code>{}</code></td></tr>", ((key, text) for key, text in obj.manifest))
+        return format_html(
+            '<table class="export-manifest">{}<tr><th>manifest_sha256</th><td><code>{}</code></td></tr></table>', rows, obj.manifest_sha256
+        )
 
     @admin.display(description=_("requested by"))
     def requester(self, obj):

@@ -29,6 +29,7 @@ from ..models import Flag
 from ..selectors import reports_visible_to
 from ..services.pipeline import report_reprocess
 from ..services.triage import (
+    ASSIGNEE_REFUSED,
     TriageConflict,
     TriageInputError,
     flag_decide,
@@ -82,7 +83,8 @@ def _back_to_report(report_id):
 
 
 def _assignee(request):
-    """The chosen user: "Assign to me", nobody, or a user id (the service checks they may triage the report)."""
+    """The chosen user: "Assign to me", nobody, or a user id (the service checks
+    they may triage the report, and refuses with the same words as here)."""
     value = "me" if request.POST.get("assign_me") else request.POST.get("assignee", "")
     if value == "me":
         return request.user
@@ -91,7 +93,7 @@ def _assignee(request):
     user_id = parse_id(value)
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
     if user is None:
-        raise TriageInputError("unknown assignee")
+        raise TriageInputError(ASSIGNEE_REFUSED)
     return user
 
 

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 
 from monitoring.selectors import observer_for
 from reports.models import CheckIn, CheckInKind, Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource, TriageStatus
-from reports.photos import PhotoRejected
+from reports.photos import PhotoBusy, PhotoRejected
 from reports.selectors import checkins_visible_to, reports_visible_to, reports_with_details
 from reports.services.intake import IdempotencyConflict, SubmissionRefused, SubmissionResult, submission_submit
+from reports.throttles import PhotoUploadThrottle
 
 from .serializers import CategorySerializer, CheckInCreateSerializer, CheckInSerializer, ReportCreateSerializer, ReportSerializer
 
@@ -55,6 +56,12 @@ def _submit(observer, incoming, *, photos=()) -> SubmissionResult | Response:
         )
     except PhotoRejected as exc:
         raise ValidationError({"photos": [str(exc)]}) from None
+    except PhotoBusy:
+        return Response(
+            {"detail": _("The server is busy processing photos. Try again in a minute."), "code": "photo_processing_busy"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "10"},
+        )
 
 
 def _not_an_observer() -> Response:
@@ -69,6 +76,8 @@ def _submission_responses(serializer, *, resend: str, conflict: str) -> dict:
         403: OpenApiResponse(ErrorSerializer, description="Not allowed to file (e.g. no active accreditation)."),
         409: OpenApiResponse(ErrorSerializer, description=conflict),
         413: OpenApiResponse(ErrorSerializer, description="Request too large."),
+        429: OpenApiResponse(ErrorSerializer, description="Too many photos from this user for now (`PHOTO_UPLOAD_THROTTLE`)."),
+        503: OpenApiResponse(ErrorSerializer, description="The photo decoders stayed busy: retry after `Retry-After` seconds."),
     }
 
 
@@ -104,6 +113,13 @@ class ReportListCreateView(generics.ListCreateAPIView):
         incoming = ReportCreateSerializer(data=data, context={"request": request, "observer": observer})
         incoming.is_valid(raise_exception=True)
         photos = [self._read(f) for f in incoming.validated_data.get("photos", [])]
+        throttle = PhotoUploadThrottle()
+        if not throttle.take(request, len(photos)):
+            return Response(
+                {"detail": _("Too many photos sent in a short time. Try again later."), "code": "throttled"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(throttle.retry_after())},
+            )
         result = _submit(observer, incoming, photos=photos)
         if isinstance(result, Response):
             return result

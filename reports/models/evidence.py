@@ -152,7 +152,9 @@ class ReportEvent(models.Model):
 
 
 class ExportRecord(models.Model):
-    """Every export is itself recorded: who, when, which filters, how many rows, and the hash."""
+    """Every export is itself recorded: who, when, which filters, how many rows,
+    the rows hash, and the file's whole manifest with its hash (what a verifier
+    compares a file's labels with)."""
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("admin")
@@ -166,6 +168,10 @@ class ExportRecord(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     row_count = models.PositiveBigIntegerField(default=0)
     rows_sha256 = models.CharField(max_length=64, blank=True)
+    # The manifest's entries as written in the file, [key, text] in order, and
+    # its manifest_sha256: set when the file has been produced to its end.
+    manifest = models.JSONField(default=list, blank=True)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -1,7 +1,8 @@
 """The one CSV export behind every door (admin action, download URL, management
 command): scoped to what the requester may see, narrowed by the shared report
 filters, streamed in chain order with constant memory, closed by a manifest,
-and recorded as an ExportRecord (who, when, filters, row count, rows hash).
+and recorded as an ExportRecord (who, when, filters, row count, rows hash, and
+the whole manifest with its hash, which verification compares with a file's).
 
 Two formatters write the same bytes, both from the column table
 (`reports.export_columns`): on PostgreSQL the database formats the rows in one
@@ -55,8 +56,9 @@ def export_queryset(*, user, filters: ReportFilters, now: dt.datetime):
 @dataclass
 class ExportStream:
     """Iterate to get the file as UTF-8 byte chunks. The ExportRecord exists from
-    the start; it is completed (finished_at, row_count, rows_sha256) only when
-    the whole file, manifest included, has been produced."""
+    the start; it is completed (finished_at, row_count, rows_sha256, manifest,
+    manifest_sha256) only when the whole file, manifest included, has been
+    produced."""
 
     record: ExportRecord
     user: object
@@ -89,7 +91,7 @@ class ExportStream:
     def _generate(self) -> Iterator[bytes]:
         export_id = str(self.record.pk)
         lines = export.CsvLines()
-        digest = export.RowsDigest(export.COLUMNS)
+        digest = export.RowsDigest(export_id, export.COLUMNS)
         chains = export.ChainSummary()
         row_number = 0
         yield (("\ufeff" if self.bom else "") + lines.line(export.COLUMNS)).encode("utf-8")
@@ -117,7 +119,16 @@ class ExportStream:
             }
         )
         yield lines.manifest(entries).encode("utf-8")
-        ExportRecord.objects.filter(pk=self.record.pk).update(finished_at=timezone.now(), row_count=row_number, rows_sha256=rows_sha256)
+        # The whole manifest, not only the rows hash: its labels (filters, scope,
+        # requester, time) are what a relabelled file changes.
+        *labelled, (_key, manifest_sha256) = entries
+        ExportRecord.objects.filter(pk=self.record.pk).update(
+            finished_at=timezone.now(),
+            row_count=row_number,
+            rows_sha256=rows_sha256,
+            manifest=[list(entry) for entry in labelled],
+            manifest_sha256=manifest_sha256,
+        )
         self.record.refresh_from_db()
 
 

@@ -41,7 +41,7 @@ from ..models import (
     Submission,
 )
 from ..permissions import may_file
-from ..photos import ProcessedPhoto, process_photo, sha256_of
+from ..photos import ProcessedPhoto, process_photos, sha256_of
 from ..writes import event_record
 
 logger = logging.getLogger(__name__)
@@ -206,7 +206,8 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
     (models.SubmissionSource). Returns the existing one (created=False) when
     this observer already sent the same content under the same client_uuid.
 
-    Raises SubmissionRefused (403), IdempotencyConflict (409) or PhotoRejected (400).
+    Raises SubmissionRefused (403), IdempotencyConflict (409), PhotoRejected (400)
+    or PhotoBusy (503: every photo decoder of this process stayed busy).
     The submission and its photos are written in one transaction; the pipeline
     is enqueued only after commit, and a broker failure never fails it.
     """
@@ -219,7 +220,8 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
         return _replay(existing, content_hash)
 
     submission_check(observer=observer, election=data.election)
-    processed: list[ProcessedPhoto] = [process_photo(p) for p in photos]
+    # All of the request's photos, bounded together (reports.photos), before the transaction.
+    processed: list[ProcessedPhoto] = process_photos(photos)
 
     saved_files: list[Attachment] = []
     try:

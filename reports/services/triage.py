@@ -41,7 +41,15 @@ class TriageInputError(ValueError):
     """The request itself is incomplete (e.g. clearing a flag without a note)."""
 
 
+# One answer for an assignee who does not exist, is inactive, or may not triage
+# the report: telling them apart would confirm which user ids exist and who
+# coordinates which organization.
+ASSIGNEE_REFUSED = "The assignee must be an active coordinator of the report's organization or a platform administrator."
+
+
 def _clean_note(note: str) -> str:
+    if "\x00" in (note or ""):  # PostgreSQL refuses NUL in text; a form field would too
+        raise TriageInputError("The note holds a NUL character.")
     return (note or "").strip()[:MAX_NOTE]
 
 
@@ -96,7 +104,7 @@ def report_assign(*, report_id, actor, assignee, note: str = "", expected_versio
     with transaction.atomic():
         report = _lock(report_id, actor=actor, expected_version=expected_version)
         if assignee is not None and not may_triage(user=assignee, report=report):
-            raise TriageInputError("The assignee must be a coordinator of the report's organization.")
+            raise TriageInputError(ASSIGNEE_REFUSED)
         if (assignee.pk if assignee else None) == report.assignee_id:
             return report
         _set_assignee(report, assignee, actor=actor, note=_clean_note(note), at=timezone.now())

@@ -35,10 +35,11 @@ from monitoring.selectors import observer_for, stations_of_deployments
 from ..forms import ObserverLoginForm, ReportForm
 from ..models import Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource
 from ..permissions import may_file
-from ..photos import PhotoRejected
+from ..photos import PhotoBusy, PhotoRejected
 from ..rules import flag_text
 from ..selectors import reports_visible_to, reports_with_details
 from ..services.intake import IdempotencyConflict, SubmissionRefused, submission_submit
+from ..throttles import PhotoUploadThrottle
 from ..validation import MAX_ACCURACY_M, reason_text
 from . import checkin
 
@@ -162,6 +163,28 @@ def _cannot_file(request):
     return render(request, "reports/cannot_file.html", {"admin_url": reverse("admin:index") if request.user.is_staff else ""}, status=403)
 
 
+def _submitted(request, observer, form) -> bool:
+    """File the form's report; False, with the reason on the form, when it was not."""
+    photos = [f.read() for f in request.FILES.getlist("photos")]
+    if not PhotoUploadThrottle().take(request, len(photos)):
+        form.add_error(None, _("Too many photos sent in a short time. Try again later."))
+        return False
+    try:
+        submission_submit(observer=observer, data=form.to_input(), source=SubmissionSource.WEB, photos=photos)
+    except SubmissionRefused as exc:
+        # The same words as the API's answer (with the date of a revocation), in the observer's language.
+        form.add_error(None, exc.message)
+    except IdempotencyConflict:
+        form.add_error(None, _("This report was already sent with different content."))
+    except PhotoRejected as exc:
+        form.add_error(None, _("Photo rejected: %(reason)s") % {"reason": exc})
+    except PhotoBusy:
+        form.add_error(None, _("The server is busy processing photos. Try again in a minute."))
+    else:
+        return True
+    return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_new(request):
@@ -170,20 +193,9 @@ def report_new(request):
         return _cannot_file(request)
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
-        if form.is_valid():
-            photos = [f.read() for f in request.FILES.getlist("photos")]
-            try:
-                submission_submit(observer=observer, data=form.to_input(), source=SubmissionSource.WEB, photos=photos)
-            except SubmissionRefused as exc:
-                # The same words as the API's answer (with the date of a revocation), in the observer's language.
-                form.add_error(None, exc.message)
-            except IdempotencyConflict:
-                form.add_error(None, _("This report was already sent with different content."))
-            except PhotoRejected as exc:
-                form.add_error(None, _("Photo rejected: %(reason)s") % {"reason": exc})
-            else:
-                messages.success(request, _("Report sent. Its state is shown below."))
-                return redirect("web:my-reports")
+        if form.is_valid() and _submitted(request, observer, form):
+            messages.success(request, _("Report sent. Its state is shown below."))
+            return redirect("web:my-reports")
         election = form.cleaned_data.get("election") if hasattr(form, "cleaned_data") else None
         election = election or _default_election(observer)
     else:

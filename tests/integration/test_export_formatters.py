@@ -41,7 +41,7 @@ HOSTILE = [
 def _both(qs, export_id="export-under-test"):
     out = {}
     for name, rows in (("python", python_rows), ("postgresql", exports_postgres.copy_rows)):
-        digest, chains = export.RowsDigest(export.COLUMNS), export.ChainSummary()
+        digest, chains = export.RowsDigest(export_id, export.COLUMNS), export.ChainSummary()
         data = b"".join(chunk for chunk, _count in rows(qs, export_id, digest, chains, 7))
         out[name] = (data, digest.hexdigest(), chains.as_json())
     return out

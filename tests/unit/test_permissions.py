@@ -255,8 +255,9 @@ ADMIN_MODELS = {
     "monitoring.region": ("region", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
     "monitoring.district": ("district", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
     "monitoring.pollingstation": ("station", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
-    "monitoring.observerorganization": ("organization", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
-    "monitoring.accreditation": ("accreditation", staff(VIEW, VIEW, VIEW, VIEW, ALL)),
+    # An organization's contact and its accreditation's status and reason: only their own organization's.
+    "monitoring.observerorganization": ("organization", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
+    "monitoring.accreditation": ("accreditation", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
     # People and where they are posted: only their own organization's.
     "monitoring.observer": ("observer", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),
     "monitoring.deployment": ("deployment", staff(VIEW, VIEW, HIDDEN, VIEW, ALL)),

@@ -69,5 +69,6 @@ class Command(BaseCommand):
                 bar.close()
         record = stream.record
         self.stderr.write(
-            f"export {record.pk}: {record.row_count} rows, rows_sha256 {record.rows_sha256}" + (f" → {output}" if output else "")
+            f"export {record.pk}: {record.row_count} rows, manifest_sha256 {record.manifest_sha256}, rows_sha256 {record.rows_sha256}"
+            + (f" → {output}" if output else "")
         )

@@ -1,4 +1,5 @@
 import itertools
+import json
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +8,7 @@ from django.db.models import Q
 from monitoring.localtime import format_utc
 from reports import integrity
 from reports.models import ExportRecord, Submission
+from reports.permissions import user_public_label
 from tools import verify_export as verifier
 
 BATCH = 2000
@@ -18,18 +20,20 @@ class Command(BaseCommand):
         "Runs the same checks as the stand-alone tools/verify_export.py, then compares the file with this "
         "platform's records: every report's content and chain hashes, every row's chain link recomputed from "
         "the platform's previous link (also where that report is not in the file), and the export's recorded "
-        "rows hash. That also catches a forger who recomputed every hash, and a report rewritten in the "
-        "database after it was received. --offline skips the comparison."
+        "manifest: filters, scope, requester, time, rows hash. That also catches a forger who recomputed every "
+        "hash or relabelled the file, and a report rewritten in the database after it was received. "
+        "--offline skips the comparison."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--offline", action="store_true", help="only the file's own checks (as tools/verify_export.py)")
         parser.add_argument("--expect-rows-sha256", help="a trusted rows_sha256 to compare with")
+        parser.add_argument("--expect-manifest-sha256", help="a trusted manifest_sha256 to compare with")
 
-    def handle(self, *args, file, offline=False, expect_rows_sha256=None, **options):
+    def handle(self, *args, file, offline=False, expect_rows_sha256=None, expect_manifest_sha256=None, **options):
         try:
-            result = verifier.verify(file, expected_rows_sha256=expect_rows_sha256)
+            result = verifier.verify(file, expected_rows_sha256=expect_rows_sha256, expected_manifest_sha256=expect_manifest_sha256)
         except (OSError, verifier.NotAnExport) as exc:
             raise CommandError(f"ERROR: {exc}", returncode=2) from exc
         if not result.ok:
@@ -38,7 +42,10 @@ class Command(BaseCommand):
             problem = _compare_with_platform(file, result)
             if problem is not None:
                 raise CommandError(f"FAILED: {problem}", returncode=1)
-            result.notes.append("matches the export recorded by the platform; every chain link checked against the platform")
+            result.notes.append(
+                "matches the export recorded by the platform (filters, scope, requester and time match its record); "
+                "every chain link checked against the platform"
+            )
         self.stdout.write(result.summary())
 
 
@@ -54,12 +61,52 @@ def _compare_with_platform(path, result) -> str | None:
     problem = _compare_rows(path)
     if problem is not None:
         return problem
-    if record.rows_sha256 == result.manifest.get("rows_sha256") and record.row_count == result.rows:
-        return None
-    return (
-        f"the file does not match export {record.pk} as recorded (rows_sha256 {record.rows_sha256}, {record.row_count} rows): "
-        "its hashes were recomputed after a change outside the submitted content"
-    )
+    if record.rows_sha256 != result.manifest.get("rows_sha256") or record.row_count != result.rows:
+        return (
+            f"the file does not match export {record.pk} as recorded (rows_sha256 {record.rows_sha256}, {record.row_count} rows): "
+            "its hashes were recomputed after a change outside the submitted content"
+        )
+    return _compare_labels(record, result.manifest)
+
+
+# What a relabelled file changes, and the record that says otherwise.
+LABELS = ("generated_at", "generated_by", "scope", "filters")
+
+
+def _recorded_labels(record: ExportRecord) -> dict[str, object]:
+    """The labels as the record's own columns give them (an export recorded before
+    records kept the manifest has only these)."""
+    filters = {k: v for k, v in record.filters.items() if k not in ("scope", "bom", "format")}
+    return {
+        "generated_at": format_utc(record.started_at),
+        "generated_by": user_public_label(record.requested_by) if record.requested_by_id else "manage.py export_reports",
+        "scope": record.filters.get("scope", ""),
+        "filters": filters,
+    }
+
+
+def _compare_labels(record: ExportRecord, manifest: dict) -> str | None:
+    """The file's filters, scope, requester and time against the platform's
+    record, then its whole manifest against the one recorded."""
+    recorded = _recorded_labels(record)
+    for key in LABELS:
+        value = manifest.get(key, "")
+        if key == "filters":
+            value = json.loads(value or "{}")
+        if value != recorded[key]:
+            return (
+                f"the file was relabelled: its {key} entry differs from export {record.pk} as recorded "
+                f"(the file says {manifest.get(key)!r}; the platform recorded {_text(recorded[key])!r})"
+            )
+    if record.manifest_sha256 and record.manifest_sha256 != manifest.get("manifest_sha256"):
+        entries = dict(record.manifest)
+        changed = [key for key, text in manifest.items() if key in entries and entries[key] != text] or ["manifest_sha256"]
+        return f"the file was relabelled: its {', '.join(changed)} entry differs from export {record.pk} as recorded"
+    return None
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _compare_rows(path) -> str | None:

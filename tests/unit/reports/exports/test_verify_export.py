@@ -59,7 +59,7 @@ class ExportFile:
         idx = {name: i for i, name in enumerate(self.header)}
         manifest = {r[1]: r for r in self.records if r[0] == "#manifest"}
         export_id = manifest["export_id"][2]
-        digest = export.RowsDigest(self.header)
+        digest = export.RowsDigest(export_id, self.header)
         previous = {}
         chains = {}
         for cells in self.data:
@@ -455,7 +455,7 @@ def test_content_hash_matches_the_platform(description, latitude, longitude, acc
 )
 def test_row_rows_and_manifest_hashes_match_the_platform(cells, export_id, entries):
     assert verify_export.row_sha256(export_id, cells) == export.row_sha256(export_id, cells)
-    ours, theirs = export.RowsDigest(cells), verify_export.RowsDigest(cells)
+    ours, theirs = export.RowsDigest(export_id, cells), verify_export.RowsDigest(export_id, cells)
     for cell in cells:
         digest = export.row_sha256(export_id, [cell])
         ours.update(digest)
