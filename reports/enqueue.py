@@ -38,3 +38,25 @@ def enqueue_processing(report_id) -> bool:
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
         return False
+
+
+# The alerts app's task (it builds on reports; reports never imports it).
+RAISE_REPORT_ALERTS = "alerts.tasks.raise_report_alerts"
+
+
+def enqueue_report_alerts(report_id) -> bool:
+    """Ask the alerts app to alert the coordinators of a critical or failed
+    report. Never raises and never waits on a dead broker: an alert lost here
+    is raised by the alerts' beat sweep, which looks for recent critical and
+    failed reports without one."""
+    if time.monotonic() < _broker_unavailable_until:
+        return False
+    task = current_app.tasks.get(RAISE_REPORT_ALERTS)
+    if task is None:  # the alerts app is not installed
+        return False
+    try:
+        task.delay(str(report_id))
+        return True
+    except Exception:
+        logger.warning("could not enqueue the alerts of report %s; the alert sweep will raise them", report_id, exc_info=True)
+        return False

@@ -26,8 +26,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import rules, validation
+from ..enqueue import enqueue_report_alerts
 from ..geotag import GeotagResult
-from ..models import Flag, ReportEvent, ReportState, Submission, TriageStatus
+from ..models import Flag, ReportEvent, ReportState, Severity, Submission, TriageStatus
 from ..permissions import may_triage
 from ..pipeline_reads import (
     ResolvedPlace,
@@ -156,7 +157,8 @@ def _claim(report_id) -> bool:
         ).update(state=ReportState.PROCESSING, processing_started_at=timezone.now(), processing_attempts=F("processing_attempts") + 1)
     if claimed:
         return True
-    report_give_up(report_id)
+    if report_give_up(report_id):
+        enqueue_report_alerts(report_id)
     return False
 
 
@@ -217,9 +219,16 @@ def _run_stages(report: Submission) -> _Run:
 
 
 def _after_stages(report: Submission, run: _Run) -> None:
-    """A critical report goes straight to the escalated queue; the neighbours' cross-report flags follow the report's new state."""
+    """A critical report goes straight to the escalated queue, and its
+    coordinators are alerted once the result is committed (the alerts app
+    keeps it to once per report, whatever re-runs); the neighbours'
+    cross-report flags follow the report's new state."""
     if any(f.code == "critical_category" for f in run.flags) and report.triage_status == TriageStatus.NEW:
         triage_status_set(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=run.at)
+    if run.accepted and (
+        (report.category is not None and report.category.critical) or any(f.severity == Severity.CRITICAL for f in run.flags)
+    ):
+        transaction.on_commit(lambda: enqueue_report_alerts(report.pk))
     neighbours_refresh(subject=run.subject, accepted=run.accepted, centres=run.centres, pool=run.pool, now=run.at)
 
 

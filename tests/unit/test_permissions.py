@@ -173,18 +173,24 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|alerts)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
     ],
     # Personal data: the organization's coordinators (their own roster) and superusers only.
     "admin/roster/rosterentry/import/": [
-        Probe("GET", "/admin/roster/rosterentry/import/", by(403, coordinator=200, other_coordinator=200, superuser=200, **ADMIN_LOGIN_REDIRECT))
+        Probe(
+            "GET",
+            "/admin/roster/rosterentry/import/",
+            by(403, coordinator=200, other_coordinator=200, superuser=200, **ADMIN_LOGIN_REDIRECT),
+        )
     ],
     "admin/roster/rosterentry/import/<int:pk>/": [
         Probe(
-            "GET", "/admin/roster/rosterentry/import/1/",
-            by(403, coordinator=302, other_coordinator=302, superuser=302, **ADMIN_LOGIN_REDIRECT), note="POST only: GET goes back to the upload",
+            "GET",
+            "/admin/roster/rosterentry/import/1/",
+            by(403, coordinator=302, other_coordinator=302, superuser=302, **ADMIN_LOGIN_REDIRECT),
+            note="POST only: GET goes back to the upload",
         )  # fmt: skip
     ],
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
@@ -274,6 +280,11 @@ ADMIN_MODELS = {
     "checklists.formversion": ("form_version", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.sample": ("sample", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.officialresult": ("official_result", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    # Alerts: the organization's coordinators read their own (never change or delete them)
+    # and set their own organization's channels (nobody deletes those but a superuser).
+    # Auditors have no access; like the roster, the history page finds nothing in their scope.
+    "alerts.alertevent": ("alert_event", staff(VIEW, NO_ROSTER, HIDDEN, NO_ROSTER, READONLY_SU)),
+    "alerts.alertsettings": ("alert_settings", staff((200, 200, 200, 403, 200), NO_ROSTER, (200, 200, 302, 403, 302), NO_ROSTER, ALL)),
 }
 ADMIN_KINDS = [
     ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
@@ -345,7 +356,11 @@ def scene(world, settings) -> Scene:
         "group": Group.objects.get(name="Observers").pk,
         "user": world.observer.user.pk,
         "roster_entry": RosterEntry.objects.create(
-            observer=world.observer, organization=world.observer.organization, external_id="A-1", full_name="Aigerim Nurlanova", phone="+77015550101"
+            observer=world.observer,
+            organization=world.observer.organization,
+            external_id="A-1",
+            full_name="Aigerim Nurlanova",
+            phone="+77015550101",
         ).pk,
         "accessattempt": attempt.pk,
         "accesslog": log.pk,
@@ -363,6 +378,7 @@ def scene(world, settings) -> Scene:
         "export": export.pk,
     }
     scene.ids.update(_checklists_ids(world))
+    scene.ids.update(_alerts_ids(world))
     return scene
 
 
@@ -380,6 +396,16 @@ def _checklists_ids(world) -> dict:
         "sample": sample_draw(election=world.election, size=2, seed=1).sample.pk,
         "official_result": world.election.official_results.get().pk,
     }
+
+
+def _alerts_ids(world) -> dict:
+    from alerts.models import AlertEvent, AlertSettings
+
+    organization = world.observer.organization
+    event = AlertEvent.objects.create(
+        kind="critical_report", key="probe", organization=organization, election=world.election, occurred_at=timezone.now()
+    )
+    return {"alert_event": event.pk, "alert_settings": AlertSettings.objects.create(organization=organization).pk}
 
 
 def _user(scene: Scene, role: str):
