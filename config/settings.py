@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "reports",
     "checklists",
     "alerts",
+    "messaging",
 ]
 
 MIDDLEWARE = [

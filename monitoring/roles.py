@@ -41,10 +41,17 @@ _ALERTS = [
     ("alerts", "add_alertsettings"),
     ("alerts", "change_alertsettings"),
 ]
+# Messages to observers (the messaging app): the coordinators write and read them.
+_MESSAGES = [("messaging", "view_observermessage"), ("messaging", "add_observermessage")]
 
 ROLE_PERMISSIONS = {
     "observer": [],
-    "coordinator": _READ_MONITORING + _READ_REPORTS + _ROSTER + _ALERTS + [("reports", "change_submission"), ("reports", "change_flag")],
+    "coordinator": _READ_MONITORING
+    + _READ_REPORTS
+    + _ROSTER
+    + _ALERTS
+    + _MESSAGES
+    + [("reports", "change_submission"), ("reports", "change_flag")],
     "auditor": _READ_MONITORING + _READ_REPORTS,
 }
 

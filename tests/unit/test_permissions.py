@@ -142,6 +142,12 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("GET", "/api/v1/checkins/?election={election}", API_READ, note="content is scoped: see test_checkins_are_isolated"),
         Probe("POST", "/api/v1/checkins/", FILE_REPORT, data="checkin", note="the same gates as a report"),
     ],
+    "api/v1/messages/": [Probe("GET", "/api/v1/messages/", API_READ, note="content is scoped: see tests/unit/messaging")],
+    "api/v1/messages/<int:pk>/read/": [
+        Probe(
+            "POST", "/api/v1/messages/{message}/read/", by(404, anonymous=401, observer=200, observer_2=200), note="sent to A's observers"
+        )
+    ],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
@@ -173,7 +179,7 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|alerts)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|alerts|messaging)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
     ],
@@ -284,6 +290,11 @@ ADMIN_MODELS = {
     # and set their own organization's channels (nobody deletes those but a superuser).
     # Auditors have no access; like the roster, the history page finds nothing in their scope.
     "alerts.alertevent": ("alert_event", staff(VIEW, NO_ROSTER, HIDDEN, NO_ROSTER, READONLY_SU)),
+    # Messages to observers: written by the organization's coordinators, never changed or deleted.
+    "messaging.observermessage": (
+        "message",
+        staff((200, 200, 200, 403, 200), NO_ROSTER, (200, 200, 302, 403, 302), NO_ROSTER, (200, 200, 200, 403, 200)),
+    ),
     "alerts.alertsettings": ("alert_settings", staff((200, 200, 200, 403, 200), NO_ROSTER, (200, 200, 302, 403, 302), NO_ROSTER, ALL)),
 }
 ADMIN_KINDS = [
@@ -405,7 +416,20 @@ def _alerts_ids(world) -> dict:
     event = AlertEvent.objects.create(
         kind="critical_report", key="probe", organization=organization, election=world.election, occurred_at=timezone.now()
     )
-    return {"alert_event": event.pk, "alert_settings": AlertSettings.objects.create(organization=organization).pk}
+    from messaging.services import message_send
+
+    message = message_send(
+        sender=world.coordinator.user,
+        organization_id=organization.pk,
+        election_id=world.election.pk,
+        audience="organization",
+        texts={"en": "probe"},
+    )
+    return {
+        "alert_event": event.pk,
+        "alert_settings": AlertSettings.objects.create(organization=organization).pk,
+        "message": message.pk,
+    }
 
 
 def _user(scene: Scene, role: str):
