@@ -21,6 +21,6 @@ def client_strings() -> dict:
     return {
         "messages_unread": _("From your coordinators (unread: %(count)s)"),
         "messages_open": _("Read"),
-        "messages_new": _("new"),
+        "messages_new": _("unread"),
         "messages_read_waiting": _("Read on this phone. The coordinators will see it when the network returns."),
     }
