@@ -85,7 +85,11 @@ def delivery_send(*, delivery_id: int) -> SendOutcome:
         delivery = AlertDelivery.objects.select_for_update(of=("self",)).select_related("event", "user").filter(pk=delivery_id).first()
         if delivery is None or delivery.state != AlertDelivery.State.PENDING:
             return SendOutcome(delivery.state if delivery else "missing", retry=False)
-        answer = _send(delivery)
+        try:
+            answer = _send(delivery)
+        except Exception as exc:  # a bug or a bad setting: recorded and retried like a failure, never lost
+            logger.exception("alert delivery %s could not be attempted", delivery.pk)
+            answer = Answer(ok=False, retry=True, status_code=None, text=type(exc).__name__)
         delivery.attempts += 1
         now = timezone.now()
         DeliveryAttempt.objects.create(
@@ -148,10 +152,15 @@ def _coverage_alerts(now: dt.datetime) -> int:
             silent_after=dt.timedelta(minutes=settings.COVERAGE_SILENT_AFTER_MINUTES),
             missing_after=dt.timedelta(minutes=settings.COVERAGE_MISSING_AFTER_MINUTES),
         )
-        for lapse in lapses:
+        keys = {f"{lapse.kind}:{lapse.observer_id}:{lapse.since.isoformat()}": lapse for lapse in lapses}
+        # Most lapses were raised at an earlier sweep: skip them without trying the insert.
+        raised_before = set(AlertEvent.objects.filter(election=election, key__in=list(keys)).values_list("key", flat=True))
+        for key, lapse in keys.items():
+            if key in raised_before:
+                continue
             facts = EventFacts(
                 kind=lapse.kind,
-                key=f"{lapse.kind}:{lapse.observer_id}:{lapse.since.isoformat()}",
+                key=key,
                 organization_id=lapse.organization_id,
                 election_id=election.pk,
                 region_id=lapse.region_id,
