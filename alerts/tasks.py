@@ -56,6 +56,10 @@ def retry_countdown(retries: int) -> float:
 )
 def send_alert(self, delivery_id: int) -> str:
     outcome = delivery_send(delivery_id=delivery_id)
+    if outcome.retry and self.request.is_eager:
+        # Embedded mode runs this inside someone's request: an eager retry would
+        # wait there. The delivery stays pending with its failed attempt recorded.
+        return outcome.state
     if outcome.retry:
         # The attempt is recorded; the count of attempts (not Celery's) bounds the retries.
         raise self.retry(countdown=retry_countdown(self.request.retries))

@@ -25,3 +25,12 @@ def test_an_answer_that_cannot_improve_fails_the_delivery_at_once(world, post_re
     assert (delivery.state, delivery.attempts) == ("failed", 1)
     [attempt] = delivery.tries.all()
     assert (attempt.ok, attempt.status_code) == (False, status)
+
+
+def test_in_the_embedded_mode_a_failed_attempt_waits_instead_of_retrying_inside_the_request(world, post_report):
+    with http_receiver(statuses=[503]) as hook:
+        AlertSettings.objects.create(organization=world.observer.organization, webhook_url=hook.url, webhook_secret=SECRET)
+        assert post_report(world.observer, report_payload(world, category="ballot_stuffing")).status_code == 201
+        assert len(hook.requests) == 1
+    delivery = AlertDelivery.objects.get(channel="webhook")
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
