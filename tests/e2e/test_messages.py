@@ -8,8 +8,9 @@ and the browser is told it is offline as a phone would be."""
 
 import pytest
 
-from .conftest import PASSWORD, log_in, save_screenshot, wait_offline_ready, wait_outbox
+from .conftest import AXE, PASSWORD, log_in, save_screenshot, wait_offline_ready, wait_outbox
 from .seed import COORDINATOR, MESSAGES_OBSERVER
+from .test_accessibility import check_page
 
 pytestmark = pytest.mark.e2e
 
@@ -101,6 +102,8 @@ def test_a_message_sent_while_offline_is_read_and_its_receipt_reaches_the_coordi
     [(delivered_at, read_at)] = _read_at(app)
     assert delivered_at is not None and read_at is None
     save_screenshot(page, "first-screen-message-banner", full_page=False)
+    axe_results = {}
+    check_page(page, AXE.read_text(encoding="utf-8"), "message-banner", axe_results)
 
     _network(app, context, up=False)
     try:
@@ -110,6 +113,7 @@ def test_a_message_sent_while_offline_is_read_and_its_receipt_reaches_the_coordi
         page.wait_for_selector("#messages[data-unread='0'][data-pending-reads='1']", state="attached")
         assert page.is_visible(f"#messages-list details[open] >> text={TEXT_EN}")
         assert page.is_hidden("#messages-banner") and page.is_visible("#messages-read-waiting")
+        check_page(page, AXE.read_text(encoding="utf-8"), "message-opened-offline", axe_results)
         assert _read_at(app)[0][1] is None  # the receipt waits on the phone
     finally:
         _network(app, context, up=True)
