@@ -1,0 +1,1 @@
+"""The coverage board and the contact log in the admin."""

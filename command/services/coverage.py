@@ -1,0 +1,75 @@
+"""Coverage of the deployment plan: the one operation the board, the API and
+the alerts call. Reads the plan and what observers sent (command.selectors,
+four queries whatever the size), then computes the states at the given clock
+time (command.coverage, pure)."""
+
+import datetime as dt
+
+from django.conf import settings
+
+from monitoring.models import Election
+
+from ..coverage import Coverage, Thresholds, coverage_compute
+from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
+from ..selectors import activity_by_post, last_seen_of, latest_contacts, plan_posts
+
+
+class CoverageDenied(PermissionError):
+    """The user may not see coverage (observers, anyone outside an organization's staff)."""
+
+
+def thresholds() -> Thresholds:
+    return Thresholds(
+        silent_after=dt.timedelta(minutes=settings.COVERAGE_SILENT_AFTER_MINUTES),
+        missing_after=dt.timedelta(minutes=settings.COVERAGE_MISSING_AFTER_MINUTES),
+    )
+
+
+def coverage_of_organization(*, organization_id: int | None, election: Election, now: dt.datetime) -> Coverage:
+    """The coverage of one organization's plan at `now` (None: every
+    organization's, for platform staff). No permission check: for callers
+    that act for the organization (alerts)."""
+    posts = plan_posts(election=election, organization_id=organization_id)
+    mobile = {p.observer_id for p in posts if p.station_id is None}
+    activity, last_checkin = activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile)
+    coverage = coverage_compute(
+        posts=posts,
+        activity=activity,
+        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, observer_ids={p.observer_id for p in posts}),
+        last_checkin=last_checkin,
+        contacts=latest_contacts(election=election, organization_id=organization_id, now=now),
+        now=now,
+        thresholds=thresholds(),
+    )
+    coverage.points = _points(posts, coverage)
+    return coverage
+
+
+def coverage_for(*, user, election: Election, now: dt.datetime) -> Coverage:
+    """The coverage `user` may see: their organization's (platform staff: everyone's)."""
+    scope = coverage_organization(user)
+    if scope == NOBODY:
+        raise CoverageDenied
+    return coverage_of_organization(organization_id=None if scope == EVERY_ORGANIZATION else scope, election=election, now=now)
+
+
+def _points(posts, coverage: Coverage) -> list[dict]:
+    """One map point per planned station (the station's own coordinates, never an observer's fix)."""
+    seen, points = set(), []
+    for post in posts:
+        if post.station_id is None or post.station_id in seen:
+            continue
+        seen.add(post.station_id)
+        state, arrived = coverage.stations[post.station_id]
+        points.append(
+            {
+                "station": post.station_code,
+                "region": post.region_code,
+                "lat": post.latitude,
+                "lon": post.longitude,
+                "state": str(state),
+                "arrived": arrived,
+            }
+        )
+    points.sort(key=lambda p: p["station"])
+    return points
