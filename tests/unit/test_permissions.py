@@ -134,6 +134,14 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("POST", "/api/v1/reports/", FILE_REPORT, data="report"),
     ],
     "api/v1/reports/<uuid:pk>/": [Probe("GET", "/api/v1/reports/{report}/", API_DETAIL_OF_A)],
+    # Coverage: the organization's coordinators and auditors, platform staff; observers 403 (content scoped: tests/unit/command).
+    "api/v1/coverage/": [
+        Probe(
+            "GET",
+            "/api/v1/coverage/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+        )
+    ],
     # Forms: anyone of an organization accredited for the election (the filing gate), platform auditors, superusers.
     "api/v1/forms/": [
         Probe("GET", "/api/v1/forms/?election={election}", by(200, anonymous=401, revoked_observer=403, unaccredited_observer=403))
