@@ -75,7 +75,7 @@ test-e2e: venv-dev browser
 # then compile with msgfmt. The compiled .mo files are committed, so a fresh
 # clone needs no gettext tools; re-run this after changing translatable text.
 # The admin (coordinators) is left to Django's own kk/ru admin translations.
-MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "*/migrations/*" -i "*/admin.py" -i "reports/admin/*" -i "*/export.py" -i "templates/admin/*" \
+MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "*/migrations/*" -i "*/admin.py" -i "reports/admin/*" -i "command/admin/*" -i "*/export.py" -i "templates/admin/*" \
 	-i "reports/situation.py" -i "reports/filters.py" \
 	-i "*/management/*" -i "roster/templates/admin/*" -i "bench/*" -i "testkit/*" -i "staticfiles/*" -i "test-results/*"
 messages: venv

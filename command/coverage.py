@@ -63,6 +63,7 @@ class Post:
     shift: tuple[dt.datetime, dt.datetime] | None
     latitude: float | None = None
     longitude: float | None = None
+    zone: str = "UTC"  # the station's (or the mobile team's region's) IANA zone
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class ObserverCoverage:
     next_shift_start: dt.datetime | None = None
     contact: Contact | None = None
     unreachable: bool = False
+    zone: str = "UTC"
 
     def silent_for(self, now: dt.datetime) -> dt.timedelta | None:
         return now - self.since if self.state == State.SILENT and self.since else None
@@ -256,6 +258,7 @@ def coverage_compute(
                 next_shift_start=upcoming[0][0] if upcoming else None,
                 contact=contact,
                 unreachable=_unreachable(contact, last_checkin.get(observer_id)),
+                zone=post.zone,
             )
         )
     totals, regions = Counts(), defaultdict(Counts)

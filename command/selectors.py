@@ -65,6 +65,7 @@ def plan_posts(*, election: Election, organization_id: int | None) -> list[Post]
                 shift=shift,
                 latitude=lat,
                 longitude=lon,
+                zone=zone,
             )
         )
     return posts

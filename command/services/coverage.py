@@ -4,14 +4,17 @@ four queries whatever the size), then computes the states at the given clock
 time (command.coverage, pure)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 
-from monitoring.models import Election
+from monitoring.models import Election, Observer
+from monitoring.selectors import deployments_of, observers_visible_to
+from reports.selectors import submissions_visible_to
 
-from ..coverage import Coverage, Thresholds, coverage_compute
+from ..coverage import Coverage, ObserverCoverage, Thresholds, coverage_compute
 from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
-from ..selectors import activity_by_post, last_seen_of, latest_contacts, plan_posts
+from ..selectors import activity_by_post, contact_log, last_seen_of, latest_contacts, plan_posts
 
 
 class CoverageDenied(PermissionError):
@@ -73,3 +76,39 @@ def _points(posts, coverage: Coverage) -> list[dict]:
         )
     points.sort(key=lambda p: p["station"])
     return points
+
+
+@dataclass
+class ObserverPage:
+    """One observer as the board's observer page shows them."""
+
+    observer: Observer
+    row: ObserverCoverage | None  # None: not in this election's plan
+    deployments: list
+    submissions: list
+    contacts: list
+
+
+def observer_page(*, user, election: Election, public_code: str, now: dt.datetime, recent: int = 20) -> ObserverPage | None:
+    """The observer's coverage row, plan, latest submissions and contact log;
+    None when `user` may not see them (another organization) or they do not exist."""
+    scope = coverage_organization(user)
+    if scope == NOBODY:
+        raise CoverageDenied
+    observer = observers_visible_to(user).select_related("organization").filter(public_code=public_code).first()
+    if observer is None:
+        return None
+    coverage = coverage_of_organization(organization_id=observer.organization_id, election=election, now=now)
+    submissions = (
+        submissions_visible_to(user)
+        .filter(submitted_by=observer, election=election)
+        .select_related("station", "category")
+        .order_by("-occurred_at")[:recent]
+    )
+    return ObserverPage(
+        observer=observer,
+        row=next((o for o in coverage.observers if o.observer_id == observer.pk), None),
+        deployments=list(deployments_of(observer=observer, election=election)),
+        submissions=list(submissions),
+        contacts=list(contact_log(observer=observer, election=election)),
+    )
