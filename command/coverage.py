@@ -49,7 +49,7 @@ class Thresholds:
     missing_after: dt.timedelta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """One line of the plan. `station_id` is None for a mobile team, whose
     activity is everything the observer sent in the election."""
@@ -66,7 +66,7 @@ class Post:
     zone: str = "UTC"  # the station's (or the mobile team's region's) IANA zone
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Activity:
     """What one observer sent from one post up to the clock time (rejected
     submissions left out): the latest arrival, the latest "left", the latest
@@ -92,7 +92,7 @@ class Activity:
 NOTHING = Activity()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostState:
     state: State
     # Since when the state holds where that matters: silent since the last
@@ -101,7 +101,7 @@ class PostState:
     since: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LastSeen:
     """An observer's latest submission anywhere in the election."""
 
@@ -110,7 +110,7 @@ class LastSeen:
     distance_m: float | None  # from the fix to that station; None without a fix
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     """The latest contact attempt with an observer."""
 
@@ -120,7 +120,7 @@ class Contact:
     by: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ObserverCoverage:
     public_code: str
     observer_id: int

@@ -1,6 +1,6 @@
 """Coverage of the deployment plan: the one operation the board, the API and
 the alerts call. Reads the plan and what observers sent (command.selectors,
-four queries whatever the size), then computes the states at the given clock
+four or five queries whatever the size), then computes the states at the given clock
 time (command.coverage, pure)."""
 
 import datetime as dt
@@ -14,7 +14,7 @@ from reports.selectors import submissions_visible_to
 
 from ..coverage import Coverage, ObserverCoverage, Thresholds, coverage_compute
 from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
-from ..selectors import activity_by_post, contact_log, last_seen_of, latest_contacts, plan_posts
+from ..selectors import activity_by_post, contact_log, last_checkins, last_seen_of, latest_contacts, plan_posts
 
 
 class CoverageDenied(PermissionError):
@@ -34,13 +34,14 @@ def coverage_of_organization(*, organization_id: int | None, election: Election,
     that act for the organization (alerts)."""
     posts = plan_posts(election=election, organization_id=organization_id)
     mobile = {p.observer_id for p in posts if p.station_id is None}
-    activity, last_checkin = activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile)
+    contacts = latest_contacts(election=election, organization_id=organization_id, now=now)
+    unreachable = {observer_id for observer_id, contact in contacts.items() if contact.outcome == "unreachable"}
     coverage = coverage_compute(
         posts=posts,
-        activity=activity,
+        activity=activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile),
         last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, observer_ids={p.observer_id for p in posts}),
-        last_checkin=last_checkin,
-        contacts=latest_contacts(election=election, organization_id=organization_id, now=now),
+        last_checkin=last_checkins(election=election, organization_id=organization_id, now=now, observer_ids=unreachable),
+        contacts=contacts,
         now=now,
         thresholds=thresholds(),
     )
