@@ -132,7 +132,6 @@ def board_view(model_admin, request):
             page_query=urlencode(base),
             show=wanted if wanted in FILTERS else "",
             counts={"silent": coverage.totals.silent, "unreachable": sum(o.unreachable for o in coverage.observers)},
-            points_url=reverse("admin:command_board_points") + "?" + urlencode({"election": election.code}),
             generated_at=now,
         )
     response = TemplateResponse(request, "admin/command/board.html", context)

@@ -1,6 +1,7 @@
 /* Coverage board: the plan's stations on a map, coloured by state (Leaflet).
  * No inline script (CSP): settings come in data- attributes. The page itself
- * refreshes with a meta refresh; the points are drawn as vector circles, so
+ * refreshes with a meta refresh and carries the points in a JSON data block;
+ * they are drawn as vector circles, so
  * they show even when the tile server cannot be reached. */
 (function () {
   "use strict";
@@ -28,26 +29,17 @@
   tiles.addTo(map);
   var renderer = window.L.canvas();
 
-  fetch(mapEl.dataset.pointsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    })
-    .then(function (data) {
-      var bounds = [];
-      data.points.forEach(function (p) {
-        var label = document.createElement("span");
-        label.textContent = p.station + ": " + p.state;
-        window.L.circleMarker([p.lat, p.lon], {
-          renderer: renderer, radius: 6, weight: 1, color: COLOURS[p.state] || "#52606d",
-          fillColor: COLOURS[p.state] || "#52606d", fillOpacity: 0.75
-        }).bindTooltip(label).addTo(map);
-        bounds.push([p.lat, p.lon]);
-      });
-      if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 11 });
-      mapEl.dataset.pointsLoaded = String(data.points.length);
-    })
-    .catch(function () {
-      status.textContent = "Could not load the stations; retrying at the next refresh.";
-    });
+  // The page carries its points (a JSON data block, not a script): one computation per refresh.
+  var bounds = [];
+  JSON.parse(document.getElementById("coverage-points").textContent).forEach(function (p) {
+    var label = document.createElement("span");
+    label.textContent = p.station + ": " + p.state;
+    window.L.circleMarker([p.lat, p.lon], {
+      renderer: renderer, radius: 6, weight: 1, color: COLOURS[p.state] || "#52606d",
+      fillColor: COLOURS[p.state] || "#52606d", fillOpacity: 0.75
+    }).bindTooltip(label).addTo(map);
+    bounds.push([p.lat, p.lon]);
+  });
+  if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 11 });
+  mapEl.dataset.pointsLoaded = String(bounds.length);
 })();

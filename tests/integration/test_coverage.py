@@ -63,7 +63,8 @@ def test_coverage_states_at_given_clock_times_from_what_the_worker_processed(wor
         assert Submission.objects.get(pk=ids[3]).state == "rejected"
 
         answers = {
-            moment: coverage(base, token["coordinator"], world.election.code, moment) for moment in (at(7, 10), at(8, 10), at(10, 15))
+            moment: coverage(base, token["coordinator"], world.election.code, moment)
+            for moment in (at(7, 10), at(8, 10), at(10, 15), at(14, 30))
         }
         other = coverage(base, token["other_coordinator"], world.election.code, at(8, 10))
         refused = coverage(base, token["observer"], world.election.code, at(8, 10))
@@ -85,6 +86,9 @@ def test_coverage_states_at_given_clock_times_from_what_the_worker_processed(wor
     row = next(o for o in late["observers"] if o["public_code"] == mine)
     assert row["since"] == "2021-01-10T02:40:00Z" and row["last_seen_at"] == "2021-01-10T02:40:00Z" and row["last_station"] == "02001"
     assert row["last_distance_m"] < 100
+    # After the shift nobody is watched for silence any more.
+    assert states(answers[at(14, 30)]) == {mine: "reporting", theirs: "arrived"}
+    assert answers[at(14, 30)].json()["totals"] == {"planned": 2, "arrived": 2, "reporting": 1, "silent": 0, "missing": 0}
 
     assert other.status == 200 and states(other) == {world.other_observer.public_code: "arrived"}
     assert other.json()["totals"] == {"planned": 1, "arrived": 1, "reporting": 0, "silent": 0, "missing": 0}
