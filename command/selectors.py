@@ -9,7 +9,7 @@ what happened up to then counts."""
 import datetime as dt
 from functools import lru_cache
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 
 from monitoring.geo import haversine_m
 from monitoring.localtime import shift_window
@@ -51,9 +51,28 @@ def plan_posts(*, election: Election, organization_id: int | None) -> list[Post]
         "region__timezone",
     )
     posts = []
-    for observer_id, code, station_id, station_code, lat, lon, position, start, end, *places in rows:
-        region_code, zone = next((places[i], places[i + 1]) for i in (0, 2, 4) if places[i] is not None)
-        shift = _shift(election.voting_day, start, end, zone) if start is not None else None
+    day = election.voting_day
+    for (
+        observer_id,
+        code,
+        station_id,
+        station_code,
+        lat,
+        lon,
+        position,
+        start,
+        end,
+        s_region,
+        s_zone,
+        d_region,
+        d_zone,
+        r_region,
+        r_zone,
+    ) in rows:
+        region_code, zone = (
+            (s_region, s_zone) if s_region is not None else (d_region, d_zone) if d_region is not None else (r_region, r_zone)
+        )
+        shift = _shift(day, start, end, zone) if start is not None else None
         posts.append(
             Post(
                 observer_id=observer_id,
@@ -119,23 +138,34 @@ def last_checkins(*, election: Election, organization_id: int | None, now: dt.da
     return dict(rows)
 
 
-def last_seen_of(*, election: Election, organization_id: int | None, now: dt.datetime, observer_ids) -> dict[int, LastSeen]:
-    """Each observer's latest submission (by when it happened): one query, an
-    index look-up per observer (submitted_by, occurred_at)."""
-    latest = (
+def last_seen_of(
+    *, election: Election, organization_id: int | None, now: dt.datetime, latest: dict[int, dt.datetime]
+) -> dict[int, LastSeen]:
+    """Each observer's latest submission, given when it happened (`latest`,
+    from the activity aggregate): one query on (submitted_by, occurred_at)."""
+    if not latest:
+        return {}
+    rows = (
         _counted(election=election, organization_id=organization_id, now=now)
-        .filter(submitted_by=OuterRef("pk"))
-        .order_by("-occurred_at", "-received_at")
-        .values("pk")[:1]
-    )
-    ids = Observer.objects.filter(pk__in=list(observer_ids)).annotate(last=Subquery(latest)).values("last")
-    rows = Submission.objects.filter(pk__in=ids).values_list(
-        "submitted_by_id", "occurred_at", "station__code", "latitude", "longitude", "station__latitude", "station__longitude"
+        .filter(submitted_by_id__in=list(latest), occurred_at__in=set(latest.values()))
+        .values_list(
+            "submitted_by_id",
+            "occurred_at",
+            "received_at",
+            "station__code",
+            "latitude",
+            "longitude",
+            "station__latitude",
+            "station__longitude",
+        )
+        .order_by("received_at")
     )
     seen = {}
-    for observer_id, at, station_code, lat, lon, station_lat, station_lon in rows:
+    for observer_id, at, _received, station_code, lat, lon, station_lat, station_lon in rows:
+        if latest.get(observer_id) != at:
+            continue  # another observer's latest moment
         distance = haversine_m(lat, lon, station_lat, station_lon) if lat is not None else None
-        seen[observer_id] = LastSeen(at=at, station_code=station_code, distance_m=distance)
+        seen[observer_id] = LastSeen(at=at, station_code=station_code, distance_m=distance)  # the last received wins a tie
     return seen
 
 

@@ -36,10 +36,16 @@ def coverage_of_organization(*, organization_id: int | None, election: Election,
     mobile = {p.observer_id for p in posts if p.station_id is None}
     contacts = latest_contacts(election=election, organization_id=organization_id, now=now)
     unreachable = {observer_id for observer_id, contact in contacts.items() if contact.outcome == "unreachable"}
+    activity = activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile)
+    planned = {p.observer_id for p in posts}
+    latest: dict = {}
+    for (observer_id, _station_id), here in activity.items():
+        if observer_id in planned and here.last_at is not None and (observer_id not in latest or here.last_at > latest[observer_id]):
+            latest[observer_id] = here.last_at
     coverage = coverage_compute(
         posts=posts,
-        activity=activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile),
-        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, observer_ids={p.observer_id for p in posts}),
+        activity=activity,
+        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, latest=latest),
         last_checkin=last_checkins(election=election, organization_id=organization_id, now=now, observer_ids=unreachable),
         contacts=contacts,
         now=now,
