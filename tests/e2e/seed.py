@@ -19,6 +19,13 @@ OBSERVERS = [
     "e2e-vaguegps",
     "e2e-checkin",
     "e2e-checkin-nojs",
+    # The field test's fixes (tests/e2e/test_field_fixes.py).
+    "e2e-fix-logout",
+    "e2e-fix-language",
+    "e2e-fix-outcome",
+    "e2e-fix-thumb",
+    "e2e-fix-offline",
+    "e2e-fix-mine",
 ]
 # Posted at station 02002, so the messages scenario's message (to that station) reaches only them.
 MESSAGES_OBSERVER = "e2e-messages"
