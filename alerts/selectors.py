@@ -5,11 +5,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Q
+from django.db.models import Q
 
-from monitoring.localtime import shift_window
-from monitoring.models import Deployment, Election, Observer
-from reports.models import CheckIn, CheckInKind, Flag, ReportState, Severity, Submission
+from monitoring.models import Deployment, Election, Observer, PollingStation, Region
+from reports.models import Flag, ReportState, Severity, Submission
 
 from .models import AlertKind
 
@@ -111,78 +110,53 @@ def alert_recipients(*, organization_id: int, election_id: int, region_id: int |
     return list(coordinators.order_by("pk").values_list("pk", flat=True))
 
 
-@dataclass(frozen=True)
-class Lapse:
-    """An observer who should be seen and is not, from `since` on."""
-
-    kind: str  # AlertKind.OBSERVER_SILENT or OBSERVER_MISSING
-    observer_id: int
-    public_code: str
-    organization_id: int
-    election: Election
-    station_id: int
-    station_code: str
-    region_id: int
-    region_code: str
-    since: dt.datetime
-    minutes: int
-
-
-def coverage_lapses(*, election: Election, now: dt.datetime, silent_after: dt.timedelta, missing_after: dt.timedelta) -> list[Lapse]:
-    """Observers posted to a station with a shift covering `now` who have not
-    arrived `missing_after` past the shift's start (missing), or who arrived
-    and have sent nothing (check-in or report) for `silent_after` (silent).
-
-    A stand-in until the coverage board's own states land on main: the same
-    definitions, one query for the plan and one for the submissions."""
-    deployments = list(
-        Deployment.objects.filter(election=election, station__isnull=False, shift_start__isnull=False, observer__organization__isnull=False)
-        .select_related("observer", "station__district__region")
-        .order_by("observer_id", "position")
-    )
-    observer_ids = {d.observer_id for d in deployments}
-    arrived = set(
-        CheckIn.objects.filter(election=election, submitted_by_id__in=observer_ids, checkin_kind=CheckInKind.ARRIVED).values_list(
-            "submitted_by_id", flat=True
+def organizations_with_a_plan(*, election: Election) -> list[int]:
+    return sorted(
+        set(
+            Deployment.objects.filter(election=election, observer__organization__isnull=False).values_list(
+                "observer__organization_id", flat=True
+            )
         )
     )
-    last_seen = dict(
-        Submission.objects.filter(election=election, submitted_by_id__in=observer_ids)
-        .values("submitted_by_id")
-        .annotate(last=Max("occurred_at"))
-        .values_list("submitted_by_id", "last")
-    )
-    lapses, seen = [], set()
-    for deployment in deployments:
-        if deployment.observer_id in seen:
-            continue
-        region = deployment.station.district.region
-        start, end = shift_window(election.voting_day, deployment.shift_start, deployment.shift_end, region.timezone)
-        if not start <= now < end:
-            continue
-        lapse = _lapse(
-            deployment, start, now, deployment.observer_id in arrived, last_seen.get(deployment.observer_id), silent_after, missing_after
+
+
+# The coverage board's states that alert the coordinators, and how long after `since` they do.
+LAPSES = {"silent": AlertKind.OBSERVER_SILENT, "missing": AlertKind.OBSERVER_MISSING}
+
+
+def coverage_lapses(*, coverage, election: Election, organization_id: int, now: dt.datetime) -> list[EventFacts]:
+    """The alerts a coverage (`command.coverage.Coverage`) raises: one per
+    silent or missing observer, keyed by when the lapse began (`since`: the
+    last submission, or the shift's start), so one lapse alerts once and a new
+    one alerts again. Two queries (the stations' and regions' ids)."""
+    lapsed = [o for o in coverage.observers if str(o.state) in LAPSES and o.since is not None]
+    stations = dict(PollingStation.objects.filter(election=election, code__in={o.station_code for o in lapsed}).values_list("code", "pk"))
+    regions = dict(Region.objects.filter(code__in={o.region_code for o in lapsed}).values_list("code", "pk"))
+    facts = []
+    for row in lapsed:
+        kind = LAPSES[str(row.state)]
+        facts.append(
+            EventFacts(
+                kind=kind,
+                key=f"{kind}:{row.observer_id}:{row.since.isoformat()}",
+                organization_id=organization_id,
+                election_id=election.pk,
+                region_id=regions.get(row.region_code),
+                station_id=stations.get(row.station_code),
+                observer_id=row.observer_id,
+                submission_id=None,
+                occurred_at=row.since,
+                payload={
+                    "election": election.code,
+                    "region": row.region_code,
+                    "station": row.station_code,
+                    "observer": row.public_code,
+                    "since": row.since.isoformat(),
+                    "minutes": int((now - row.since).total_seconds() // 60),
+                },
+            )
         )
-        if lapse is not None:
-            seen.add(deployment.observer_id)
-            kind, since, minutes = lapse
-            lapses.append(
-                Lapse(
-                    kind=kind, observer_id=deployment.observer_id, public_code=deployment.observer.public_code,
-                    organization_id=deployment.observer.organization_id, election=election, station_id=deployment.station_id,
-                    station_code=deployment.station.code, region_id=region.pk, region_code=region.code, since=since, minutes=minutes,
-                )
-            )  # fmt: skip
-    return lapses
-
-
-def _lapse(deployment, start, now, has_arrived, last, silent_after, missing_after):
-    if not has_arrived:
-        due = start + missing_after
-        return (AlertKind.OBSERVER_MISSING, due, int((now - start).total_seconds() // 60)) if now >= due else None
-    if last is None or now - last < silent_after:
-        return None
-    return AlertKind.OBSERVER_SILENT, last + silent_after, int((now - last).total_seconds() // 60)
+    return facts
 
 
 def coordinated_organization(user) -> int | None:

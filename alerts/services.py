@@ -19,13 +19,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from command.services.coverage import coverage_of_organization
 from monitoring.models import Election
 from reports.models import Flag, ReportState, Severity, Submission
 
 from .delivery import Answer, email_send, webhook_send
 from .enqueue import enqueue_delivery
 from .models import AlertDelivery, AlertEvent, AlertSettings, Channel, DeliveryAttempt
-from .selectors import EventFacts, alert_recipients, coverage_lapses, report_alert_facts
+from .selectors import EventFacts, alert_recipients, coverage_lapses, organizations_with_a_plan, report_alert_facts
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,9 @@ def alerts_sweep(*, now: dt.datetime | None = None) -> int:
 
 
 def _coverage_alerts(now: dt.datetime) -> int:
+    """Silent and missing observers, as the coverage board states them
+    (`command.services.coverage`), of every organization with a plan in an
+    election around today."""
     raised = 0
     elections = Election.objects.filter(
         status=Election.Status.OPEN,
@@ -146,38 +150,17 @@ def _coverage_alerts(now: dt.datetime) -> int:
         voting_day__lte=(now + dt.timedelta(days=1)).date(),
     )
     for election in elections:
-        lapses = coverage_lapses(
-            election=election,
-            now=now,
-            silent_after=dt.timedelta(minutes=settings.COVERAGE_SILENT_AFTER_MINUTES),
-            missing_after=dt.timedelta(minutes=settings.COVERAGE_MISSING_AFTER_MINUTES),
-        )
-        keys = {f"{lapse.kind}:{lapse.observer_id}:{lapse.since.isoformat()}": lapse for lapse in lapses}
-        # Most lapses were raised at an earlier sweep: skip them without trying the insert.
-        raised_before = set(AlertEvent.objects.filter(election=election, key__in=list(keys)).values_list("key", flat=True))
-        for key, lapse in keys.items():
-            if key in raised_before:
-                continue
-            facts = EventFacts(
-                kind=lapse.kind,
-                key=key,
-                organization_id=lapse.organization_id,
-                election_id=election.pk,
-                region_id=lapse.region_id,
-                station_id=lapse.station_id,
-                observer_id=lapse.observer_id,
-                submission_id=None,
-                occurred_at=lapse.since,
-                payload={
-                    "election": election.code,
-                    "region": lapse.region_code,
-                    "station": lapse.station_code,
-                    "observer": lapse.public_code,
-                    "since": lapse.since.isoformat(),
-                    "minutes": lapse.minutes,
-                },
+        for organization_id in organizations_with_a_plan(election=election):
+            coverage = coverage_of_organization(organization_id=organization_id, election=election, now=now)
+            lapses = coverage_lapses(coverage=coverage, election=election, organization_id=organization_id, now=now)
+            keys = {lapse.key: lapse for lapse in lapses}
+            # Most lapses were raised at an earlier sweep: skip them without trying the insert.
+            raised_before = set(
+                AlertEvent.objects.filter(organization_id=organization_id, key__in=list(keys)).values_list("key", flat=True)
             )
-            raised += alert_event_raise(facts=facts) is not None
+            for key, lapse in keys.items():
+                if key not in raised_before:
+                    raised += alert_event_raise(facts=lapse) is not None
     return raised
 
 

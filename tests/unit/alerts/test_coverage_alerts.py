@@ -1,5 +1,6 @@
-"""Silent and missing observers raise an alert once per lapse, at given clock
-times (the sweep takes `now`; nothing in the code freezes the clock)."""
+"""Silent and missing observers (as the coverage board states them) raise an
+alert once per lapse, at given clock times (the sweep takes `now`; nothing in
+the code freezes the clock)."""
 
 import datetime as dt
 
@@ -36,7 +37,7 @@ def test_an_observer_who_has_not_arrived_is_missing_once(shift, django_capture_o
         assert alerts_sweep(now=at(7, 29)) == 0  # not yet
         assert alerts_sweep(now=at(7, 31)) == 1
         assert alerts_sweep(now=at(8, 15)) == 0  # the same lapse
-    assert kinds() == [(AlertKind.OBSERVER_MISSING, shift.observer_2.pk, at(7, 30))]
+    assert kinds() == [(AlertKind.OBSERVER_MISSING, shift.observer_2.pk, at(7, 0))]  # missing since the shift began
     [message] = mail.outbox
     assert shift.observer_2.public_code in message.subject and "has not arrived" in message.subject
 
@@ -53,8 +54,8 @@ def test_an_observer_who_arrived_and_went_quiet_is_silent_once_per_silence(shift
         assert alerts_sweep(now=at(10, 36)) == 1  # a new silence
         assert alerts_sweep(now=at(20, 30)) == 0  # the shift is over
     assert kinds() == [
-        (AlertKind.OBSERVER_SILENT, world.observer_2.pk, at(8, 40)),
-        (AlertKind.OBSERVER_SILENT, world.observer_2.pk, at(10, 35)),
+        (AlertKind.OBSERVER_SILENT, world.observer_2.pk, at(7, 10)),  # silent since the arrival
+        (AlertKind.OBSERVER_SILENT, world.observer_2.pk, at(9, 5)),  # since the report
     ]
     assert AlertEvent.objects.order_by("pk").first().payload["minutes"] == 91  # 07:10 to 08:41
     assert len(mail.outbox) == 2
