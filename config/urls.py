@@ -20,6 +20,7 @@ api_v1 = [
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
+    path("checklists/", checklists_api.ChecklistListCreateView.as_view(), name="checklists"),
 ]
 
 urlpatterns = [

@@ -32,7 +32,7 @@ from .cross import (
     hotspot,
     impossible_travel,
 )
-from .facts import CHECKIN, INCIDENT, FlagResult, PeerReport, PhotoFacts, RuleFacts
+from .facts import CHECKIN, CHECKLIST, INCIDENT, FlagResult, PeerReport, PhotoFacts, RuleFacts
 from .measures import (
     accuracy_credit_m,
     current_reports,
@@ -73,6 +73,7 @@ def evaluate(facts: RuleFacts) -> list[FlagResult]:
 
 __all__ = [
     "CHECKIN",
+    "CHECKLIST",
     "CROSS_CODES_BY_KIND",
     "CROSS_REPORT_CODES",
     "CROSS_REPORT_RULES",

@@ -23,6 +23,7 @@ class FlagResult:
 
 INCIDENT = "incident"  # models.SubmissionKind.INCIDENT, as the rules see it
 CHECKIN = "checkin"
+CHECKLIST = "checklist"
 
 
 @dataclass(frozen=True)

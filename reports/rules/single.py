@@ -10,7 +10,7 @@ from collections.abc import Callable
 from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
 
-from .facts import CHECKIN, INCIDENT, FlagResult, RuleFacts
+from .facts import CHECKIN, CHECKLIST, INCIDENT, FlagResult, RuleFacts
 from .measures import accuracy_credit_m, is_off_site, km, minutes, number, within_polling_hours
 from .risk import FLAG_SEVERITY
 
@@ -210,4 +210,5 @@ SINGLE_REPORT_RULES: list[Rule] = [
 SINGLE_RULES_BY_KIND: dict[str, list[Rule]] = {
     INCIDENT: SINGLE_REPORT_RULES,
     CHECKIN: [*LOCATION_RULES, not_deployed],
+    CHECKLIST: [*LOCATION_RULES, not_deployed],
 }

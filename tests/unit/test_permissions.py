@@ -36,6 +36,7 @@ from testkit.factories import CheckInFactory, FlagFactory
 from testkit.images import jpeg_bytes
 from tests.conftest import PASSWORD, checkin_payload, report_payload
 from tests.filing import file_report
+from tests.unit.checklists.filing import checklist_payload
 
 ROLES = [
     "anonymous",
@@ -141,6 +142,10 @@ ROUTES: dict[str, list[Probe]] = {
     "api/v1/checkins/": [
         Probe("GET", "/api/v1/checkins/?election={election}", API_READ, note="content is scoped: see test_checkins_are_isolated"),
         Probe("POST", "/api/v1/checkins/", FILE_REPORT, data="checkin", note="the same gates as a report"),
+    ],
+    "api/v1/checklists/": [
+        Probe("GET", "/api/v1/checklists/?election={election}", API_READ, note="content is scoped: test_filing_api"),
+        Probe("POST", "/api/v1/checklists/", FILE_REPORT, data="checklist", note="the same gates as a report"),
     ],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
@@ -400,6 +405,8 @@ def _send(scene: Scene, role: str, probe: Probe):
         return client.post(path, report_payload(scene.world), content_type="application/json")
     if probe.data == "checkin":
         return client.post(path, checkin_payload(scene.world), content_type="application/json")
+    if probe.data == "checklist":
+        return client.post(path, checklist_payload(scene.world), content_type="application/json")
     if probe.method == "GET":
         return client.get(path)
     if probe.content_type == "form":
