@@ -85,7 +85,7 @@ class AnswersField(serializers.Field):
     """{question code: value}: a JSON object, or (from a multipart form, beside
     the photos) the text of one."""
 
-    default_error_messages = {"invalid": _("Send the answers as a JSON object: {{\"question code\": value}}.")}
+    default_error_messages = {"invalid": _('Send the answers as a JSON object: {{"question code": value}}.')}
     MAX_ANSWERS = 500
 
     def to_internal_value(self, data):
