@@ -41,6 +41,13 @@ FLAG_TEXT = {
         "Photo {photo} was taken at {taken_at} station time, {minutes} min from the incident time {occurred_at} "
         "(tolerance {threshold_minutes} min)."
     ),
+    "checklist_critical": _("Critical answer in checklist {form} ({count}): {answers}."),
+    "results_arithmetic": _("The protocol's figures break {count} QA rule(s) of form {form}: {rules}."),
+    "turnout_over_100": _("Turnout {turnout_pct} %: {figure} {ballots} against {registered} registered voters."),
+    "results_conflict": _(
+        "Another counting protocol of station {station} from the same organization (submission {other}, observer {other_observer}) "
+        "gives other figures ({count}): {differences} (this one vs the other)."
+    ),
 }
 
 # Flags whose wording depends on the case (`params["variant"]`).
