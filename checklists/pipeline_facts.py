@@ -4,25 +4,12 @@ answers break with their numbers, a protocol's figures, and the other counting
 protocols of the same station from the same organization. Registered with the
 pipeline at start-up (`ChecklistsConfig.ready`)."""
 
-from collections.abc import Mapping
-
 from reports import rules
 from reports.models import ReportState, Submission
 
-from .answers import answers_check
-from .formdoc import VOTES, FormDocument
+from .answers import answers_check, protocol_figures
 from .models import FiledAnswers
 from .selectors import form_document
-
-
-def protocol_figures(document: FormDocument, answers: Mapping[str, object]) -> dict[str, int | float]:
-    """A results protocol's figures by name (registered_voters, ballots_cast, …,
-    votes:<party>); {} for a form that is not a protocol."""
-    if not document.is_protocol:
-        return {}
-    figures = {figure: answers[code] for figure, code in document.figures.items() if code in answers}
-    figures.update({f"{VOTES}:{party}": answers[code] for party, code in document.party_votes.items() if code in answers})
-    return figures
 
 
 def _shown(value) -> str:

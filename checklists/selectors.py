@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from monitoring.models import Election
+from reports.models import ReportState
+from reports.selectors import checklists_visible_to
 
-from .estimator import NATIONAL, OfficialFigures
-from .formdoc import FormDocument, Party, form_document_parse
-from .models import FormVersion, OfficialResult, Phase, Sample
+from .answers import protocol_figures
+from .estimator import NATIONAL, OfficialFigures, QuickCount, StationFigures, quick_count
+from .formdoc import VOTES, FormDocument, Party, form_document_parse
+from .models import FiledAnswers, FormVersion, OfficialResult, Phase, Sample, SampleStation
 
 PHASE_ORDER = {phase: i for i, phase in enumerate(Phase.values)}
 
@@ -59,3 +62,59 @@ def official_figures(*, election: Election) -> dict[str, OfficialFigures]:
         )
         for r in results
     }
+
+
+def counted_protocols(*, user, election: Election) -> dict[int, FiledAnswers]:
+    """The protocol the quick count uses for each sampled station, by station
+    id: of the protocols the user may see (their organization's), accepted by
+    the pipeline, the last one received."""
+    protocol_forms = {v.form_id for v in FormVersion.objects.filter(form__election=election) if form_document(v).is_protocol}
+    sampled = SampleStation.objects.filter(sample__election=election).values("station_id")
+    visible = checklists_visible_to(user).filter(election=election, state=ReportState.ACCEPTED, station_id__in=sampled)
+    rows = (
+        FiledAnswers.objects.filter(submission__in=visible, form_version__form_id__in=protocol_forms)
+        .select_related("form_version", "submission")
+        .order_by("submission__received_at", "submission_id")
+    )
+    return {row.submission.station_id: row for row in rows}
+
+
+def quick_count_of(*, user, election: Election) -> QuickCount | None:
+    """The quick count from the protocols the user may see at the sampled
+    stations, national and by region, against the official figures; None
+    without a sample."""
+    sample = sample_of(election=election)
+    if sample is None:
+        return None
+    parties = [p.code for p in election_parties(election=election)]
+    counted = counted_protocols(user=user, election=election)
+    sample_stations = SampleStation.objects.filter(sample=sample).select_related("stratum", "station__district__region")
+    stations = []
+    regions = set()
+    for entry in sample_stations:
+        regions.add(entry.station.district.region.code)
+        filed = counted.get(entry.station_id)
+        if filed is None:
+            continue
+        figures = protocol_figures(form_document(filed.form_version), filed.answers)
+        if figures.get("registered_voters") is None or figures.get("ballots_cast") is None:
+            continue
+        stations.append(
+            StationFigures(
+                station=entry.station.code,
+                stratum=entry.stratum.code,
+                region=entry.station.district.region.code,
+                registered_voters=figures["registered_voters"],
+                ballots_cast=figures["ballots_cast"],
+                votes={p: figures.get(f"{VOTES}:{p}", 0) for p in parties},
+            )
+        )
+    official = official_figures(election=election)
+    return quick_count(
+        stations=stations,
+        strata={s.code: s.population for s in sample.strata.all()},
+        parties=parties,
+        sample_size=sample.size,
+        official=official,
+        regions=sorted((regions | set(official)) - {NATIONAL}),
+    )

@@ -21,6 +21,7 @@ api_v1 = [
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
     path("checklists/", checklists_api.ChecklistListCreateView.as_view(), name="checklists"),
+    path("quick-count/", checklists_api.QuickCountView.as_view(), name="quick-count"),
 ]
 
 urlpatterns = [

@@ -143,6 +143,14 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("GET", "/api/v1/checkins/?election={election}", API_READ, note="content is scoped: see test_checkins_are_isolated"),
         Probe("POST", "/api/v1/checkins/", FILE_REPORT, data="checkin", note="the same gates as a report"),
     ],
+    "api/v1/quick-count/": [
+        Probe(
+            "GET",
+            "/api/v1/quick-count/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+            note="coordinators and auditors: their organization's protocols",
+        )
+    ],
     "api/v1/checklists/": [
         Probe("GET", "/api/v1/checklists/?election={election}", API_READ, note="content is scoped: test_filing_api"),
         Probe("POST", "/api/v1/checklists/", FILE_REPORT, data="checklist", note="the same gates as a report"),

@@ -1,0 +1,77 @@
+"""GET /api/v1/quick-count/?election=CODE: the estimator over the organization's
+counting protocols filed at the sampled stations, against the official figures."""
+
+import pytest
+
+from checklists.estimator import NATIONAL, OfficialFigures, StationFigures, quick_count
+from checklists.official_rows import COLUMNS
+from checklists.services.official import official_results_import
+from checklists.services.samples import sample_draw
+
+from .filing import CHECKLISTS, checklist_payload, counting_answers, forms_load
+
+QUICK_COUNT = "/api/v1/quick-count/"
+PARTIES = ["nur_otan", "ak_zhol", "peoples_party", "auyl", "adal"]
+# Votes per station (station code → nur_otan, ak_zhol, peoples_party, auyl, adal), 8 invalid each.
+VOTES = {"02001": (430, 70, 55, 33, 22), "05001": (300, 150, 100, 40, 20), "13001": (500, 40, 30, 25, 15)}
+OFFICIAL = {"nur_otan": 700, "ak_zhol": 100, "peoples_party": 90, "auyl": 60, "adal": 50}  # nur_otan 70 %
+
+
+@pytest.fixture
+def counted(world, as_user, django_capture_on_commit_callbacks):
+    forms_load(world.election)
+    sample_draw(election=world.election, size=3, seed=7)
+    lines = [",".join(COLUMNS) + "\n"] + [f"national,{p},{v},2000,1300\n" for p, v in OFFICIAL.items()]
+    official_results_import(election=world.election, lines=lines)
+    for station, votes in VOTES.items():
+        answers = counting_answers(**dict(zip([f"votes_{p}" for p in PARTIES], votes, strict=True)), ballots_cast=sum(votes) + 8)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_user(world.observer).post(CHECKLISTS, checklist_payload(world, station=station, answers=answers), format="json")
+        assert response.status_code == 201, response.json()
+    # Another organization's protocol at a sampled station is not the organization's quick count.
+    other = counting_answers(votes_nur_otan=10, votes_ak_zhol=590, ballots_cast=618 - 420 + 590 - 70 + 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(world.other_observer).post(CHECKLISTS, checklist_payload(world, answers=other), format="json")
+    return world
+
+
+def test_coordinators_and_auditors_get_the_estimator_over_their_organizations_protocols(counted, as_user):
+    body = as_user(counted.coordinator).get(QUICK_COUNT, {"election": counted.election.code}).json()
+    expected = quick_count(
+        stations=[
+            StationFigures(station=code, stratum="all", region=region, registered_voters=950, ballots_cast=sum(votes) + 8,
+                           votes=dict(zip(PARTIES, votes, strict=True)))
+            for (code, votes), region in zip(VOTES.items(), ["almaty", "nur-sultan", "aktobe"], strict=True)
+        ],
+        strata={"all": 3}, parties=PARTIES, sample_size=3,
+        official={NATIONAL: OfficialFigures(registered_voters=2000, ballots_cast=1300, votes=OFFICIAL)},
+    )  # fmt: skip
+    assert (body["sample_size"], body["reported"]) == (3, 3)
+    assert body["turnout"]["estimate"] == pytest.approx(expected.national.turnout.interval.estimate)
+    nur_otan = body["parties"][0]
+    assert nur_otan["code"] == "nur_otan"
+    assert nur_otan["estimate"] == pytest.approx(expected.national.party("nur_otan").interval.estimate)
+    assert nur_otan["estimate"] == pytest.approx(1230 / 1830)
+    assert nur_otan["official"] == pytest.approx(0.7)
+    assert nur_otan["outside_moe"] is expected.national.party("nur_otan").outside_moe is (abs(0.7 - nur_otan["estimate"]) > nur_otan["moe"])
+    assert [r["region"] for r in body["regions"]] == ["aktobe", "almaty", "nur-sultan"]
+    assert [r["reported"] for r in body["regions"]] == [1, 1, 1]
+    assert set(body["parties"][0]) == {"code", "estimate", "moe", "official", "outside_moe"}
+    assert as_user(counted.auditor).get(QUICK_COUNT, {"election": counted.election.code}).json() == body
+
+
+def test_observers_are_refused_and_an_election_without_a_sample_is_a_404(counted, as_user, world):
+    refused = as_user(counted.observer).get(QUICK_COUNT, {"election": counted.election.code})
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_allowed")
+    from checklists.models import Sample, SampleStation, SampleStratum
+
+    SampleStation.objects.all().delete()
+    SampleStratum.objects.all().delete()
+    Sample.objects.all().delete()
+    missing = as_user(counted.coordinator).get(QUICK_COUNT, {"election": counted.election.code})
+    assert (missing.status_code, missing.json()["code"]) == (404, "no_sample")
+
+
+def test_another_organizations_coordinator_sees_only_its_own_protocol(counted, as_user):
+    body = as_user(counted.other_coordinator).get(QUICK_COUNT, {"election": counted.election.code}).json()
+    assert body["reported"] == 1 and body["parties"][1]["estimate"] == pytest.approx(590 / 710)
