@@ -203,6 +203,9 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
     # The triage console's own pages (scoped inside: see the situation and report-page tests).
     "admin/reports/submission/situation/": [Probe("GET", "/admin/reports/submission/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/checklists/sample/results/": [
+        Probe("GET", "/admin/checklists/sample/results/", by(200, **ADMIN_LOGIN_REDIRECT), note="the quick count: scoped inside")
+    ],
     "admin/reports/submission/situation/points.json": [
         Probe("GET", "/admin/reports/submission/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
     ],

@@ -75,3 +75,24 @@ def test_observers_are_refused_and_an_election_without_a_sample_is_a_404(counted
 def test_another_organizations_coordinator_sees_only_its_own_protocol(counted, as_user):
     body = as_user(counted.other_coordinator).get(QUICK_COUNT, {"election": counted.election.code}).json()
     assert body["reported"] == 1 and body["parties"][1]["estimate"] == pytest.approx(590 / 710)
+
+
+RESULTS_PAGE = "/admin/checklists/sample/results/"
+
+
+def test_the_results_page_shows_the_estimates_the_official_figures_and_the_plot(counted, admin_as):
+    response = admin_as(counted.coordinator).get(RESULTS_PAGE, {"election": counted.election.code})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 of 3 sampled stations reported." in page
+    assert "<svg" in page and 'class="official' in page
+    national = response.context["national"]
+    assert [row["label"] for row in national][:2] == ["Turnout", "Nur Otan"]
+    nur_otan = national[1]
+    assert nur_otan["estimate"] == f"{100 * 1230 / 1830:.2f} %" and nur_otan["official"] == "70.00 %"
+    assert ("outside the margin" in page) is any(row["figure"].outside_moe for row in national)
+    assert [r["area"].area for r in response.context["regions"]] == ["aktobe", "almaty", "nur-sultan"]
+
+
+def test_the_results_page_is_not_for_observers(counted, admin_as):
+    assert admin_as(counted.observer).get(RESULTS_PAGE).status_code in (302, 403)
