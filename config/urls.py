@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checklists import views as checklists_views
 from checklists.api import views as checklists_api
 from monitoring.api import views as monitoring_api
 from reports.api import views as reports_api
@@ -32,6 +33,7 @@ urlpatterns = [
     # (?script=), so the page needs no inline code under the site's CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("exports/results.csv", checklists_views.export_results_csv, name="export-results-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),

@@ -96,3 +96,46 @@ def test_the_results_page_shows_the_estimates_the_official_figures_and_the_plot(
 
 def test_the_results_page_is_not_for_observers(counted, admin_as):
     assert admin_as(counted.observer).get(RESULTS_PAGE).status_code in (302, 403)
+
+
+def test_the_results_export_carries_the_integrity_and_the_tool_recomputes_the_quick_count_from_it(counted, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.test import Client
+
+    from reports.models import ExportRecord
+    from roster.tokens import token_issue
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=counted.auditor.user)[1]}")
+    response = client.get("/exports/results.csv", {"election": counted.election.code})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content)
+    text = body.decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("submission_id,election,organization,observer_code,form,form_version,station_code")
+    rows = [line for line in lines[1:] if not line.startswith("#manifest")]
+    assert len(rows) == 3  # the organization's three protocols, not the other organization's
+    manifest = dict(line.split(",", 2)[1:] for line in lines if line.startswith("#manifest"))
+    assert manifest["format"] == "election-results-csv/1" and manifest["row_count"] == "3"
+    record = ExportRecord.objects.get(pk=response["X-Export-Id"])
+    assert record.finished_at is not None and record.row_count == 3 and record.manifest_sha256 == manifest["manifest_sha256"]
+
+    path = tmp_path / "results.csv"
+    path.write_bytes(body)
+    tool = Path(__file__).resolve().parents[3] / "tools" / "quick_count.py"
+    out = json.loads(
+        subprocess.run([sys.executable, str(tool), str(path), "--json"], capture_output=True, text=True, timeout=60, check=True).stdout
+    )
+    api = Client()
+    api.force_login(counted.auditor.user)
+    platform = api.get(QUICK_COUNT, {"election": counted.election.code}).json()
+    assert out["counted"] == 3
+    estimate, moe = out["estimates"]["national"]["nur_otan"]
+    assert estimate == pytest.approx(platform["parties"][0]["estimate"], rel=1e-12)
+    assert moe == pytest.approx(platform["parties"][0]["moe"], rel=1e-9)
+    assert client.get("/exports/results.csv").status_code == 400
+    observer = Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=counted.observer.user)[1]}")
+    assert observer.get("/exports/results.csv", {"election": counted.election.code}).status_code == 403
