@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("exports/results.csv", checklists_views.export_results_csv, name="export-results-csv"),
+    path("exports/checklists.csv", checklists_views.export_checklists_csv, name="export-checklists-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),

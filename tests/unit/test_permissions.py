@@ -175,6 +175,9 @@ ROUTES: dict[str, list[Probe]] = {
     "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
     "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
     "exports/reports.csv": [Probe("GET", "/exports/reports.csv?election={election}", CAN_EXPORT)],
+    "exports/checklists.csv": [
+        Probe("GET", "/exports/checklists.csv?election={election}&form=counting", CAN_EXPORT, note="scoped inside: test_quick_count_api")
+    ],
     "exports/results.csv": [Probe("GET", "/exports/results.csv?election={election}", CAN_EXPORT, note="scoped inside: test_quick_count_api")],
     # Admin site views.
     "admin/": [Probe("GET", "/admin/", by(200, **ADMIN_LOGIN_REDIRECT))],

@@ -139,3 +139,18 @@ def test_the_results_export_carries_the_integrity_and_the_tool_recomputes_the_qu
     assert client.get("/exports/results.csv").status_code == 400
     observer = Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=counted.observer.user)[1]}")
     assert observer.get("/exports/results.csv", {"election": counted.election.code}).status_code == 403
+
+
+def test_the_checklists_export_has_one_column_per_question_and_the_same_integrity(counted, admin_as):
+    response = admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code, "form": "counting"})
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    header = lines[0].split(",")
+    assert header[:2] == ["submission_id", "election"] and "q_ballots_cast" in header and "q_assessment" in header
+    assert header[-6:] == ["flags", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256"]
+    rows = [line.split(",") for line in lines[1:] if not line.startswith("#manifest")]
+    assert len(rows) == 3 and {r[header.index("q_assessment")] for r in rows} == {"good"}
+    assert [r[header.index("q_observers_admitted")] for r in rows] == ["1", "1", "1"]
+    manifest = dict(line.split(",", 2)[1:] for line in lines if line.startswith("#manifest"))
+    assert manifest["format"] == "election-checklists-csv/1" and manifest["row_count"] == "3"
+    assert admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code}).status_code == 400
