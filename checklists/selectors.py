@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from monitoring.models import Election
 from reports.models import ReportState
 from reports.selectors import checklists_visible_to
@@ -64,19 +66,30 @@ def official_figures(*, election: Election) -> dict[str, OfficialFigures]:
     }
 
 
-def counted_protocols(*, user, election: Election) -> dict[int, FiledAnswers]:
+class CountedProtocol(NamedTuple):
+    submission_id: object
+    figures: dict
+
+
+def counted_protocols(*, user, election: Election) -> dict[int, CountedProtocol]:
     """The protocol the quick count uses for each sampled station, by station
-    id: of the protocols the user may see (their organization's), accepted by
-    the pipeline, the last one received."""
-    protocol_forms = {v.form_id for v in FormVersion.objects.filter(form__election=election) if form_document(v).is_protocol}
+    id, with its figures (`answers.protocol_figures`): of the protocols the
+    user may see (their organization's), accepted by the pipeline, the last
+    one received. Plain values: the page reads one per sampled station."""
+    versions = {v.pk: v for v in FormVersion.objects.filter(form__election=election)}
+    documents = {pk: form_document(v) for pk, v in versions.items()}
+    protocol_versions = [pk for pk, document in documents.items() if document.is_protocol]
     sampled = SampleStation.objects.filter(sample__election=election).values("station_id")
     visible = checklists_visible_to(user).filter(election=election, state=ReportState.ACCEPTED, station_id__in=sampled)
     rows = (
-        FiledAnswers.objects.filter(submission__in=visible, form_version__form_id__in=protocol_forms)
-        .select_related("form_version", "submission")
+        FiledAnswers.objects.filter(submission__in=visible, form_version_id__in=protocol_versions)
         .order_by("submission__received_at", "submission_id")
+        .values_list("submission__station_id", "submission_id", "form_version_id", "answers")
     )
-    return {row.submission.station_id: row for row in rows}
+    return {
+        station_id: CountedProtocol(submission_id, protocol_figures(documents[version_id], answers))
+        for station_id, submission_id, version_id, answers in rows
+    }
 
 
 def quick_count_of(*, user, election: Election) -> QuickCount | None:
@@ -88,22 +101,24 @@ def quick_count_of(*, user, election: Election) -> QuickCount | None:
         return None
     parties = [p.code for p in election_parties(election=election)]
     counted = counted_protocols(user=user, election=election)
-    sample_stations = SampleStation.objects.filter(sample=sample).select_related("stratum", "station__district__region")
+    sample_stations = SampleStation.objects.filter(sample=sample).values_list(
+        "station_id", "station__code", "stratum__code", "station__district__region__code"
+    )
     stations = []
     regions = set()
-    for entry in sample_stations:
-        regions.add(entry.station.district.region.code)
-        filed = counted.get(entry.station_id)
-        if filed is None:
+    for station_id, station_code, stratum_code, region_code in sample_stations:
+        regions.add(region_code)
+        protocol = counted.get(station_id)
+        if protocol is None:
             continue
-        figures = protocol_figures(form_document(filed.form_version), filed.answers)
+        figures = protocol.figures
         if figures.get("registered_voters") is None or figures.get("ballots_cast") is None:
             continue
         stations.append(
             StationFigures(
-                station=entry.station.code,
-                stratum=entry.stratum.code,
-                region=entry.station.district.region.code,
+                station=station_code,
+                stratum=stratum_code,
+                region=region_code,
                 registered_voters=figures["registered_voters"],
                 ballots_cast=figures["ballots_cast"],
                 votes={p: figures.get(f"{VOTES}:{p}", 0) for p in parties},

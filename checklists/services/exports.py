@@ -180,7 +180,7 @@ class ResultsExportStream(_ExportStream):
     def _header(self) -> list[str]:
         self._parties = [p.code for p in election_parties(election=self.election)]
         self._sampled = self._sample()
-        self._counted = {filed.pk for filed in counted_protocols(user=self.user, election=self.election).values()}
+        self._counted = {protocol.submission_id for protocol in counted_protocols(user=self.user, election=self.election).values()}
         return results_header(self._parties)
 
     def _filed(self):
