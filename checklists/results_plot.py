@@ -9,8 +9,8 @@ from html import escape
 
 from .estimator import FigureResult
 
-WIDTH = 640
-LABEL = 150  # the left column of labels
+WIDTH = 720
+LABEL = 220  # the left column of labels
 ROW = 28
 TOP = 24
 
