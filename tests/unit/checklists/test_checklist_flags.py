@@ -87,3 +87,16 @@ def test_a_phase_checklist_has_no_figures_to_conflict(forms, as_user, django_cap
         response = as_user(forms.observer).post(CHECKLISTS, checklist_payload(forms, form="opening", answers=answers), format="json")
     assert response.status_code == 201, response.json()
     assert set(flags_of(Submission.objects.get(pk=response.json()["id"]))) == {"checklist_critical"}
+
+
+def test_a_flagged_checklist_is_in_the_triage_queue_and_its_page_shows_the_explanation(forms, file, admin_as):
+    flagged = file(forms.observer, forms, figures_changed=True)
+    clean = file(forms.observer, forms)
+    client = admin_as(forms.coordinator)
+    queue = client.get("/admin/reports/submission/", {"kind": "checklist"})
+    assert queue.status_code == 200
+    shown = {str(row.pk) for row in queue.context["cl"].result_list}
+    assert shown == {str(flagged.pk)} and str(clean.pk) not in shown
+    page = client.get(f"/admin/reports/submission/{flagged.pk}/change/")
+    assert page.status_code == 200
+    assert "Critical answer in checklist counting (1): figures_changed = yes" in page.content.decode()
