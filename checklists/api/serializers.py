@@ -2,6 +2,7 @@ import json
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Election
@@ -81,6 +82,7 @@ class FormSerializer(serializers.Serializer):
     rules = RuleSerializer(many=True)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True, "description": "{question code: value}"})
 class AnswersField(serializers.Field):
     """{question code: value}: a JSON object, or (from a multipart form, beside
     the photos) the text of one."""
