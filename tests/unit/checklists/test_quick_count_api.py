@@ -154,3 +154,17 @@ def test_the_checklists_export_has_one_column_per_question_and_the_same_integrit
     manifest = dict(line.split(",", 2)[1:] for line in lines if line.startswith("#manifest"))
     assert manifest["format"] == "election-checklists-csv/1" and manifest["row_count"] == "3"
     assert admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code}).status_code == 400
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_the_results_page_is_translated(counted, client, language):
+    from tests.unit.reports.admin.test_console_languages import catalog_fragments, render
+
+    client.force_login(counted.coordinator.user)
+    url = f"{RESULTS_PAGE}?election={counted.election.code}"
+    fragments = catalog_fragments()
+    english = " | ".join(render(client, url, "en"))
+    translated = " | ".join(render(client, url, language))
+    shown = [piece for piece in fragments if piece in english]
+    assert len(shown) >= 5
+    assert [fragments[piece] for piece in shown if piece in translated] == []
