@@ -116,6 +116,12 @@ OBSERVER_FLAG_TEXT = {
     "photo_time_mismatch": _(
         "Photo {photo} was taken {minutes} min away from the time of the incident. Check the time if this is a mistake."
     ),
+    "checklist_critical": _("Your checklist reports a serious problem: coordinators have been alerted."),
+    "results_arithmetic": _("The protocol's figures do not add up. Check them against the protocol and send a correction if needed."),
+    "turnout_over_100": _("The figures give a turnout of {turnout_pct} %, over 100 %. Check them against the protocol."),
+    "results_conflict": _(
+        "Another protocol of station {station} from your organization gives other figures. A coordinator will compare them."
+    ),
 }
 
 
