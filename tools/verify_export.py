@@ -40,10 +40,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-FORMAT = "election-reports-csv/2"
-# Format /1 (read for files exported before /2) started `rows_sha256` with the
-# header alone, so every empty /1 export had the same rows hash.
+FORMAT = "election-reports-csv/3"
+# Formats /1 and /2 (read for files exported before /3) had one chain per
+# election; /1 also started `rows_sha256` with the header alone, so every
+# empty /1 export had the same rows hash.
+FORMAT_2 = "election-reports-csv/2"
 FORMAT_1 = "election-reports-csv/1"
+FORMATS = (FORMAT, FORMAT_2, FORMAT_1)
 MANIFEST_MARK = "#manifest"
 GENESIS = "0" * 64
 # The export's columns, in order, as the platform's column table defines them
@@ -181,9 +184,9 @@ class Result:
         ]
         for chain in json.loads(m.get("chains") or "[]"):
             completeness = "complete from the first report" if chain.get("complete_from_start") else "not contiguous from the first report"
+            name = chain["election"] + (f" / {chain['organization']} / {chain.get('kind')}" if "organization" in chain else "")
             lines.append(
-                f"  chain {chain['election']}: positions {chain['first_seq']}..{chain['last_seq']}, {completeness}; "
-                f"last link {chain['last_sha256']}"
+                f"  chain {name}: positions {chain['first_seq']}..{chain['last_seq']}, {completeness}; last link {chain['last_sha256']}"
             )
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
@@ -270,8 +273,8 @@ def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None):
             raise NotAnExport("the first line is not the header of a reports export")
         return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     manifest = dict(entries)
-    if manifest and manifest.get("format") not in (FORMAT, FORMAT_1):
-        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT} and {FORMAT_1})")
+    if manifest and manifest.get("format") not in FORMATS:
+        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {', '.join(FORMATS)})")
 
     walk = _Walk(header, manifest, counts)
     rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
@@ -307,6 +310,8 @@ class _Walk:
         self.seen = bytearray(len(counts))
         self.digest = RowsDigest(None if manifest.get("format") == FORMAT_1 else self.export_id, header)
         self.chains = {}
+        # /3: a chain per election and organization (the file holds one kind); before: per election.
+        self.per_organization = manifest.get("format", FORMAT) == FORMAT
         self.unlinked = 0
         self.expected = 1
 
@@ -331,10 +336,10 @@ class _Walk:
         row = {name: restore(cells[i]) for name, i in self.index.items()}
         if content_sha256(row) != row["content_sha256"]:
             return Problem("altered", position, line, report_id, "the submitted content does not match content_sha256")
-        link, entry = _link(row, self.chains)
+        link, entry = _link(row, self.chains, self.per_organization)
         if link is False:
             return Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256")
-        self.chains[row["election"]] = entry
+        self.chains[_chain_key(row, self.per_organization)] = entry
         self.unlinked += link is None
         if number < len(self.seen):
             self.seen[number] = 1
@@ -349,7 +354,7 @@ class _Walk:
         follows = following is not None and _row_number(following[1], self.header) == self.expected and self.hash_ok(following[1])
         if follows or (self.promised is not None and self.expected > self.promised):
             return Problem("added", position, line, report_id, "this row is not part of the export")
-        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains))
+        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains, self.per_organization))
 
     def _misplaced(self, position, line, report_id, number):
         """A sound row whose row_number is not the one expected here."""
@@ -379,6 +384,7 @@ class _Walk:
             problem = Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
             return Result(False, rows_checked, manifest, problem)
         problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains)
+        problem = problem or _check_chains(manifest, self.chains, self.per_organization)
         problem = problem or _check_trusted(manifest, trusted)
         if problem is not None:
             return Result(False, rows_checked, manifest, problem)
@@ -394,18 +400,21 @@ class _Walk:
         return Result(True, rows_checked, manifest, None, notes)
 
 
-def _link(row, chains):
-    """Check the row's hash-chain link against the previous row of its election.
+def _chain_key(row, per_organization):
+    return (row["election"], row["organization"]) if per_organization else (row["election"],)
+
+
+def _link(row, chains, per_organization=True):
+    """Check the row's hash-chain link against the previous row of its chain.
 
     Returns (status, chain entry after this row): status True if the link checks,
     None if the previous link is not in the file (a filtered export), False if
     it fails. `chains` is not modified."""
-    election = row["election"]
     try:
         seq = int(row["chain_seq"])
     except ValueError:
         return False, None
-    previous = chains.get(election)
+    previous = chains.get(_chain_key(row, per_organization))
     if previous is None:
         entry = {"first_seq": seq, "last_seq": seq, "last_sha256": row["chain_sha256"], "contiguous": True}
         prior = None
@@ -425,13 +434,13 @@ def _link(row, chains):
     return chain_link(prior, seq, row["report_id"], row["received_at_utc"], row["content_sha256"]) == row["chain_sha256"], entry
 
 
-def _what_changed(cells, index, chains):
+def _what_changed(cells, index, chains, per_organization=True):
     if len(cells) != len(index):
         return f"it has {len(cells)} cells instead of {len(index)}"
     row = {name: restore(cells[i]) for name, i in index.items()}
     if content_sha256(row) != row["content_sha256"]:
         return "the submitted content (what the observer reported) was changed"
-    if _link(row, chains)[0] is False:
+    if _link(row, chains, per_organization)[0] is False:
         return "the receipt data (id, time or chain position) was changed"
     return "a column outside the submitted content (state, triage, flags, geotag, ...) was changed"
 
@@ -446,12 +455,26 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains):
         return Problem("manifest", None, None, "", f"row_count says {manifest['row_count']}, the file has {rows} rows")
     if rows_sha256 != manifest["rows_sha256"]:
         return Problem("manifest", None, None, "", "rows_sha256 does not match the rows")
-    summary = [
-        {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": election, "first_seq": c["first_seq"],
-         "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}
-        for election, c in sorted(chains.items())
-    ]  # fmt: skip
-    if json.loads(manifest["chains"]) != summary:
+    return None
+
+
+def _check_chains(manifest, chains, per_organization):
+    """The manifest's chain summary against the chains of the rows."""
+    try:
+        stated = json.loads(manifest["chains"])
+        if per_organization:
+            # The organization's id is not a column: take it from the entry that names the chain.
+            ids = {(c["election"], c["organization"]): c.get("organization_id") for c in stated}
+    except (ValueError, TypeError, KeyError):
+        return Problem("manifest", None, None, "", "the chain summary is not readable")
+    summary = []
+    for key, c in sorted(chains.items()):
+        entry = {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": key[0], "first_seq": c["first_seq"],
+                 "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}  # fmt: skip
+        if per_organization:
+            entry.update(organization=key[1], organization_id=ids.get(key), kind="incident")
+        summary.append(entry)
+    if stated != summary:
         return Problem("manifest", None, None, "", "the chain summary does not match the rows")
     return None
 

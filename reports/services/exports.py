@@ -9,7 +9,7 @@ Two formatters write the same bytes, both from the column table
 COPY (`exports_postgres`); elsewhere (SQLite, the embedded mode) Python does,
 a chunk of plain tuples at a time (`exports_python`). The integration tests
 compare the two byte for byte on hostile content. Memory stays flat at any
-size either way: one chunk of rows and per-election chain summaries
+size either way: one chunk of rows and per-chain summaries
 (`bench/run.py` measures it).
 """
 
@@ -50,7 +50,7 @@ def export_queryset(*, user, filters: ReportFilters, now: dt.datetime):
     None (the management command run by an operator) means every report."""
     qs = IncidentReport.objects.all() if user is None else reports_visible_to(user)
     qs = apply_report_filters(qs, filters, user=user, now=now)
-    return qs.order_by("election_id", "chain_seq", "received_at", "pk")
+    return qs.order_by("election_id", "organization_id", "chain_seq", "received_at", "pk")
 
 
 @dataclass
