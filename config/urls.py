@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from checklists.api import views as checklists_api
 from monitoring.api import views as monitoring_api
+from reports.api import checkpoints as checkpoints_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
 
@@ -20,6 +21,7 @@ api_v1 = [
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
+    path("checkpoints/", checkpoints_api.CheckpointListView.as_view(), name="checkpoints"),
 ]
 
 urlpatterns = [

@@ -45,6 +45,10 @@ MANIFEST_KEYS = [
     "row_count",
     "chains",
     "rows_sha256",
+    # /3: the evidence key's public half (PEM) and the signed checkpoints
+    # covering the file's rows (one per chain, at the file's last link).
+    "public_key",
+    "checkpoints",
 ]
 
 # OWASP CSV injection: cells starting with these are run as formulas by spreadsheets.

@@ -18,7 +18,7 @@ correction is a new report that `amends` the old one). The pipeline and the
 coordinators only write the derived fields: state, geotag, flags, risk, triage.
 """
 
-from .evidence import AppendOnlyError, Attachment, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
+from .evidence import AppendOnlyError, Attachment, Checkpoint, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
 from .submissions import (
     OPEN_TRIAGE_STATUSES,
     ChainHead,
@@ -42,6 +42,7 @@ __all__ = [
     "AppendOnlyError",
     "Attachment",
     "ChainHead",
+    "Checkpoint",
     "CheckIn",
     "CheckInKind",
     "ExportRecord",

@@ -24,11 +24,12 @@ from django.utils import timezone
 from monitoring.localtime import format_utc
 from monitoring.models import Observer
 
-from .. import export
+from .. import export, signing
 from ..filters import ReportFilters, apply_report_filters
 from ..models import ExportRecord, IncidentReport
 from ..permissions import may_export, user_public_label
 from ..selectors import reports_visible_to
+from .checkpoints import checkpoints_for_export
 from .exports_postgres import copy_rows
 from .exports_python import python_rows
 
@@ -105,6 +106,7 @@ class ExportStream:
                 self.progress(count)
 
         rows_sha256 = digest.hexdigest()
+        chain_list = chains.as_json()
         entries = export.manifest_entries(
             {
                 "format": export.FORMAT,
@@ -114,8 +116,10 @@ class ExportStream:
                 "scope": self.scope,
                 "filters": self.filters.resolved(self.record.started_at).as_json(),
                 "row_count": row_number,
-                "chains": chains.as_json(),
+                "chains": chain_list,
                 "rows_sha256": rows_sha256,
+                "public_key": signing.public_key_pem(),
+                "checkpoints": checkpoints_for_export(chain_list),
             }
         )
         yield lines.manifest(entries).encode("utf-8")

@@ -298,9 +298,14 @@ def test_an_edited_header_is_found(world, exported):
 
 
 def test_a_full_forgery_needs_the_platforms_record_to_show(world, exported):
-    """Everything recomputed: the file is self-consistent. The export record's
-    rows hash, and the platform's own evidence, still tell."""
-    path = ExportFile(exported()).set(5, "description", "Nothing to see.").reseal().save()
+    """Everything recomputed: the chains no longer pass through the signed
+    checkpoints the manifest carries. A forger who also drops those makes a
+    self-consistent file; the export record's rows hash, and the platform's
+    own evidence, still tell."""
+    forged = ExportFile(exported()).set(5, "description", "Nothing to see.").reseal()
+    assert check(forged.save())[1] == "rewritten"
+    next(r for r in forged.records if r[:2] == ["#manifest", "checkpoints"])[2] = "[]"
+    path = forged.reseal().save()
     assert check(path)[1] == "ok"
 
     record = ExportRecord.objects.get()
