@@ -1,6 +1,6 @@
-"""Evidence integrity: the canonical content of a submission, its SHA-256, and
-the per-election hash chain that links submissions of every kind in order of
-receipt.
+"""Evidence integrity: the canonical content of a submission, its SHA-256,
+the hash chain links (one chain per election, organization and kind, in order
+of receipt), and the statement a signed checkpoint of a chain makes.
 
 The canonical content is one JSON document: what every kind shares (who, the
 election, the station, when, the device's fix, the phone's key) and what the

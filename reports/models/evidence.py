@@ -107,7 +107,7 @@ class ReportEvent(models.Model):
     deletion collector removes related rows with its own SQL (`_raw_delete` on
     the base manager), not through these methods. No code path deletes reports
     (the admin refuses it to everyone, the API and services never do), and the
-    election's hash chain would show the gap; the guard is against rewriting
+    organization's hash chain would show the gap; the guard is against rewriting
     the history of a report that exists."""
 
     class Action(models.TextChoices):
