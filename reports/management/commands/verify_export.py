@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from monitoring.localtime import format_utc
-from reports import integrity
+from reports import integrity, signing
 from reports.models import ExportRecord, Submission
 from reports.permissions import user_public_label
 from tools import verify_export as verifier
@@ -32,8 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--expect-manifest-sha256", help="a trusted manifest_sha256 to compare with")
 
     def handle(self, *args, file, offline=False, expect_rows_sha256=None, expect_manifest_sha256=None, **options):
+        # The platform's own key: a file re-signed with another is refused.
+        key = None if offline else verifier.read_public_key(signing.public_key_pem())
         try:
-            result = verifier.verify(file, expected_rows_sha256=expect_rows_sha256, expected_manifest_sha256=expect_manifest_sha256)
+            result = verifier.verify(
+                file, expected_rows_sha256=expect_rows_sha256, expected_manifest_sha256=expect_manifest_sha256, public_key=key
+            )
         except (OSError, verifier.NotAnExport) as exc:
             raise CommandError(f"ERROR: {exc}", returncode=2) from exc
         if not result.ok:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from monitoring.localtime import format_utc
 from reports import export, integrity, signing
@@ -231,6 +233,9 @@ def test_a_file_re_signed_with_another_key_is_refused_given_the_platforms_key(wo
     assert verify_export.verify(path).ok  # consistent with the key it carries
     run = _tool(path, "--public-key", key_file)
     assert run.returncode == 1 and "is not signed by the platform's key" in run.stdout
+    with pytest.raises(CommandError) as failure:  # on the platform: its own key
+        call_command("verify_export", str(path))
+    assert "is not signed by the platform's key" in str(failure.value)
 
 
 def test_production_refuses_to_start_without_a_signing_key(tmp_path):
