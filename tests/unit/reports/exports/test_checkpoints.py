@@ -265,3 +265,8 @@ def test_production_refuses_to_start_without_a_signing_key(tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
+    key.write_text("not a key")
+    run = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env={**env, "EVIDENCE_SIGNING_KEY_FILE": str(key)}, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode != 0 and "reports.E001" in run.stderr and "evidence signing key cannot be read" in run.stderr
