@@ -6,6 +6,7 @@ from checklists import views as checklists_views
 from checklists.api import views as checklists_api
 from command.api import views as command_api
 from monitoring.api import views as monitoring_api
+from reports.api import checkpoints as checkpoints_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
 
@@ -24,6 +25,7 @@ api_v1 = [
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
     path("checklists/", checklists_api.ChecklistListCreateView.as_view(), name="checklists"),
     path("quick-count/", checklists_api.QuickCountView.as_view(), name="quick-count"),
+    path("checkpoints/", checkpoints_api.CheckpointListView.as_view(), name="checkpoints"),
     path("coverage/", command_api.CoverageView.as_view(), name="coverage"),
 ]
 

@@ -14,7 +14,7 @@ from monitoring.localtime import shift_window
 from monitoring.models import Deployment, Election, Observer, PollingStation
 from monitoring.selectors import deployments_of
 
-from .models import Attachment, CheckIn, CheckInKind, Checklist, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
+from .models import Attachment, CheckIn, CheckInKind, Checklist, Checkpoint, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -188,3 +188,14 @@ def assignable_users(*, organization_id) -> QuerySet:
     active coordinators and the platform's active superusers (both may triage it)."""
     coordinator = Q(observer__organization_id=organization_id, observer__role=Observer.Role.COORDINATOR)
     return get_user_model().objects.filter(coordinator | Q(is_superuser=True), is_active=True).order_by("username")
+
+
+def checkpoints_visible_to(user):
+    """The signed checkpoints of the chains of the organizations `user` sees
+    (every organization's for superusers and platform auditors). Only for
+    those who may export (coordinators, auditors); nothing for anyone else."""
+    if not may_export(user):
+        return Checkpoint.objects.none()
+    scope = report_scope(user)
+    qs = Checkpoint.objects.select_related("election")
+    return qs if scope is None else qs.filter(scope)

@@ -18,16 +18,16 @@ correction is a new report that `amends` the old one). The pipeline and the
 coordinators only write the derived fields: state, geotag, flags, risk, triage.
 """
 
-from .evidence import AppendOnlyError, Attachment, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
+from .evidence import AppendOnlyError, Attachment, Checkpoint, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
 from .submissions import (
     OPEN_TRIAGE_STATUSES,
+    ChainHead,
     CheckIn,
     CheckInKind,
     Checklist,
     IncidentReport,
     KindManager,
     LocationSource,
-    ReportChainHead,
     ReportState,
     Submission,
     SubmissionKind,
@@ -42,6 +42,8 @@ __all__ = [
     "OPEN_TRIAGE_STATUSES",
     "AppendOnlyError",
     "Attachment",
+    "ChainHead",
+    "Checkpoint",
     "CheckIn",
     "CheckInKind",
     "Checklist",
@@ -51,7 +53,6 @@ __all__ = [
     "IncidentReport",
     "KindManager",
     "LocationSource",
-    "ReportChainHead",
     "ReportEvent",
     "ReportEventQuerySet",
     "ReportState",

@@ -1,12 +1,14 @@
-"""Evidence doors: photos (scoped, inert) and the CSV export download."""
+"""Evidence doors: photos (scoped, inert), the CSV export download, and the
+public half of the evidence signing key."""
 
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
+from .. import signing
 from ..filters import FilterError, parse_report_filters
 from ..models import Attachment, ExportRecord
 from ..permissions import may_export, report_scope
@@ -55,4 +57,13 @@ def export_reports_csv(request):
     response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
     response["Cache-Control"] = "no-store"
     response["X-Export-Id"] = str(stream.record.pk)
+    return response
+
+
+@require_GET
+def public_key_pem(request):
+    """The key that verifies checkpoint signatures: public, for anyone to keep."""
+    response = HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'inline; filename="evidence-public-key.pem"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -164,6 +164,15 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("GET", "/api/v1/checklists/?election={election}", API_READ, note="content is scoped: test_filing_api"),
         Probe("POST", "/api/v1/checklists/", FILE_REPORT, data="checklist", note="the same gates as a report"),
     ],
+    "api/v1/checkpoints/": [
+        Probe(
+            "GET",
+            "/api/v1/checkpoints/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+            note="only the organization's own: see test_checkpoints_are_listed_to_the_organizations_coordinators_and_auditors_only",
+        )
+    ],
+    "evidence/public-key.pem": [Probe("GET", "/evidence/public-key.pem", everyone(200), note="the public half of the evidence key")],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
