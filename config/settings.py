@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "config.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The user's own language (their roster entry's), unless this browser chose one.
+    "roster.language.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,7 +195,8 @@ AXES_CLIENT_IP_CALLABLE = "config.api.client_address"
 # --- i18n / time --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue, then the Kazakh that Django's own admin catalogue lacks.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-admin"]
 USE_I18N = True
 # Stored in UTC; shown in the polling station's own time zone (see monitoring.time).
 TIME_ZONE = "UTC"

@@ -61,7 +61,7 @@
   function initMap() {
     if (!mapEl) return;
     if (!window.L) {
-      mapStatus.textContent = "The map library did not load.";
+      mapStatus.textContent = mapEl.dataset.libraryFailed;
       return;
     }
     map = window.L.map(mapEl, { worldCopyJump: true, zoomControl: true });
@@ -154,7 +154,7 @@
         mapEl.dataset.pointsLoaded = String(data.points.length);
       })
       .catch(function () {
-        mapStatus.textContent = "Could not load the report points; retrying at the next refresh.";
+        mapStatus.textContent = mapEl.dataset.pointsFailed;
       });
   }
 
@@ -175,7 +175,7 @@
         live.dataset.refreshed = String(Number(live.dataset.refreshed || "0") + 1);
       })
       .catch(function () {
-        if (updated) updated.textContent = "Refresh failed; retrying.";
+        if (updated && mapEl) updated.textContent = mapEl.dataset.refreshFailed;
       });
     loadPoints();
     loadCoverage();
