@@ -69,6 +69,18 @@ def checkin_content(*, checkin_kind: str) -> dict:
     return {"kind": "checkin", "checkin": checkin_kind}
 
 
+def checklist_content(*, form_code: str, form_version: int, answers: Mapping, photo_sha256s) -> dict:
+    """A checklist's own part: the form and version filed, the answers as
+    checked (normalized values), the photos."""
+    return {
+        "kind": "checklist",
+        "form": form_code,
+        "form_version": form_version,
+        "answers": dict(answers),
+        "photos": sorted(photo_sha256s),
+    }
+
+
 def content_sha256(**fields) -> str:
     """SHA-256 of `canonical_content(**fields)`."""
     return hashlib.sha256(canonical_content(**fields)).hexdigest()

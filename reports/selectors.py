@@ -1,7 +1,7 @@
 """Shared reads of submissions, always scoped to what the user may see
 (`reports.permissions.report_scope` says what that is): of every kind
 (`submissions_visible_to`: the triage queue, a report's page), or of one kind
-through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`)."""
+through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`; `checklists_visible_to`)."""
 
 import datetime as dt
 import uuid
@@ -14,7 +14,7 @@ from monitoring.localtime import shift_window
 from monitoring.models import Deployment, Election, Observer, PollingStation
 from monitoring.selectors import deployments_of
 
-from .models import Attachment, CheckIn, CheckInKind, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
+from .models import Attachment, CheckIn, CheckInKind, Checklist, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -46,6 +46,10 @@ def reports_visible_to(user) -> QuerySet[IncidentReport]:
 
 def checkins_visible_to(user) -> QuerySet[CheckIn]:
     return _scoped(CheckIn.objects.all(), user)
+
+
+def checklists_visible_to(user) -> QuerySet[Checklist]:
+    return _scoped(Checklist.objects.all(), user)
 
 
 def reports_with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:

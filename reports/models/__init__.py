@@ -1,5 +1,5 @@
 """What observers send and what becomes of it: the incident taxonomy, the
-submissions hub with its kinds (incident reports, check-ins), photos, the
+submissions hub with its kinds (incident reports, check-ins, checklists), photos, the
 flags the pipeline raises, the append-only audit trail, and the record of
 exports.
 
@@ -23,6 +23,7 @@ from .submissions import (
     OPEN_TRIAGE_STATUSES,
     CheckIn,
     CheckInKind,
+    Checklist,
     IncidentReport,
     KindManager,
     LocationSource,
@@ -43,6 +44,7 @@ __all__ = [
     "Attachment",
     "CheckIn",
     "CheckInKind",
+    "Checklist",
     "ExportRecord",
     "Flag",
     "IncidentCategory",

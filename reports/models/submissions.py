@@ -292,6 +292,22 @@ class CheckIn(OfKind, Submission):
         verbose_name_plural = _("check-ins")
 
 
+class Checklist(OfKind, Submission):
+    """Answers to one of the election's forms (a phase checklist, or the
+    counting protocol with the station's result figures). The answers and the
+    form version they were filed under are a detail table of the checklists
+    app, which builds on this one."""
+
+    KIND = SubmissionKind.CHECKLIST
+    objects = KindManager(SubmissionKind.CHECKLIST)
+
+    class Meta:
+        proxy = True
+        ordering = ["-received_at"]
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+
+
 class ReportChainHead(models.Model):
     """The last link of an election's report hash chain. Intake locks this row for
     the instant it takes to append one report, which orders receipt."""

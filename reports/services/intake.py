@@ -1,5 +1,5 @@
 """Intake: one submit function for every kind of submission (incident
-reports, check-ins). A submission is saved first (with its photos, its
+reports, check-ins, checklists). A submission is saved first (with its photos, its
 `submitted` event, appended to the election's hash chain, in one transaction),
 then handed to the pipeline after commit. Idempotent per (observer,
 client_uuid) across kinds: the same key and content again is answered with the
@@ -99,6 +99,11 @@ class SubmissionInput:
     def columns(self) -> dict:
         """The kind's own columns of the hub, as stored."""
         raise NotImplementedError
+
+    def details_save(self, submission: Submission) -> None:
+        """Store the kind's detail rows (a kind whose content is more than a
+        few columns keeps it in a table of its own app), inside the intake
+        transaction, right after the hub's row."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +246,7 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
                 content_sha256=content_hash,
                 **data.columns(),
             )
+            data.details_save(submission)
             saved_files = _save_photos(submission, processed, station=data.station)
             event_record(
                 submission,

@@ -12,8 +12,10 @@ from ..models import Attachment, ExportRecord
 from ..permissions import may_export, report_scope
 from ..selectors import submissions_visible_to
 from ..services.exports import reports_export
+from .token_auth import accepts_api_token
 
 
+@accepts_api_token
 @login_required
 @require_GET
 def photo(request, pk):
@@ -31,6 +33,7 @@ def photo(request, pk):
     return response
 
 
+@accepts_api_token
 @require_GET
 def export_reports_csv(request):
     """The auditors' download: the verifiable CSV, scoped to the requester and
