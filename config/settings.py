@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "roster",
     "reports",
     "checklists",
+    "command",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,14 @@ MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap
 MAP_LINK_URL = env.str("MAP_LINK_URL", default="https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}")
 # How often the admin situation page refreshes itself.
 SITUATION_REFRESH_SECONDS = env.int("SITUATION_REFRESH_SECONDS", default=60)
+
+# Coverage of the deployment plan (command app, docs/coverage.md): an observer
+# is silent after this long without a check-in or report during their shift,
+# and missing without an arrival this long after their shift's start.
+COVERAGE_SILENT_AFTER_MINUTES = env.int("COVERAGE_SILENT_AFTER_MINUTES", default=90)
+COVERAGE_MISSING_AFTER_MINUTES = env.int("COVERAGE_MISSING_AFTER_MINUTES", default=30)
+# How often the coverage board refreshes itself.
+COVERAGE_REFRESH_SECONDS = env.int("COVERAGE_REFRESH_SECONDS", default=60)
 
 # Content-Security-Policy (django-csp 4): no inline scripts anywhere.
 from csp.constants import NONE, SELF  # noqa: E402
