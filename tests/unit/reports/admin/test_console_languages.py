@@ -1,7 +1,7 @@
 """The coordinators' console in Kazakh and Russian, chosen per user.
 
 Each console page (queue, report page, situation page, the roster and its
-import) is rendered in English and in each language; a text the English page
+import, the coverage board and an observer's coverage) is rendered in English and in each language; a text the English page
 shows that comes from the project's catalog must not appear in English on the
 translated page, and no run of English words may be left on it beyond the
 data itself (names, codes). A string added to the console without its
@@ -88,6 +88,8 @@ def console(world, client):
         "situation": f"/admin/reports/submission/situation/?election={world.election.code}",
         "roster": "/admin/roster/rosterentry/",
         "roster import": "/admin/roster/rosterentry/import/",
+        "coverage board": f"/admin/command/contactattempt/board/?election={world.election.code}",
+        "observer's coverage": f"/admin/command/contactattempt/board/observer/{world.observer.public_code}/?election={world.election.code}",
     }
 
 
