@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "roster",
     "reports",
     "checklists",
+    "sms",
 ]
 
 MIDDLEWARE = [
