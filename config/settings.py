@@ -423,6 +423,28 @@ BADGE_HOTLINE = env.str("BADGE_HOTLINE", default="")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["activate"] = env.str("API_THROTTLE_ACTIVATE", default="20/hour")
 # --- end of roster settings ----------------------------------------------------------------------
 
+# --- SMS (sms app) ------------------------------------------------------------------------------
+# The gateway's webhook, POST /sms/inbound/ (README "SMS"). Every delivery must carry
+# X-Signature: sha256=<hex HMAC-SHA256 of the raw body with this secret>; without a
+# secret the webhook refuses everything (403).
+SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
+# Where replies go: the gateway's send API (POST JSON {id, to, text}), with a bearer
+# token and/or an X-Signature HMAC of the body. Unset: replies are written to
+# SMS_OUTBOX_DIR, one file each, and shown in the admin (the embedded default).
+SMS_GATEWAY_SEND_URL = env.str("SMS_GATEWAY_SEND_URL", default="")
+SMS_GATEWAY_SEND_TOKEN = env.str("SMS_GATEWAY_SEND_TOKEN", default="")
+SMS_GATEWAY_SEND_SECRET = env.str("SMS_GATEWAY_SEND_SECRET", default="")
+SMS_GATEWAY_SEND_TIMEOUT = env.float("SMS_GATEWAY_SEND_TIMEOUT", default=10.0)
+# Attempts at handing a message to the gateway before it is marked failed (backoff doubles, capped).
+SMS_SEND_MAX_ATTEMPTS = env.int("SMS_SEND_MAX_ATTEMPTS", default=6)
+SMS_SEND_BACKOFF_MAX = env.int("SMS_SEND_BACKOFF_MAX", default=300)
+SMS_OUTBOX_DIR = env.path("SMS_OUTBOX_DIR", default=BASE_DIR / "sms-outbox")
+# A number that is no active observer's gets at most one reply in this many seconds.
+SMS_UNKNOWN_SENDER_REPLY_SECONDS = env.int("SMS_UNKNOWN_SENDER_REPLY_SECONDS", default=3600)
+if SMS_SEND_BACKOFF_MAX >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("SMS_SEND_BACKOFF_MAX must stay below CELERY_BROKER_VISIBILITY_TIMEOUT.")
+# --- end of SMS settings -------------------------------------------------------------------------
+
 # --- Logging ----------------------------------------------------------------------------------------
 # Never log request bodies, passwords, tokens or observers' personal data; log ids.
 LOGGING = {
