@@ -13,9 +13,10 @@ import pytest
 from django.utils import timezone
 
 from checklists.services.forms import form_load
-from reports.models import CheckIn, IncidentReport, Submission
+from reports.models import CheckIn, IncidentCategory, IncidentReport, Submission
 from roster.models import RosterEntry
-from sms.models import InboundMessage, OutboundMessage
+from sms.data import category_codes_sync
+from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
 from sms.signature import sign
 from testkit.factories import ALMATY
 
@@ -34,6 +35,8 @@ def _gateway(settings, tmp_path):
 
 @pytest.fixture
 def phone(world):
+    # A transactional test earlier in the session flushes what the migration loaded.
+    category_codes_sync(CategoryShortCode, IncidentCategory)
     return RosterEntry.objects.create(
         observer=world.observer,
         organization=world.observer.organization,
