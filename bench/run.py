@@ -35,13 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import exports, geotag, intake, pipeline  # noqa: E402
+from bench import exports, geotag, intake, pipeline, sms  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
     "full": {
         "intake_clients": 32,
         "intake_seconds": 20,
+        "sms_clients": 16,
+        "sms_seconds": 20,
         "pipeline_background": 20_000,
         "pipeline_reports": 1_500,
         "noop_tasks": 5_000,
@@ -54,6 +56,8 @@ SIZES = {
     "quick": {
         "intake_clients": 32,
         "intake_seconds": 5,
+        "sms_clients": 16,
+        "sms_seconds": 5,
         "pipeline_background": 2_000,
         "pipeline_reports": 200,
         "noop_tasks": 1_000,
@@ -67,11 +71,19 @@ SIZES = {
 GOALS = {
     "intake": "ratio >= 0.5 and p95 <= 150 ms at 32 clients",
     "pipeline": "ratio >= 0.25",
+    "sms": "ratio at least half of intake's in the same run (a message is a submission plus its log row and reply)",
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
 }
-BENCHES = {"intake": intake.run, "pipeline": pipeline.run, "export": exports.run_export, "admin": exports.run_admin, "geotag": geotag.run}
+BENCHES = {
+    "intake": intake.run,
+    "sms": sms.run,
+    "pipeline": pipeline.run,
+    "export": exports.run_export,
+    "admin": exports.run_admin,
+    "geotag": geotag.run,
+}
 
 
 def main() -> int:
@@ -143,6 +155,7 @@ def summary(results: dict) -> str:
     rows = {
         "intake": lambda r: (f"{r['per_s']}/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "pipeline": lambda r: (f"{r['per_s']} reports/s", f"{r['noop_tasks_per_s']} no-ops/s"),
+        "sms": lambda r: (f"{r['per_s']} msgs/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "export": lambda r: (f"{r['rows_per_s']:,} rows/s", f"{r['copy_rows_per_s']:,} rows/s"),
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),

@@ -2,15 +2,14 @@
 what the codes mean in an election, and whether a number was answered lately."""
 
 import datetime as dt
-
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from collections.abc import Mapping
 
 from checklists.selectors import form_document, forms_current
 from monitoring.models import Accreditation, Election, Observer, PollingStation
 from reports.models import IncidentCategory
 from roster.models import RosterEntry
 
-from .codes import Vocabulary
+from .codes import Vocabulary, normalize
 from .models import CategoryShortCode, OutboundMessage
 from .vocabulary import vocabulary_of
 
@@ -18,41 +17,31 @@ from .vocabulary import vocabulary_of
 def sender_of(phone: str) -> RosterEntry | None:
     """The active roster entry whose phone is `phone` (E.164), if its user is
     active too: a deactivated observer is nobody's number any more."""
-    return (
-        RosterEntry.objects.select_related("observer__user", "observer__organization")
-        .filter(phone=phone, active=True, observer__user__is_active=True)
-        .first()
-    )
+    return RosterEntry.objects.select_related("observer__user").filter(phone=phone, active=True, observer__user__is_active=True).first()
 
 
 def station_for(*, observer: Observer, code: str) -> PollingStation | None:
     """The station `code` names for this observer: of an open election before a
     closed one, of an election the organization is accredited for before
     another, of the latest voting day. None when no election has it."""
-    accredited = Accreditation.objects.filter(organization_id=observer.organization_id, election_id=OuterRef("election_id"))
-    return (
-        PollingStation.objects.select_related("election", "district__region")
-        .filter(code=code)
-        .annotate(
-            election_open=Case(When(election__status=Election.Status.OPEN, then=Value(1)), default=Value(0), output_field=IntegerField()),
-            accredited=Exists(accredited),
-        )
-        .order_by("-election_open", "-accredited", "-election__voting_day", "election_id")
-        .first()
+    stations = list(PollingStation.objects.select_related("election", "district__region").filter(code=code)[:50])
+    if len(stations) <= 1:
+        return stations[0] if stations else None
+    accredited = set(
+        Accreditation.objects.filter(
+            organization_id=observer.organization_id, election_id__in=[s.election_id for s in stations]
+        ).values_list("election_id", flat=True)
+    )
+    return min(
+        stations, key=lambda s: (not s.election.is_open, s.election_id not in accredited, -s.election.voting_day.toordinal(), s.election_id)
     )
 
 
 def election_for(observer: Observer) -> Election | None:
     """The election an observer's codes are read in before a station is known
-    (HELP): the open one the organization is accredited for, the latest first."""
-    return (
-        Election.objects.filter(accreditations__organization_id=observer.organization_id)
-        .order_by(
-            Case(When(status=Election.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            "-voting_day",
-        )
-        .first()
-    )
+    (HELP, a form's code): the open one the organization is accredited for, the latest first."""
+    elections = Election.objects.filter(accreditations__organization_id=observer.organization_id).order_by("-voting_day", "pk")
+    return min(elections[:20], key=lambda e: not e.is_open, default=None)
 
 
 def category_short_codes() -> dict[str, str]:
@@ -65,10 +54,39 @@ def category_names() -> dict[str, str]:
     return {category.code: category.name for category in IncidentCategory.objects.filter(is_active=True)}
 
 
-def vocabulary_for(election: Election | None) -> Vocabulary:
-    """The codes as they read in `election`: the categories, and its forms' current versions."""
-    documents = [form_document(version) for version in forms_current(election=election)] if election is not None else []
-    return vocabulary_of(categories=category_short_codes(), documents=documents)
+class _Lazy(Mapping):
+    """A mapping read from the database on first use: a check-in needs no
+    category and no form, an incident no form."""
+
+    def __init__(self, load):
+        self._load, self._data = load, None
+
+    def _loaded(self) -> Mapping:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self):
+        return len(self._loaded())
+
+
+def vocabulary_for(election) -> Vocabulary:
+    """The codes as they read in an election: the categories, and the forms'
+    current versions. `election`: an Election, None, or a callable giving one
+    (called only if a form's code is read)."""
+
+    def forms():
+        chosen = election() if callable(election) else election
+        documents = [form_document(version) for version in forms_current(election=chosen)] if chosen is not None else []
+        return vocabulary_of(categories={}, documents=documents).forms
+
+    return Vocabulary(categories=_Lazy(lambda: {normalize(k): v for k, v in category_short_codes().items()}), forms=_Lazy(forms))
 
 
 def unknown_sender_answered_since(*, phone: str, since: dt.datetime) -> bool:

@@ -102,12 +102,12 @@ def _handle(message: InboundMessage) -> None:
 
 
 def _answer(message: InboundMessage, observer: Observer) -> _Answer:
-    election = election_for(observer)
-    command = sms_parse(message.text, vocabulary_for(election))
+    vocabulary = vocabulary_for(lambda: election_for(observer))
+    command = sms_parse(message.text, vocabulary)
     if isinstance(command, ParseError):
         return _Answer(InboundOutcome.PROBLEM, command.message(), problem=command.code)
     if isinstance(command, HelpCommand):
-        return _Answer(InboundOutcome.HELP, replies.help_text(vocabulary=vocabulary_for(election), category_names=category_names()))
+        return _Answer(InboundOutcome.HELP, replies.help_text(vocabulary=vocabulary, category_names=category_names()))
     station = station_for(observer=observer, code=command.station)
     if station is None:
         return _Answer(InboundOutcome.PROBLEM, replies.station_unknown(command.station), problem="station_unknown")
