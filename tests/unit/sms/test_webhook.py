@@ -48,7 +48,7 @@ def phone(world):
 
 
 @pytest.fixture
-def client(client, django_capture_on_commit_callbacks):
+def webhook(client, django_capture_on_commit_callbacks):
     """The test client, running what the request left for after its commit (the
     pipeline, the reply's delivery) as the embedded mode does."""
 
@@ -60,13 +60,13 @@ def client(client, django_capture_on_commit_callbacks):
     return Committing()
 
 
-def post(client, payload: dict, *, secret=SECRET, form=False, signature=None):
+def post(webhook, payload: dict, *, secret=SECRET, form=False, signature=None):
     if form:
         body, content_type = urllib.parse.urlencode(payload).encode(), "application/x-www-form-urlencoded"
     else:
         body, content_type = json.dumps(payload).encode(), "application/json"
     headers = {} if secret is None else {"HTTP_X_SIGNATURE": signature or sign(body, secret)}
-    return client.generic("POST", INBOUND, body, content_type=content_type, **headers)
+    return webhook.generic("POST", INBOUND, body, content_type=content_type, **headers)
 
 
 def message(text, *, gateway_id="m-1", sender=PHONE, at=None) -> dict:
@@ -79,17 +79,17 @@ def replies() -> list[str]:
 
 
 @pytest.mark.django_db
-def test_signature_is_required_and_checked(client, world, phone):
-    assert post(client, message("A 02001"), secret=None).status_code == 403
-    assert post(client, message("A 02001"), secret="wrong").status_code == 403
-    assert post(client, message("A 02001"), signature="sha256=").status_code == 403
+def test_signature_is_required_and_checked(webhook, world, phone):
+    assert post(webhook, message("A 02001"), secret=None).status_code == 403
+    assert post(webhook, message("A 02001"), secret="wrong").status_code == 403
+    assert post(webhook, message("A 02001"), signature="sha256=").status_code == 403
     assert InboundMessage.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_no_secret_configured_refuses_everything(client, settings, world, phone):
+def test_no_secret_configured_refuses_everything(webhook, settings, world, phone):
     settings.SMS_GATEWAY_SECRET = ""
-    assert post(client, message("A 02001"), secret="").status_code == 403
+    assert post(webhook, message("A 02001"), secret="").status_code == 403
 
 
 @pytest.mark.django_db
@@ -107,22 +107,22 @@ def test_no_secret_configured_refuses_everything(client, settings, world, phone)
         {"id": "x" * 129, "from": PHONE, "text": "A 02001"},
     ],
 )
-def test_malformed_bodies_are_400(client, world, phone, payload):
-    assert post(client, payload).status_code == 400
+def test_malformed_bodies_are_400(webhook, world, phone, payload):
+    assert post(webhook, payload).status_code == 400
     assert InboundMessage.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_bodies_that_are_not_json_objects_are_400(client, world):
+def test_bodies_that_are_not_json_objects_are_400(webhook, world):
     for body in [b"[1]", b"{", b"\xff\xfe", b'{"id": "\\ud800", "from": "+77011234567"}']:
-        response = client.generic("POST", INBOUND, body, content_type="application/json", HTTP_X_SIGNATURE=sign(body, SECRET))
+        response = webhook.generic("POST", INBOUND, body, content_type="application/json", HTTP_X_SIGNATURE=sign(body, SECRET))
         assert response.status_code == 400, body
 
 
 @pytest.mark.django_db
-def test_a_check_in_by_sms_filed_once_with_its_message_in_the_content(client, world, phone):
-    first = post(client, message("a 02001"))
-    again = post(client, message("a 02001"))
+def test_a_check_in_by_sms_filed_once_with_its_message_in_the_content(webhook, world, phone):
+    first = post(webhook, message("a 02001"))
+    again = post(webhook, message("a 02001"))
     assert (first.status_code, first.json()["status"], first.json()["outcome"]) == (200, "received", "filed")
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
     checkin = CheckIn.objects.get()
@@ -132,21 +132,21 @@ def test_a_check_in_by_sms_filed_once_with_its_message_in_the_content(client, wo
     assert checkin.location_source == "station"
     assert InboundMessage.objects.get().submission_id == checkin.pk
     # The message as received is evidence: another text under another id is another hash.
-    post(client, message("A,02001", gateway_id="m-2", at=dt.datetime(2021, 1, 10, 9, 45, tzinfo=ALMATY)))
+    post(webhook, message("A,02001", gateway_id="m-2", at=dt.datetime(2021, 1, 10, 9, 45, tzinfo=ALMATY)))
     assert len(set(Submission.objects.values_list("content_sha256", flat=True))) == 2
     assert replies()[0] == f"Принято: на месте, участок 02001, 09:45. Ref {str(checkin.pk)[:8].upper()}"
     assert len(replies()) == 2
 
 
 @pytest.mark.django_db
-def test_form_fields_work_as_json_does(client, world, phone):
-    assert post(client, message("Q 02001"), form=True).json()["outcome"] == "filed"
+def test_form_fields_work_as_json_does(webhook, world, phone):
+    assert post(webhook, message("Q 02001"), form=True).json()["outcome"] == "filed"
     assert CheckIn.objects.get().checkin_kind == "all_quiet"
 
 
 @pytest.mark.django_db
-def test_an_incident_by_sms_at_the_stated_local_time(client, world, phone):
-    response = post(client, message("R 02001 CV 0930 те же люди второй раз"))
+def test_an_incident_by_sms_at_the_stated_local_time(webhook, world, phone):
+    response = post(webhook, message("R 02001 CV 0930 те же люди второй раз"))
     assert response.json()["outcome"] == "filed"
     report = IncidentReport.objects.get()
     assert (report.category.code, report.source, report.description) == ("carousel_voting", "sms", "R 02001 CV 0930 те же люди второй раз")
@@ -156,19 +156,30 @@ def test_an_incident_by_sms_at_the_stated_local_time(client, world, phone):
 
 
 @pytest.mark.django_db
-def test_a_time_after_the_message_is_the_day_before(client, world, phone):
-    post(client, message("R 02001 OT 2350", at=dt.datetime(2021, 1, 11, 0, 10, tzinfo=ALMATY)))
+def test_source_sms_in_the_api_and_the_admin(webhook, world, phone, as_user, admin_as):
+    post(webhook, message("R 02001 CV 0930", gateway_id="s-1"))
+    post(webhook, message("A 02001", gateway_id="s-2"))
+    api = as_user(world.observer)
+    assert [r["source"] for r in api.get("/api/v1/reports/").json()["results"]] == ["sms"]
+    assert [c["source"] for c in api.get("/api/v1/checkins/").json()["results"]] == ["sms"]
+    page = admin_as(world.coordinator).get(f"/admin/reports/submission/{IncidentReport.objects.get().pk}/change/")
+    assert page.status_code == 200 and "<code>sms</code>" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_time_after_the_message_is_the_day_before(webhook, world, phone):
+    post(webhook, message("R 02001 OT 2350", at=dt.datetime(2021, 1, 11, 0, 10, tzinfo=ALMATY)))
     assert IncidentReport.objects.get().occurred_at == dt.datetime(2021, 1, 10, 23, 50, tzinfo=ALMATY)
 
 
 @pytest.mark.django_db
-def test_problems_are_answered_exactly_and_file_nothing(client, world, phone):
+def test_problems_are_answered_exactly_and_file_nothing(webhook, world, phone):
     form_load(election=world.election, document=json.loads((FORMS / "opening.json").read_text(encoding="utf-8")))
     phone.language = "en"
     phone.save()
-    post(client, message("A 99999", gateway_id="p-1"))
-    post(client, message("R 02001 BX 0930", gateway_id="p-2"))
-    post(client, message("C 02001 OP A1 Y", gateway_id="p-3"))
+    post(webhook, message("A 99999", gateway_id="p-1"))
+    post(webhook, message("R 02001 BX 0930", gateway_id="p-2"))
+    post(webhook, message("C 02001 OP A1 Y", gateway_id="p-3"))
     assert replies() == [
         "station 99999 is not in this election",
         "BX is not a category; send HELP",
@@ -179,30 +190,30 @@ def test_problems_are_answered_exactly_and_file_nothing(client, world, phone):
 
 
 @pytest.mark.django_db
-def test_help_in_the_observers_language(client, world, phone):
+def test_help_in_the_observers_language(webhook, world, phone):
     phone.language = "kk"
     phone.save()
-    post(client, message("?"))
+    post(webhook, message("?"))
     (text,) = replies()
     assert "BS " in text and "A 02001" in text and "Санаттар" in text
 
 
 @pytest.mark.django_db
-def test_an_unknown_number_gets_one_polite_reply_an_hour(client, world, phone, settings):
+def test_an_unknown_number_gets_one_polite_reply_an_hour(webhook, world, phone, settings):
     for n in range(3):
-        assert post(client, message("A 02001", gateway_id=f"u-{n}", sender="+77019876543")).json()["outcome"] == "unknown_sender"
+        assert post(webhook, message("A 02001", gateway_id=f"u-{n}", sender="+77019876543")).json()["outcome"] == "unknown_sender"
     assert OutboundMessage.objects.filter(recipient="+77019876543").count() == 1
     OutboundMessage.objects.update(created_at=timezone.now() - dt.timedelta(seconds=settings.SMS_UNKNOWN_SENDER_REPLY_SECONDS + 1))
-    post(client, message("A 02001", gateway_id="u-9", sender="+77019876543"))
+    post(webhook, message("A 02001", gateway_id="u-9", sender="+77019876543"))
     assert OutboundMessage.objects.filter(recipient="+77019876543").count() == 2
     assert Submission.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_gates_deactivated_and_revoked(client, world, phone):
+def test_gates_deactivated_and_revoked(webhook, world, phone):
     phone.active = False
     phone.save()
-    assert post(client, message("A 02001", gateway_id="g-1")).json()["outcome"] == "unknown_sender"
+    assert post(webhook, message("A 02001", gateway_id="g-1")).json()["outcome"] == "unknown_sender"
     RosterEntry.objects.create(
         observer=world.revoked_observer,
         organization=world.revoked_observer.organization,
@@ -210,15 +221,15 @@ def test_gates_deactivated_and_revoked(client, world, phone):
         full_name="R",
         phone="+77012223344",
     )
-    refused = post(client, message("A 02001", gateway_id="g-2", sender="+77012223344"))
+    refused = post(webhook, message("A 02001", gateway_id="g-2", sender="+77012223344"))
     assert refused.json()["outcome"] == "refused"
     assert InboundMessage.objects.get(gateway_id="g-2").problem == "accreditation_revoked"
     assert Submission.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_outbox_folder_holds_the_reply(client, world, phone, settings):
-    post(client, message("L 02001"))
+def test_outbox_folder_holds_the_reply(webhook, world, phone, settings):
+    post(webhook, message("L 02001"))
     (reply,) = OutboundMessage.objects.all()
     assert reply.state == "written" and reply.attempts == 1
     (path,) = (settings.SMS_OUTBOX_DIR).iterdir()
