@@ -1,4 +1,4 @@
-"""The five benchmarks of docs/performance.md, each against a baseline measured in
+"""The six benchmarks of docs/performance.md, each against a baseline measured in
 the same run (the machine is shared; only ratios travel between runs).
 
     .venv/bin/python bench/run.py                 # make bench: full sizes
@@ -7,6 +7,8 @@ the same run (the machine is shared; only ratios travel between runs).
 
 - intake (bench/intake.py): the report API through gunicorn against a minimal
   view on the same server that inserts one row (bench/urls.py).
+- sms (bench/sms.py): signed SMS gateway deliveries through the webhook against
+  the same minimal view.
 - pipeline (bench/pipeline.py): reports/s of one worker process against a
   no-op task on the same worker and broker.
 - export and admin (bench/exports.py): the CSV export's rows/s against COPY of
