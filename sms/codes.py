@@ -6,7 +6,7 @@
     R 02001 BS 0930 free text    an incident: category short code, optional local time HHMM, optional text
     C 02001 OP A1 Y A2 7 D3 2    a checklist: form short code, then question short codes and answers
     P 02001 NO 1234 AZ 345 P6 9  the results protocol: party short codes (their votes) and figure questions
-    HELP or ?                    the codes
+    HELP or ?                    the codes (HELP R: the categories; HELP C or HELP P: the forms)
 
 Parts are separated by spaces or commas (semicolons too). Codes are read
 case-insensitively, and Cyrillic letters that look like Latin ones are read as
@@ -101,7 +101,7 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class HelpCommand:
-    pass
+    topic: str = ""  # "" (the codes), R (the categories), C or P (the forms and parties)
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,8 @@ def sms_parse(text: str, vocabulary: Vocabulary) -> ParseResult:
 def _command(text: str, tokens: list[_Token], vocabulary: Vocabulary) -> Command:
     head = tokens[0].word
     if head in HELP_WORDS:
-        return HelpCommand()
+        topic = tokens[1].word if len(tokens) > 1 else ""
+        return HelpCommand(topic=topic if topic in (INCIDENT, CHECKLIST, PROTOCOL) else "")
     if head in CHECKINS:
         station = _station(tokens, head)
         if len(tokens) > 2:

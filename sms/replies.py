@@ -45,16 +45,24 @@ def unknown_sender() -> str:
     return gettext("This number is not registered with an accredited observer organization. Nothing was filed.")
 
 
-def help_text(*, vocabulary: Vocabulary, category_names: Mapping[str, str]) -> str:
-    """The codes, then the categories' short codes with their names (`category_names`: code -> name)."""
-    lines = [
-        gettext("A 02001 arrived; Q 02001 all quiet; L 02001 left"),
-        gettext("R 02001 BS 0930 text: incident (time optional)"),
-        gettext("C 02001 OP A1 Y A2 7: checklist; P 02001 NO 1234: protocol"),
-    ]
-    categories = ", ".join(f"{short} {category_names.get(code, code)}" for short, code in vocabulary.categories.items())
-    if categories:
-        lines.append(gettext("Categories: %(list)s") % {"list": categories})
-    if vocabulary.forms:
-        lines.append(gettext("Forms: %(list)s") % {"list": ", ".join(vocabulary.forms)})
-    return "\n".join(lines)
+def help_text(*, vocabulary: Vocabulary, category_names: Mapping[str, str], topic: str = "") -> str:
+    """The codes (topic ""), the categories' short codes with their names (R;
+    `category_names`: code -> name), or the forms' and parties' short codes
+    (C, P). Apart, so that each answer stays a few SMS long."""
+    if topic == "R":
+        categories = ", ".join(f"{short} {category_names.get(code, code)}" for short, code in vocabulary.categories.items())
+        return gettext("Categories: %(list)s") % {"list": categories}
+    if topic in ("C", "P"):
+        lines = [gettext("Forms: %(list)s") % {"list": ", ".join(vocabulary.forms)}]
+        protocol = vocabulary.protocol
+        if protocol is not None:
+            lines.append(gettext("Parties: %(list)s") % {"list": ", ".join(protocol.parties)})
+        return "\n".join(lines)
+    return "\n".join(
+        [
+            gettext("A 02001 arrived; Q 02001 all quiet; L 02001 left"),
+            gettext("R 02001 BS 0930 text: incident (time optional)"),
+            gettext("C 02001 OP A1 Y A2 7: checklist; P 02001 NO 1234: protocol"),
+            gettext("HELP R: categories; HELP C: forms"),
+        ]
+    )

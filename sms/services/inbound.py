@@ -107,7 +107,8 @@ def _answer(message: InboundMessage, observer: Observer) -> _Answer:
     if isinstance(command, ParseError):
         return _Answer(InboundOutcome.PROBLEM, command.message(), problem=command.code)
     if isinstance(command, HelpCommand):
-        return _Answer(InboundOutcome.HELP, replies.help_text(vocabulary=vocabulary, category_names=category_names()))
+        names = category_names() if command.topic == "R" else {}
+        return _Answer(InboundOutcome.HELP, replies.help_text(vocabulary=vocabulary, category_names=names, topic=command.topic))
     station = station_for(observer=observer, code=command.station)
     if station is None:
         return _Answer(InboundOutcome.PROBLEM, replies.station_unknown(command.station), problem="station_unknown")

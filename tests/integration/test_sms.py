@@ -150,7 +150,7 @@ def test_every_code_is_filed_or_answered_and_the_replies_reach_the_gateway(world
     assert f"Принято: {report.category.name_ru}, участок 02001, 09:30. Ref {ref['s-3']}" in replies
     assert f"Принято: ушли с участка 02001, 09:45. Ref {ref['s-4']}" in replies
     assert "BX — не категория; отправьте HELP" in replies and "участка 99999 нет в этих выборах" in replies
-    assert any(r.startswith("A 02001 на месте") and "BS " in r for r in replies)
+    assert any(r.startswith("A 02001 на месте") and "HELP R" in r for r in replies)
     for delivery in gateway.deliveries:
         assert delivery.headers["authorization"] == f"Bearer {SEND_TOKEN}"
         assert delivery.headers["x-signature"] == "sha256=" + hmac.new(SEND_SECRET.encode(), delivery.raw, hashlib.sha256).hexdigest()

@@ -59,6 +59,11 @@ def test_help(text, vocabulary):
     assert sms_parse(text, vocabulary) == HelpCommand()
 
 
+@pytest.mark.parametrize(("text", "topic"), [("HELP R", "R"), ("? я", "R"), ("help с", "C"), ("HELP p", "P"), ("HELP me", "")])
+def test_help_on_a_topic(text, topic, vocabulary):
+    assert sms_parse(text, vocabulary) == HelpCommand(topic=topic)
+
+
 def test_an_incident_with_time_and_text_keeps_the_text_as_typed(vocabulary):
     result = sms_parse("R 02001 BS 0930 man with a stack of ballots, again", vocabulary)
     assert result == IncidentCommand(

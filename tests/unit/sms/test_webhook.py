@@ -193,9 +193,14 @@ def test_problems_are_answered_exactly_and_file_nothing(webhook, world, phone):
 def test_help_in_the_observers_language(webhook, world, phone):
     phone.language = "kk"
     phone.save()
-    post(webhook, message("?"))
-    (text,) = replies()
-    assert "BS " in text and "A 02001" in text and "Санаттар" in text
+    form_load(election=world.election, document=json.loads((FORMS / "counting.json").read_text(encoding="utf-8")))
+    post(webhook, message("?", gateway_id="h-1"))
+    post(webhook, message("HELP R", gateway_id="h-2"))
+    post(webhook, message("HELP P", gateway_id="h-3"))
+    codes, categories, forms = replies()
+    assert codes.startswith("A 02001 келдім") and "HELP R" in codes and "CV " not in codes
+    assert categories.startswith("Санаттар: ") and "BS " in categories and "CV " in categories
+    assert forms == "Сауалнамалар: CN\nПартиялар: NO, AZ, PP, AU, AD"
 
 
 @pytest.mark.django_db
