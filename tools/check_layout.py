@@ -17,8 +17,8 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZED = ("config", "monitoring", "roster", "reports", "checklists", "sms")
-PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "sms", "tools", "testkit", "tests", "bench")
+SIZED = ("config", "monitoring", "roster", "reports", "checklists", "command", "sms")
+PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "command", "sms", "tools", "testkit", "tests", "bench")
 MAX_LINES = 500
 
 

@@ -61,7 +61,7 @@ from .single import (
     photo_time_mismatch,
     region_mismatch,
 )
-from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, flag_text
+from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT, flag_text, observer_flag_text
 
 
 def evaluate(facts: RuleFacts) -> list[FlagResult]:
@@ -80,6 +80,7 @@ __all__ = [
     "FLAG_TEXT",
     "FLAG_VARIANT_TEXT",
     "INCIDENT",
+    "OBSERVER_FLAG_TEXT",
     "LOCATION_RULES",
     "SEVERITY_WEIGHT",
     "SINGLE_REPORT_RULES",
@@ -107,6 +108,7 @@ __all__ = [
     "no_location",
     "not_deployed",
     "number",
+    "observer_flag_text",
     "off_site",
     "off_site_allowance_m",
     "outside_polling_hours",

@@ -29,6 +29,7 @@ from checklists.official_rows import COLUMNS
 from checklists.services.forms import form_load
 from checklists.services.official import official_results_import
 from checklists.services.samples import sample_draw
+from command.models import ContactAttempt
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
 from roster.models import RosterEntry
@@ -143,6 +144,14 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("POST", "/api/v1/reports/", FILE_REPORT, data="report"),
     ],
     "api/v1/reports/<uuid:pk>/": [Probe("GET", "/api/v1/reports/{report}/", API_DETAIL_OF_A)],
+    # Coverage: the organization's coordinators and auditors, platform staff; observers 403 (content scoped: tests/unit/command).
+    "api/v1/coverage/": [
+        Probe(
+            "GET",
+            "/api/v1/coverage/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+        )
+    ],
     # Forms: anyone of an organization accredited for the election (the filing gate), platform auditors, superusers.
     "api/v1/forms/": [
         Probe("GET", "/api/v1/forms/?election={election}", by(200, anonymous=401, revoked_observer=403, unaccredited_observer=403))
@@ -182,8 +191,9 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|sms)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|sms|command)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
+        Probe("GET", "/admin/command/", by(200, **ADMIN_LOGIN_REDIRECT), note="coverage: every staff role"),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
         Probe("GET", "/admin/sms/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="the SMS log holds phone numbers"),
     ],
@@ -204,6 +214,27 @@ ROUTES: dict[str, list[Probe]] = {
         )  # fmt: skip
     ],
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
+    # The coverage board (scoped inside: see tests/unit/command/test_board.py).
+    "admin/command/contactattempt/board/": [
+        Probe("GET", "/admin/command/contactattempt/board/?election={election}", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    "admin/command/contactattempt/board/points.json": [
+        Probe("GET", "/admin/command/contactattempt/board/points.json?election={election}", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    "admin/command/contactattempt/board/observer/<str:public_code>/": [
+        Probe(
+            "GET",
+            "/admin/command/contactattempt/board/observer/{observer_code}/?election={election}",
+            by(200, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+        ),
+        Probe(
+            "POST",
+            "/admin/command/contactattempt/board/observer/{observer_code}/?election={election}",
+            by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+            data={"outcome": "note", "text": "probe"},
+            content_type="form",
+        ),
+    ],
     # The triage console's own pages (scoped inside: see the situation and report-page tests).
     "admin/reports/submission/situation/": [Probe("GET", "/admin/reports/submission/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
     "admin/reports/submission/situation/points.json": [
@@ -294,6 +325,8 @@ ADMIN_MODELS = {
     "sms.categoryshortcode": ("category_short_code", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "sms.inboundmessage": ("inbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "sms.outboundmessage": ("outbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    # The contact log: recorded from the coverage board's observer page, append-only here.
+    "command.contactattempt": ("contact", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
 }
 ADMIN_KINDS = [
     ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
@@ -385,6 +418,10 @@ def scene(world, settings) -> Scene:
         "event": scene.event.pk,
         "flag": flag.pk,
         "export": export.pk,
+        "observer_code": world.observer.public_code,
+        "contact": ContactAttempt.objects.create(
+            election=world.election, observer=world.observer, recorded_by=world.coordinator.user, outcome="note"
+        ).pk,
     }
     scene.ids.update(_checklists_ids(world))
     scene.ids.update(_sms_ids())
