@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from .enqueue import PROCESS_REPORT
+from .services.checkpoints import checkpoints_for_moved_chains
 from .services.pipeline import report_mark_error, report_process
 from .services.sweeper import reports_sweep_stuck
 
@@ -63,3 +64,11 @@ def sweep_stuck_reports() -> int:
     if enqueued:
         logger.info("sweeper re-enqueued %d stuck report(s)", enqueued)
     return enqueued
+
+
+@shared_task(acks_late=True)
+def checkpoint_chains() -> int:
+    made = checkpoints_for_moved_chains()
+    if made:
+        logger.info("signed %d checkpoint(s)", made)
+    return made
