@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from monitoring.localtime import format_utc
 from monitoring.models import Election
-from reports import export
+from reports import export, signing
 from reports.models import ExportRecord
 from reports.permissions import may_export, user_public_label
 from reports.selectors import checklists_visible_to
+from reports.services.checkpoints import checkpoints_for_export
 from reports.services.exports import scope_label
 
 from ..answers import protocol_figures
@@ -105,13 +106,15 @@ class _ExportStream:
             cells = self._cells(filed, row_number)
             row_hash = export.row_sha256(export_id, cells)
             digest.update(row_hash)
-            chains.add(self.election.code, filed.submission.chain_seq, filed.submission.chain_sha256)
+            s = filed.submission
+            chains.add(export.ChainKey(self.election.code, s.organization.name, s.organization_id, s.kind), s.chain_seq, s.chain_sha256)
             out.append(lines.line([*cells, row_hash]))
             if len(out) >= CHUNK:
                 yield "".join(out).encode("utf-8")
                 out = []
         yield "".join(out).encode("utf-8")
         rows_sha256 = digest.hexdigest()
+        chain_list = chains.as_json()
         entries = export.manifest_entries(
             {
                 "format": self.format,
@@ -121,8 +124,10 @@ class _ExportStream:
                 "scope": self.scope,
                 "filters": self._filters(),
                 "row_count": row_number,
-                "chains": chains.as_json(),
+                "chains": chain_list,
                 "rows_sha256": rows_sha256,
+                "public_key": signing.public_key_pem(),
+                "checkpoints": checkpoints_for_export(chain_list),
             }
         )
         yield lines.manifest(entries).encode("utf-8")

@@ -1,6 +1,9 @@
 """GET /api/v1/quick-count/?election=CODE: the estimator over the organization's
 counting protocols filed at the sampled stations, against the official figures."""
 
+import csv
+import io
+
 import pytest
 
 from checklists.estimator import NATIONAL, OfficialFigures, StationFigures, quick_count
@@ -113,12 +116,11 @@ def test_the_results_export_carries_the_integrity_and_the_tool_recomputes_the_qu
     response = client.get("/exports/results.csv", {"election": counted.election.code})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content)
-    text = body.decode()
-    lines = text.splitlines()
-    assert lines[0].startswith("submission_id,election,organization,observer_code,form,form_version,station_code")
-    rows = [line for line in lines[1:] if not line.startswith("#manifest")]
+    records = list(csv.reader(io.StringIO(body.decode())))  # the manifest's public key spans lines in one cell
+    assert ",".join(records[0]).startswith("submission_id,election,organization,observer_code,form,form_version,station_code")
+    rows = [r for r in records[1:] if r[0] != "#manifest"]
     assert len(rows) == 3  # the organization's three protocols, not the other organization's
-    manifest = dict(line.split(",", 2)[1:] for line in lines if line.startswith("#manifest"))
+    manifest = {r[1]: r[2] for r in records if r[0] == "#manifest"}
     assert manifest["format"] == "election-results-csv/1" and manifest["row_count"] == "3"
     record = ExportRecord.objects.get(pk=response["X-Export-Id"])
     assert record.finished_at is not None and record.row_count == 3 and record.manifest_sha256 == manifest["manifest_sha256"]
@@ -144,14 +146,14 @@ def test_the_results_export_carries_the_integrity_and_the_tool_recomputes_the_qu
 def test_the_checklists_export_has_one_column_per_question_and_the_same_integrity(counted, admin_as):
     response = admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code, "form": "counting"})
     assert response.status_code == 200
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    header = lines[0].split(",")
+    records = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    header = records[0]
     assert header[:2] == ["submission_id", "election"] and "q_ballots_cast" in header and "q_assessment" in header
     assert header[-6:] == ["flags", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256"]
-    rows = [line.split(",") for line in lines[1:] if not line.startswith("#manifest")]
+    rows = [r for r in records[1:] if r[0] != "#manifest"]
     assert len(rows) == 3 and {r[header.index("q_assessment")] for r in rows} == {"good"}
     assert [r[header.index("q_observers_admitted")] for r in rows] == ["1", "1", "1"]
-    manifest = dict(line.split(",", 2)[1:] for line in lines if line.startswith("#manifest"))
+    manifest = {r[1]: r[2] for r in records if r[0] == "#manifest"}
     assert manifest["format"] == "election-checklists-csv/1" and manifest["row_count"] == "3"
     assert admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code}).status_code == 400
 

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 
+from command.models import ContactAttempt
 from roster.models import RosterEntry
 from tests.filing import file_report
 from tests.unit.test_translations import ROOT, parse_po
@@ -81,6 +82,9 @@ def console(world, client):
         observer=world.observer, organization=world.coordinator.organization, external_id="A-1", full_name="Айгерим Садыкова",
         phone="+77015550101", language="kk",
     )  # fmt: skip
+    ContactAttempt.objects.create(
+        election=world.election, observer=world.observer, recorded_by=world.coordinator.user, outcome="unreachable", text="42"
+    )
     client.force_login(world.coordinator.user)
     return {
         "queue": "/admin/reports/submission/",
@@ -88,6 +92,9 @@ def console(world, client):
         "situation": f"/admin/reports/submission/situation/?election={world.election.code}",
         "roster": "/admin/roster/rosterentry/",
         "roster import": "/admin/roster/rosterentry/import/",
+        "coverage board": f"/admin/command/contactattempt/board/?election={world.election.code}",
+        "coverage observer": f"/admin/command/contactattempt/board/observer/{world.observer.public_code}/?election={world.election.code}",
+        "contact log": "/admin/command/contactattempt/",
     }
 
 
