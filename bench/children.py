@@ -49,6 +49,24 @@ def intake_seed(observers: int) -> dict:
     return {**made, "categories": ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]}
 
 
+def sms_seed(observers: int) -> dict:
+    """intake_seed's world, each observer with a roster phone (E.164) for the SMS webhook."""
+    from monitoring.models import Observer
+    from roster.models import RosterEntry
+    from testkit.seed import seed as seed_world
+
+    made = seed_world(observers=observers, stations=20, election_code="bench-sms")
+    phones = []
+    for i, observer in enumerate(Observer.objects.filter(organization__isnull=False, role="observer").order_by("pk")[:observers]):
+        phone = f"+7701{i:07d}"
+        RosterEntry.objects.get_or_create(
+            observer=observer,
+            defaults=dict(organization=observer.organization, external_id=f"bench-{i}", full_name="Bench", phone=phone, language="ru"),
+        )
+        phones.append(RosterEntry.objects.get(observer=observer).phone)
+    return {"stations": made["stations"], "phones": phones}
+
+
 def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -> dict:
     """A realistic day of `background + reports` reports, `reports` of them (and
     the generator's own few `received` ones) put back to `received`; then the

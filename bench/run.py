@@ -1,4 +1,4 @@
-"""The five benchmarks of docs/performance.md, each against a baseline measured in
+"""The seven benchmarks of docs/performance.md, each against a baseline measured in
 the same run (the machine is shared; only ratios travel between runs).
 
     .venv/bin/python bench/run.py                 # make bench: full sizes
@@ -7,6 +7,8 @@ the same run (the machine is shared; only ratios travel between runs).
 
 - intake (bench/intake.py): the report API through gunicorn against a minimal
   view on the same server that inserts one row (bench/urls.py).
+- sms (bench/sms.py): signed SMS gateway deliveries through the webhook against
+  the same minimal view.
 - pipeline (bench/pipeline.py): reports/s of one worker process against a
   no-op task on the same worker and broker.
 - export and admin (bench/exports.py): the CSV export's rows/s against COPY of
@@ -38,13 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import coverage, exports, geotag, intake, pipeline  # noqa: E402
+from bench import coverage, exports, geotag, intake, pipeline, sms  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
     "full": {
         "intake_clients": 32,
         "intake_seconds": 20,
+        "sms_clients": 16,
+        "sms_seconds": 20,
         "pipeline_background": 20_000,
         "pipeline_reports": 1_500,
         "noop_tasks": 5_000,
@@ -58,6 +62,8 @@ SIZES = {
     "quick": {
         "intake_clients": 32,
         "intake_seconds": 5,
+        "sms_clients": 16,
+        "sms_seconds": 5,
         "pipeline_background": 2_000,
         "pipeline_reports": 200,
         "noop_tasks": 1_000,
@@ -72,6 +78,7 @@ SIZES = {
 GOALS = {
     "intake": "ratio >= 0.5 and p95 <= 150 ms at 32 clients",
     "pipeline": "ratio >= 0.25",
+    "sms": "ratio at least half of intake's in the same run (a message is a submission plus its log row and reply)",
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
@@ -79,6 +86,7 @@ GOALS = {
 }
 BENCHES = {
     "intake": intake.run,
+    "sms": sms.run,
     "pipeline": pipeline.run,
     "export": exports.run_export,
     "admin": exports.run_admin,
@@ -156,6 +164,7 @@ def summary(results: dict) -> str:
     rows = {
         "intake": lambda r: (f"{r['per_s']}/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "pipeline": lambda r: (f"{r['per_s']} reports/s", f"{r['noop_tasks_per_s']} no-ops/s"),
+        "sms": lambda r: (f"{r['per_s']} msgs/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "export": lambda r: (f"{r['rows_per_s']:,} rows/s", f"{r['copy_rows_per_s']:,} rows/s"),
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),

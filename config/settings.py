@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "roster",
     "reports",
     "checklists",
+    "sms",
     "command",
     "alerts",
     "messaging",
@@ -454,37 +455,15 @@ BADGE_HOTLINE = env.str("BADGE_HOTLINE", default="")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["activate"] = env.str("API_THROTTLE_ACTIVATE", default="20/hour")
 # --- end of roster settings ----------------------------------------------------------------------
 
-# --- Alerts to coordinators (alerts app; docs/alerts.md) -------------------------------------------
-# Mail: EMAIL_URL (django-environ: smtp://user:password@host:587, smtp+tls://…,
-# smtps://…, consolemail://, filemail:////absolute/folder). Unset, each mail is
-# written as a file under var/mail/ in the project folder.
-if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
-# A webhook that does not answer within this many seconds counts as failed (and is retried).
-ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-# Attempts per delivery (e-mail or webhook) before it is marked failed; the
-# wait between them doubles from the first value up to the second (seconds).
-ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
-ALERTS_RETRY_BACKOFF_SECONDS = env.float("ALERTS_RETRY_BACKOFF_SECONDS", default=30.0)
-ALERTS_RETRY_BACKOFF_MAX = env.float("ALERTS_RETRY_BACKOFF_MAX", default=900.0)
-# A delivery nobody tried this long after it was raised is handed to the workers again (its enqueue was lost).
-ALERTS_SWEEP_PENDING_AFTER_SECONDS = env.int("ALERTS_SWEEP_PENDING_AFTER_SECONDS", default=120)
-# Silent and missing observers: COVERAGE_SILENT_AFTER_MINUTES and COVERAGE_MISSING_AFTER_MINUTES (above).
+# --- Channels out of the platform: alerts (e-mail, webhooks) and the SMS gateway -----------------
+# Read from the environment in config/channels.py (each setting is documented there and in the README).
+from .channels import channel_settings  # noqa: E402
+
+vars().update(channel_settings(env, base_dir=BASE_DIR, broker_visibility_timeout=CELERY_BROKER_VISIBILITY_TIMEOUT))
 CELERY_BEAT_SCHEDULE["sweep-alerts"] = {
     "task": "alerts.tasks.sweep_alerts",
     "schedule": env.float("ALERTS_SWEEP_INTERVAL_SECONDS", default=60.0),
 }
-if ALERTS_MAX_ATTEMPTS < 1 or ALERTS_RETRY_BACKOFF_SECONDS <= 0:
-    raise ImproperlyConfigured("ALERTS_MAX_ATTEMPTS must be 1 or more and ALERTS_RETRY_BACKOFF_SECONDS positive.")
-# A retry waits in the broker: with its jitter (a quarter) it must come back before Redis redelivers it.
-if ALERTS_RETRY_BACKOFF_MAX * 1.25 >= CELERY_BROKER_VISIBILITY_TIMEOUT:
-    raise ImproperlyConfigured("ALERTS_RETRY_BACKOFF_MAX (with a quarter of jitter) must stay below CELERY_BROKER_VISIBILITY_TIMEOUT.")
-# --- end of alerts settings ------------------------------------------------------------------------
 
 # --- Logging ----------------------------------------------------------------------------------------
 # Never log request bodies, passwords, tokens or observers' personal data; log ids.

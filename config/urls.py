@@ -43,6 +43,7 @@ urlpatterns = [
     path("exports/results.csv", checklists_views.export_results_csv, name="export-results-csv"),
     path("exports/checklists.csv", checklists_views.export_checklists_csv, name="export-checklists-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("sms.urls")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),
 ]

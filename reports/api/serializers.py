@@ -284,6 +284,7 @@ class ReportSerializer(SubmissionOutput, serializers.ModelSerializer):
             "triage_status",
             "risk_score",
             "photos",
+            "source",
             "content_sha256",
         ]
 
@@ -310,5 +311,6 @@ class CheckInSerializer(SubmissionOutput, serializers.ModelSerializer):
             "rejection_reasons",
             "flags",
             "geotag",
+            "source",
             "content_sha256",
         ]

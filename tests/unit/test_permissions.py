@@ -114,6 +114,15 @@ PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, 
 
 ROUTES: dict[str, list[Probe]] = {
     "healthz": [Probe("GET", "/healthz", everyone(200))],
+    "sms/inbound/": [
+        Probe(
+            "POST",
+            "/sms/inbound/",
+            everyone(403),
+            data={"id": "1", "from": "+77011234567", "text": "A 02001"},
+            note="the gateway's signature, not a login",
+        )
+    ],
     "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
     "api/docs/": [
         Probe("GET", "/api/docs/", everyone(200)),
@@ -214,10 +223,11 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command|alerts|messaging)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command|alerts|messaging|sms)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/command/", by(200, **ADMIN_LOGIN_REDIRECT), note="coverage: every staff role"),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
+        Probe("GET", "/admin/sms/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="the SMS log holds phone numbers"),
     ],
     # Personal data: the organization's coordinators (their own roster) and superusers only.
     "admin/roster/rosterentry/import/": [
@@ -346,6 +356,10 @@ ADMIN_MODELS = {
     "checklists.formversion": ("form_version", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.sample": ("sample", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.officialresult": ("official_result", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    # The SMS log holds phone numbers: read-only, for superusers.
+    "sms.categoryshortcode": ("category_short_code", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "sms.inboundmessage": ("inbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "sms.outboundmessage": ("outbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     # The contact log: recorded from the coverage board's observer page, append-only here.
     "command.contactattempt": ("contact", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
     # Alerts: the organization's coordinators read their own (never change or delete them)
@@ -456,7 +470,22 @@ def scene(world, settings) -> Scene:
     }
     scene.ids.update(_checklists_ids(world))
     scene.ids.update(_alerts_ids(world))
+    scene.ids.update(_sms_ids())
     return scene
+
+
+def _sms_ids() -> dict:
+    from reports.models import IncidentCategory
+    from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
+
+    inbound = InboundMessage.objects.create(gateway_id="perm-1", sender="+77011234567", text="A 02001", sent_at=timezone.now())
+    return {
+        "category_short_code": CategoryShortCode.objects.get_or_create(
+            category=IncidentCategory.objects.first(), defaults={"short_code": "ZZ"}
+        )[0].pk,
+        "inbound_sms": inbound.pk,
+        "outbound_sms": OutboundMessage.objects.create(recipient="+77011234567", text="x", in_reply_to=inbound).pk,
+    }
 
 
 def _checklists_ids(world) -> dict:
