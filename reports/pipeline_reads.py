@@ -4,7 +4,7 @@ nothing is scoped to a user: the pipeline sees every submission of the
 election, of every kind.
 
 The neighbourhood of a submission, for the cross-report rules: accepted
-incident reports of the same district close in time, and everything the same
+incident reports of the same organization and district close in time, and everything the same
 observer sent (`peer_pool`); each as the rules see it (`peer_report`).
 """
 
@@ -78,7 +78,7 @@ def corrected_report(report: Submission) -> list[rules.PeerReport]:
 def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
     """Accepted submissions (other than the first centre, the one being
     processed) that cross-report rules may relate to a centre or to one of its
-    neighbours: incident reports of the same district within twice the longest
+    neighbours: incident reports of the same organization and district within twice the longest
     window (a neighbour's own window reaches that far), for the centres that
     are incident reports; and everything the same observer sent in the
     election (`impossible_travel` counts every kind)."""
@@ -96,6 +96,7 @@ def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerRe
         if c.kind == SubmissionKind.INCIDENT:
             near |= Q(
                 kind=SubmissionKind.INCIDENT,
+                organization_id=c.organization_id,
                 station_id__in=stations.get(c.district_id, []),
                 occurred_at__gte=c.occurred_at - reach,
                 occurred_at__lte=c.occurred_at + reach,

@@ -61,7 +61,7 @@ from .single import (
     photo_time_mismatch,
     region_mismatch,
 )
-from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, flag_text
+from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT, flag_text
 
 
 def evaluate(facts: RuleFacts) -> list[FlagResult]:
@@ -81,6 +81,7 @@ __all__ = [
     "FLAG_VARIANT_TEXT",
     "INCIDENT",
     "LOCATION_RULES",
+    "OBSERVER_FLAG_TEXT",
     "SEVERITY_WEIGHT",
     "SINGLE_REPORT_RULES",
     "SINGLE_RULES_BY_KIND",

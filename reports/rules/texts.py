@@ -21,9 +21,8 @@ FLAG_TEXT = {
         "{speed_kmh} km/h, faster than {threshold_kmh} km/h."
     ),
     "duplicate": _(
-        "Similar reports at station {station} in the same category within {window_minutes} min: {count} "
-        "({other_organizations} from other organizations); closest {closest_minutes} min apart, text similarity {similarity} "
-        "(at least {threshold})."
+        "Similar reports at station {station} in the same category within {window_minutes} min: {count}; "
+        "closest {closest_minutes} min apart, text similarity {similarity} (at least {threshold})."
     ),
     "hotspot": _(
         "Reports at station {place} within {window_minutes} min ({start}–{end}, {zone}): {count}; {threshold} or more make a hot spot."
@@ -70,10 +69,25 @@ FLAG_VARIANT_TEXT = {
 }
 
 
-def flag_text(code: str, params: dict) -> str:
-    """Render a flag's explanation from its params in the active language."""
+# What an observer is told of the flags that relate their report to other
+# reports: that there are some and how many, never the other reports' times,
+# their text's similarity to theirs (a guess of someone else's story could be
+# refined against it) or anything about other organizations. The figures stay
+# with the coordinators (the admin renders `Flag.explanation`).
+OBSERVER_FLAG_TEXT = {
+    ("duplicate", None): _("Similar reports at station {station} in the same category within {window_minutes} min: {count}."),
+    ("hotspot", None): _("Reports at station {place} within {window_minutes} min: {count}; {threshold} or more make a hot spot."),
+    ("hotspot", "district"): _("Reports in district {place} within {window_minutes} min: {count}; {threshold} or more make a hot spot."),
+}
+
+
+def flag_text(code: str, params: dict, *, for_observer: bool = False) -> str:
+    """Render a flag's explanation from its params in the active language;
+    `for_observer`: the observer's wording (OBSERVER_FLAG_TEXT)."""
     params = params or {}
-    template = FLAG_VARIANT_TEXT.get((code, params.get("variant"))) or FLAG_TEXT.get(code)
+    variant = params.get("variant")
+    template = (for_observer and OBSERVER_FLAG_TEXT.get((code, variant))) or None
+    template = template or FLAG_VARIANT_TEXT.get((code, variant)) or FLAG_TEXT.get(code)
     if template is None:
         return code
     try:

@@ -93,7 +93,7 @@ def _neighbours_to_refresh(centres: list[rules.PeerReport], pool: list[rules.Pee
 
 def _codes_shared(peer: rules.PeerReport, centre: rules.PeerReport, reach: dt.timedelta) -> set[str]:
     codes = set()
-    incidents = peer.kind == centre.kind == rules.INCIDENT
+    incidents = peer.kind == centre.kind == rules.INCIDENT and peer.organization_id == centre.organization_id
     if incidents and peer.district_id == centre.district_id and abs(peer.occurred_at - centre.occurred_at) <= reach:
         codes |= {"duplicate", "hotspot"}
     if peer.observer_id == centre.observer_id:

@@ -279,7 +279,7 @@ def report_row(report: IncidentReport) -> ReportRow:
         occurred_local=to_local(report.occurred_at, zone).strftime("%Y-%m-%d %H:%M"),
         zone=zone,
         reasons=[reason_text(reason) for reason in report.rejection_reasons],
-        flags=[flag_text(f.code, f.params) for f in flags],
+        flags=[flag_text(f.code, f.params, for_observer=True) for f in flags],
         geotag=_geotag_lines(report),
     )
 

@@ -146,7 +146,8 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
         # Same observer, 972 km in 35 minutes.
         "impossible_travel/a": submit(traveller, station, occurred_at=at(14, 5), category="intimidation"),
         "impossible_travel/b": submit(traveller, far, occurred_at=at(14, 40), category="intimidation"),
-        # Two organizations describe the same ballot stuffing.
+        # Two observers of one organization describe the same ballot stuffing
+        # (an observer of another organization telling it too makes no duplicate).
         "duplicate/a": submit(
             observer_at(world, almaty_2, "dup-civic"),
             almaty_2,
@@ -155,10 +156,17 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
             description="A man put a stack of ballots into box 2.",
         ),
     }
+    cases["duplicate/b"] = submit(
+        observer_at(world, almaty_2, "dup-civic-2"),
+        almaty_2,
+        occurred_at=at(15, 9),
+        category="ballot_stuffing",
+        description="Man stuffed a pack of ballots into ballot box 2",
+    )
     other = make_observer(world.other_observer.organization, "observer", "dup-other")
     Deployment.objects.create(observer=other, election=world.election, station=almaty_2)
-    cases["duplicate/b"] = submit(
-        other, almaty_2, occurred_at=at(15, 9), category="ballot_stuffing", description="Man stuffed a pack of ballots into ballot box 2"
+    cases["not_duplicate/other_organization"] = submit(
+        other, almaty_2, occurred_at=at(15, 5), category="ballot_stuffing", description="A man put a stack of ballots into box 2."
     )
     # Five reports at one station in 40 minutes: a hot spot on every one.
     categories = ["carousel_voting", "group_voting", "voting_without_id", "unauthorized_persons", "video_camera_off", "voter_list_problem"]
@@ -180,6 +188,7 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
         "impossible_travel/b": {"impossible_travel"},
         "duplicate/a": {"duplicate", "critical_category"},
         "duplicate/b": {"duplicate", "critical_category"},
+        "not_duplicate/other_organization": {"critical_category"},
     }
     for name, submitted in cases.items():
         assert flag_codes(submitted) == expected[name] | {"late_filing"}, name

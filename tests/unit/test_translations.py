@@ -12,7 +12,7 @@ import pytest
 from django.utils import translation
 
 from reports.models import IncidentCategory, ReportState, Severity
-from reports.rules import FLAG_TEXT
+from reports.rules import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT
 from reports.taxonomy import taxonomy
 from reports.validation import REASON_TEXT
 
@@ -72,6 +72,19 @@ def test_every_flag_explanation_is_translated_with_the_same_placeholders(languag
     english = str(FLAG_TEXT[code])
     with translation.override(language):
         translated = str(FLAG_TEXT[code])
+    assert translated != english
+    assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", english))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("texts, key", [("variant", k) for k in FLAG_VARIANT_TEXT] + [("observer", k) for k in OBSERVER_FLAG_TEXT], ids=str)
+def test_every_variant_and_observer_wording_is_translated_with_the_same_placeholders(language, texts, key):
+    import re
+
+    template = {"variant": FLAG_VARIANT_TEXT, "observer": OBSERVER_FLAG_TEXT}[texts][key]
+    english = str(template)
+    with translation.override(language):
+        translated = str(template)
     assert translated != english
     assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", english))
 
