@@ -1,4 +1,4 @@
-"""The five benchmarks of docs/performance.md, each against a baseline measured in
+"""The benchmarks of docs/performance.md, each against a baseline measured in
 the same run (the machine is shared; only ratios travel between runs).
 
     .venv/bin/python bench/run.py                 # make bench: full sizes
@@ -14,6 +14,8 @@ the same run (the machine is shared; only ratios travel between runs).
   time at the large size against the small one.
 - geotag (bench/geotag.py): µs per report among up to 100,000 stations against
   the raw k-d tree query alone.
+- hotspot (bench/hotspot.py): ms per report of one worker draining a burst of
+  one organization's reports in one district against the same burst spread out.
 
 Everything runs on loopback against a private PostgreSQL cluster and a private
 Redis started here and stopped (by PID) at the end (bench/services.py); nothing
@@ -35,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import exports, geotag, intake, pipeline  # noqa: E402
+from bench import exports, geotag, hotspot, intake, pipeline  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
@@ -50,6 +52,9 @@ SIZES = {
         "admin_rows": [10_000, 1_000_000],
         "geotag_stations": [1_000, 10_000, 100_000],
         "geotag_reports": 20_000,
+        "hotspot_stations": 2_000,
+        "hotspot_background": 5_000,
+        "hotspot_sizes": [100, 500, 1_000],
     },
     "quick": {
         "intake_clients": 32,
@@ -62,6 +67,9 @@ SIZES = {
         "admin_rows": [2_000, 20_000],
         "geotag_stations": [100_000],
         "geotag_reports": 2_000,
+        "hotspot_stations": 500,
+        "hotspot_background": 1_000,
+        "hotspot_sizes": [100],
     },
 }
 GOALS = {
@@ -70,8 +78,16 @@ GOALS = {
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
+    "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
 }
-BENCHES = {"intake": intake.run, "pipeline": pipeline.run, "export": exports.run_export, "admin": exports.run_admin, "geotag": geotag.run}
+BENCHES = {
+    "intake": intake.run,
+    "pipeline": pipeline.run,
+    "export": exports.run_export,
+    "admin": exports.run_admin,
+    "geotag": geotag.run,
+    "hotspot": hotspot.run,
+}
 
 
 def main() -> int:
@@ -146,6 +162,7 @@ def summary(results: dict) -> str:
         "export": lambda r: (f"{r['rows_per_s']:,} rows/s", f"{r['copy_rows_per_s']:,} rows/s"),
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
+        "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
     }
     for name, fmt in rows.items():
         if name in results:

@@ -393,6 +393,7 @@ PIPELINE = PipelineThresholds(
     sweep_after_seconds=env.int("SWEEPER_STUCK_AFTER_SECONDS", default=180),
     max_attempts=env.int("PIPELINE_MAX_ATTEMPTS", default=5),
     retry_backoff_max=env.int("PIPELINE_RETRY_BACKOFF_MAX", default=600),
+    cluster_refresh_debounce_seconds=env.float("CLUSTER_REFRESH_DEBOUNCE_SECONDS", default=1.0),
 )
 # Redis redelivers an unacknowledged message after the visibility timeout: it must
 # outlast the longest retry countdown and the task time limit, or a report waiting

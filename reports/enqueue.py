@@ -19,6 +19,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 PROCESS_REPORT = "reports.tasks.process_report"
+REFRESH_CLUSTER = "reports.tasks.refresh_cluster"
 
 # Monotonic time until which this process does not try the broker again.
 _broker_unavailable_until = 0.0
@@ -37,4 +38,20 @@ def enqueue_processing(report_id) -> bool:
     except Exception:  # broker unreachable, connection reset, …
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
+        return False
+
+
+def enqueue_cluster_refresh(key: list[int], *, countdown: float) -> bool:
+    """Hand a cluster's refresh ([organization, election, district]) to the
+    workers, `countdown` seconds from now. Never raises: if the broker is down,
+    the cluster stays pending and the sweeper enqueues it later."""
+    global _broker_unavailable_until
+    if time.monotonic() < _broker_unavailable_until:
+        return False
+    try:
+        current_app.tasks[REFRESH_CLUSTER].apply_async(args=key, countdown=countdown)
+        return True
+    except Exception:
+        _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
+        logger.warning("could not enqueue a cluster refresh; the sweeper will retry", exc_info=True)
         return False

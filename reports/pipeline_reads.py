@@ -3,26 +3,24 @@ stages (`validation`, `geotag`, `rules`) decide on. Nothing here writes, and
 nothing is scoped to a user: the pipeline sees every submission of the
 election, of every kind.
 
-The neighbourhood of a submission, for the cross-report rules: accepted
-incident reports of the same organization and district close in time, and everything the same
-observer sent (`peer_pool`); each as the rules see it (`peer_report`).
+The neighbourhood of a submission, for `impossible_travel`: everything the
+same observer sent (`peer_pool`); each as the rules see it (`peer_report`).
+(The cluster flags read their whole cluster in `reports.services.clusters`.)
 """
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
 
 from monitoring.gazetteer import gazetteer
-from monitoring.models import Accreditation, District, PollingStation, Region
+from monitoring.models import Accreditation, District, Region
 from monitoring.selectors import is_deployed_at
 from monitoring.spatial import station_index
 
 from . import rules, validation
 from .geotag import GeotagResult, Point, geotag
-from .models import ReportState, Submission, SubmissionKind
+from .models import ReportState, Submission
 
 # PeerReport field → path from Submission: read with `values()` for other
 # submissions, followed through attributes on one already loaded.
@@ -77,34 +75,14 @@ def corrected_report(report: Submission) -> list[rules.PeerReport]:
 
 def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
     """Accepted submissions (other than the first centre, the one being
-    processed) that cross-report rules may relate to a centre or to one of its
-    neighbours: incident reports of the same organization and district within twice the longest
-    window (a neighbour's own window reaches that far), for the centres that
-    are incident reports; and everything the same observer sent in the
-    election (`impossible_travel` counts every kind)."""
-    reach = dt.timedelta(seconds=2 * settings.PIPELINE.neighbourhood_seconds)
-    # By station, not through the district join: (station, occurred_at) and
-    # (submitted_by, occurred_at) are indexed, so this stays a few index range
-    # scans however many reports the election holds.
-    stations: dict = {}
-    for district_id, station_id in PollingStation.objects.filter(
-        election_id=election_id, district_id__in={c.district_id for c in centres}
-    ).values_list("district_id", "pk"):
-        stations.setdefault(district_id, []).append(station_id)
-    near = Q(pk__in=[])
-    for c in centres:
-        if c.kind == SubmissionKind.INCIDENT:
-            near |= Q(
-                kind=SubmissionKind.INCIDENT,
-                organization_id=c.organization_id,
-                station_id__in=stations.get(c.district_id, []),
-                occurred_at__gte=c.occurred_at - reach,
-                occurred_at__lte=c.occurred_at + reach,
-            )
-        near |= Q(submitted_by_id=c.observer_id)
+    processed) that `impossible_travel` may relate to a centre: everything the
+    centres' observers sent in the election (every kind counts). An observer
+    sends a handful, so this stays small however busy the district is; the
+    cluster flags read their cluster in the batched refresh instead
+    (`reports.services.clusters`)."""
+    # (submitted_by, occurred_at) is indexed: one index range scan per observer.
     rows = (
-        Submission.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
-        .filter(near)
+        Submission.objects.filter(election_id=election_id, state=ReportState.ACCEPTED, submitted_by_id__in={c.observer_id for c in centres})
         .exclude(pk=centres[0].report_id)
         .order_by("occurred_at", "pk")
         .values(*PEER_PATHS.values())

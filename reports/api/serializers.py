@@ -286,6 +286,7 @@ class ReportSerializer(SubmissionOutput, serializers.ModelSerializer):
             "state",
             "rejection_reasons",
             "flags",
+            "cluster_flags_pending",
             "geotag",
             "triage_status",
             "risk_score",

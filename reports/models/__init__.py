@@ -18,6 +18,7 @@ correction is a new report that `amends` the old one). The pipeline and the
 coordinators only write the derived fields: state, geotag, flags, risk, triage.
 """
 
+from .clusters import ClusterRefresh
 from .evidence import AppendOnlyError, Attachment, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
 from .submissions import (
     OPEN_TRIAGE_STATUSES,
@@ -43,6 +44,7 @@ __all__ = [
     "Attachment",
     "CheckIn",
     "CheckInKind",
+    "ClusterRefresh",
     "ExportRecord",
     "Flag",
     "IncidentCategory",

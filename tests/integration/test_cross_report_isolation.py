@@ -38,7 +38,11 @@ def _submit(observer, station, minute, category, description=None):
 
 def _wait(reports):
     ids = [r.pk for r in reports]
-    wait_for(lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=60, message="processed")
+    wait_for(
+        lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE, cluster_flags_pending=False).count() == len(ids),
+        timeout=60,
+        message="processed, cluster flags refreshed",
+    )
 
 
 def _cross_flags(reports):

@@ -64,7 +64,9 @@ def submit(observer, station, *, category="carousel_voting", description=None, g
 def wait_done(reports, timeout=60):
     ids = [r.pk for r in reports]
     wait_for(
-        lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=timeout, message="reports processed"
+        lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE, cluster_flags_pending=False).count() == len(ids),
+        timeout=timeout,
+        message="reports processed, their clusters' flags refreshed",
     )
     return {r.pk: r for r in IncidentReport.objects.filter(pk__in=ids)}
 
@@ -281,15 +283,16 @@ def _children(pid: int) -> list[int]:
 
 def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     """acks_late + reject_on_worker_lost: the report a dying worker held is
-    delivered again and processed once. The test holds the report's district
-    lock so the worker is caught mid-task, kills the worker's pool processes
+    delivered again and processed once. The test holds the report's cluster
+    lock (its organization and district) so the worker is caught mid-task, kills the worker's pool processes
     (which the test started), then lets go."""
     from reports.services.neighbours import _lock_key
     from testkit.processes import database_url_for_tests
 
     blocker = psycopg.connect(database_url_for_tests(), autocommit=True)
     try:
-        blocker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("district", world.station.district_id)])
+        cluster = f"{world.observer.organization_id}:{world.station.district_id}"
+        blocker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("cluster", cluster)])
         report = submit(world.observer, world.station, occurred_at=at(16, 0))
 
         def waiting_with(attempts):
@@ -299,7 +302,7 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
             ).fetchone()[0]
             return row == ("processing", attempts) and waiting > 0
 
-        wait_for(lambda: waiting_with(1), message="the worker to block on the district lock")
+        wait_for(lambda: waiting_with(1), message="the worker to block on the cluster lock")
         children = _children(celery_worker.proc.pid)
         assert children
         for child in children:
