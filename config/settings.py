@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts every answer (and its time) for /metrics, the 503s of the next one too.
+    "config.metrics.RequestMetricsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Observers pay for every byte on election day: compress pages and API answers.
@@ -361,6 +363,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # After a failed enqueue a process leaves the broker alone this long (reports wait for the sweeper).
 BROKER_FAILURE_BACKOFF_SECONDS = env.float("BROKER_FAILURE_BACKOFF_SECONDS", default=5.0)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# /metrics (Prometheus): off (404) unless set; then it needs `Authorization: Bearer <token>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-reports": {
         "task": "reports.tasks.sweep_stuck_reports",

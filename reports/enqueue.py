@@ -55,3 +55,26 @@ def enqueue_cluster_refresh(key: list[int], *, countdown: float) -> bool:
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue a cluster refresh; the sweeper will retry", exc_info=True)
         return False
+
+
+def queue_depth() -> int | None:
+    """Messages waiting in this deployment's task queue (the broker's count;
+    for Redis, the list's length), or None without a broker or when it does not
+    answer (the situation page and /metrics then say "unknown")."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    try:
+        with current_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            channel = conn.default_channel
+            queue = settings.CELERY_TASK_DEFAULT_QUEUE
+            # Kombu's Redis channel counts the queue's lists (its priority steps,
+            # the key prefix) in `_size`; a passive declare would fail before a
+            # worker bound the queue.
+            if hasattr(channel, "_size"):
+                return int(channel._size(queue))
+            _, count, _ = channel.queue_declare(queue=queue, passive=True)
+        return int(count)
+    except Exception:
+        logger.info("queue depth unavailable", exc_info=True)
+        return None

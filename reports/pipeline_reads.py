@@ -8,19 +8,21 @@ same observer sent (`peer_pool`); each as the rules see it (`peer_report`).
 (The cluster flags read their whole cluster in `reports.services.clusters`.)
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Count, Min
 
 from monitoring.gazetteer import gazetteer
-from monitoring.models import Accreditation, District, Region
+from monitoring.models import Accreditation, District, PollingStation, Region
 from monitoring.selectors import is_deployed_at
 from monitoring.spatial import station_index
 
 from . import rules, validation
 from .geotag import GeotagResult, Point, geotag
-from .models import ReportState, Submission
+from .models import ClusterRefresh, ReportState, Submission, SubmissionKind
 
 # PeerReport field → path from Submission: read with `values()` for other
 # submissions, followed through attributes on one already loaded.
@@ -88,6 +90,28 @@ def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerRe
         .values(*PEER_PATHS.values())
     )
     return [peer_report(row) for row in rows]
+
+
+def has_cluster_neighbours(election_id, subject: rules.PeerReport) -> bool:
+    """Is there another accepted incident report of the subject's organization
+    and district close enough in time to share a cluster flag with it? If not,
+    the subject raises none and changes none: its cluster needs no refresh."""
+    reach = dt.timedelta(seconds=settings.PIPELINE.neighbourhood_seconds)
+    # By station, not through the district join: (station, occurred_at) is indexed.
+    stations = PollingStation.objects.filter(election_id=election_id, district_id=subject.district_id).values_list("pk", flat=True)
+    return (
+        Submission.objects.filter(
+            election_id=election_id,
+            organization_id=subject.organization_id,
+            kind=SubmissionKind.INCIDENT,
+            state=ReportState.ACCEPTED,
+            station_id__in=list(stations),
+            occurred_at__gte=subject.occurred_at - reach,
+            occurred_at__lte=subject.occurred_at + reach,
+        )
+        .exclude(pk=subject.report_id)
+        .exists()
+    )
 
 
 def validation_facts(report: Submission) -> validation.ValidationFacts:
@@ -202,4 +226,29 @@ def rule_facts(
         thresholds=settings.PIPELINE,
         photos=_photo_facts(report),
         peers=tuple(pool),
+    )
+
+
+@dataclass(frozen=True)
+class PipelineHealth:
+    """How far behind the pipeline is, for operators (situation page, /metrics)."""
+
+    waiting: int  # submissions received or being processed
+    oldest_waiting_s: float  # age of the oldest of them (0 when none)
+    clusters_pending: int  # clusters waiting for their flag refresh
+    oldest_cluster_s: float
+
+
+def pipeline_health(now) -> PipelineHealth:
+    """Two aggregate queries over the whole platform (no personal data)."""
+    waiting = Submission.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING]).aggregate(
+        n=Count("pk"), oldest=Min("received_at")
+    )
+    clusters = ClusterRefresh.objects.aggregate(n=Count("pk"), oldest=Min("requested_at"))
+
+    def age(moment) -> float:
+        return round(max(0.0, (now - moment).total_seconds()), 3) if moment else 0.0
+
+    return PipelineHealth(
+        waiting=waiting["n"], oldest_waiting_s=age(waiting["oldest"]), clusters_pending=clusters["n"], oldest_cluster_s=age(clusters["oldest"])
     )

@@ -18,6 +18,10 @@ class ClusterRefresh(models.Model):
     requested_at = models.DateTimeField()
     # When a refresh was last handed to the broker (the sweeper re-enqueues stale ones).
     enqueued_at = models.DateTimeField()
+    # The incident times of the changes waiting: only members close enough in
+    # time to them can see their flags change (a district's whole day need not).
+    span_from = models.DateTimeField()
+    span_to = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "election", "district"], name="cluster_refresh_unique")]

@@ -12,7 +12,8 @@ burst); instead:
    there is none. Only the arrival that inserted the row enqueues a refresh,
    `CLUSTER_REFRESH_DEBOUNCE_SECONDS` later: arrivals meanwhile ride along.
 2. The refresh (`cluster_refresh`) takes the cluster's lock, reads and locks the
-   whole cluster in one query, computes every member's flags in one pass,
+   cluster's reports near the changes' incident times (the row keeps their
+   span) in one query, computes every member's flags in one pass,
    writes only the flags that changed (no statement grows a `CASE` per member),
    rescores the members whose flags changed, clears `cluster_flags_pending` and
    deletes the row, all in one transaction. A worker killed mid-refresh rolls
@@ -26,11 +27,12 @@ committed before it, and every later arrival finds no row and enqueues anew.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from .. import rules
@@ -46,6 +48,8 @@ class ClusterKey:
     organization_id: int
     election_id: int
     district_id: int
+    # The incident time of the change (not part of the cluster's identity).
+    occurred_at: dt.datetime | None = field(default=None, compare=False)
 
     def as_args(self) -> list[int]:
         return [self.organization_id, self.election_id, self.district_id]
@@ -56,15 +60,17 @@ def clusters_mark_pending(*, keys: list[ClusterKey], now: dt.datetime) -> list[C
     `keys` need a refresh. Returns the clusters that had none pending: the
     caller hands them to `clusters_refresh_later` once it has committed."""
     created = []
-    for key in dict.fromkeys(keys):
-        _, new = ClusterRefresh.objects.get_or_create(
-            organization_id=key.organization_id,
-            election_id=key.election_id,
-            district_id=key.district_id,
-            defaults={"requested_at": now, "enqueued_at": now},
+    for key in keys:
+        identity = {"organization_id": key.organization_id, "election_id": key.election_id, "district_id": key.district_id}
+        marker, new = ClusterRefresh.objects.get_or_create(
+            **identity, defaults={"requested_at": now, "enqueued_at": now, "span_from": key.occurred_at, "span_to": key.occurred_at}
         )
         if new:
             created.append(key)
+        elif not marker.span_from <= key.occurred_at <= marker.span_to:
+            ClusterRefresh.objects.filter(pk=marker.pk).update(
+                span_from=Least("span_from", Value(key.occurred_at)), span_to=Greatest("span_to", Value(key.occurred_at))
+            )
     return created
 
 
@@ -100,6 +106,9 @@ def cluster_refresh(*, key: ClusterKey) -> RefreshOutcome:
         if marker is None:
             return RefreshOutcome(members=0, changed=0, refreshed=False)
         now = timezone.now()
+        # The members whose flags the changes can touch are within one
+        # neighbourhood of their times; their peers, within two.
+        reach = dt.timedelta(seconds=settings.PIPELINE.neighbourhood_seconds)
         rows = list(
             Submission.objects.select_for_update(of=("self",))
             .filter(
@@ -108,6 +117,8 @@ def cluster_refresh(*, key: ClusterKey) -> RefreshOutcome:
                 station__district_id=key.district_id,
                 kind=SubmissionKind.INCIDENT,
                 state=ReportState.ACCEPTED,
+                occurred_at__gte=marker.span_from - 2 * reach,
+                occurred_at__lte=marker.span_to + 2 * reach,
             )
             .order_by("pk")
             .values(*PEER_PATHS.values(), "severity", "cluster_flags_pending")
@@ -115,9 +126,10 @@ def cluster_refresh(*, key: ClusterKey) -> RefreshOutcome:
         members = [peer_report(row) for row in rows]
         withdrawn = _withdrawn_elsewhere([m.report_id for m in members])
         computed = rules.cluster_flags(members, settings.PIPELINE, withdrawn)
-        stored = _stored_cluster_flags([row["id"] for row in rows])
+        touched = [row for row in rows if marker.span_from - reach <= row["occurred_at"] <= marker.span_to + reach]
+        stored = _stored_cluster_flags([row["id"] for row in touched])
         writes, changed = FlagWrites(), {}
-        for row in rows:
+        for row in touched:
             if writes.plan(row["id"], computed[str(row["id"])], now, stored[row["id"]]):
                 changed[row["id"]] = row["severity"]
         writes.apply()
@@ -127,7 +139,7 @@ def cluster_refresh(*, key: ClusterKey) -> RefreshOutcome:
         if pending:
             Submission.objects.filter(pk__in=pending).update(cluster_flags_pending=False)
         marker.delete()
-    return RefreshOutcome(members=len(rows), changed=len(changed), refreshed=True)
+    return RefreshOutcome(members=len(touched), changed=len(changed), refreshed=True)
 
 
 def _withdrawn_elsewhere(member_ids: list[str]) -> set[str]:
@@ -167,9 +179,3 @@ def clusters_sweep_stale(*, older_than_seconds: float | None = None, limit: int 
             ClusterRefresh.objects.filter(pk=pk).update(enqueued_at=now)
             enqueued += 1
     return enqueued
-
-
-def pending_clusters() -> tuple[int, dt.datetime | None]:
-    """How many clusters wait for a refresh, and since when the oldest does."""
-    found = ClusterRefresh.objects.aggregate(count=Count("pk"), oldest=Min("requested_at"))
-    return found["count"], found["oldest"]

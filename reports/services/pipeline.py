@@ -32,6 +32,7 @@ from ..permissions import may_triage
 from ..pipeline_reads import (
     ResolvedPlace,
     corrected_report,
+    has_cluster_neighbours,
     peer_pool,
     peer_report,
     place_resolve,
@@ -212,8 +213,12 @@ def _run_stages(report: Submission) -> _Run:
     subject = peer_report(report)
     centres = [subject, *corrected_report(report)]
     pool = peer_pool(report.election_id, centres)
-    kept = rules.CLUSTER_CODES if accepted and subject.kind == rules.INCIDENT else ()
-    flags = rules.evaluate(rule_facts(report, location, place, subject, pool), skip=kept) if accepted else []
+    # Cluster flags are the batched refresh's (see `clusters`): an accepted
+    # report with neighbours keeps its stored ones until its cluster's refresh
+    # runs; one without neighbours raises none, so its cluster needs no refresh.
+    clustered = accepted and subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, subject)
+    kept = rules.CLUSTER_CODES if clustered else ()
+    flags = rules.evaluate(rule_facts(report, location, place, subject, pool), skip=rules.CLUSTER_CODES) if accepted else []
 
     report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
     report.rejection_reasons = [r.as_json() for r in reasons]
@@ -243,8 +248,15 @@ def _after_stages(report: Submission, run: _Run) -> list[ClusterKey]:
     if any(f.code == "critical_category" for f in run.flags) and report.triage_status == TriageStatus.NEW:
         triage_status_set(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=run.at)
     neighbours_refresh(subject=run.subject, accepted=run.accepted, centres=run.centres, pool=run.pool, now=run.at)
-    incidents = [c for c in run.centres if c.kind == rules.INCIDENT]
-    keys = [ClusterKey(c.organization_id, report.election_id, c.district_id) for c in incidents]
+    # Its own cluster if it has neighbours there (accepted now or before: a
+    # rejection changes the neighbours too), and the corrected report's.
+    incidents = [c for c in run.centres[1:] if c.kind == rules.INCIDENT]
+    was_member = run.previous_state == ReportState.ACCEPTED
+    if run.cluster_codes_kept or (
+        was_member and run.subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, run.subject)
+    ):
+        incidents.append(run.subject)
+    keys = [ClusterKey(c.organization_id, report.election_id, c.district_id, c.occurred_at) for c in incidents]
     return clusters_mark_pending(keys=keys, now=run.at)
 
 

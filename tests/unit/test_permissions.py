@@ -112,6 +112,8 @@ PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, 
 
 ROUTES: dict[str, list[Probe]] = {
     "healthz": [Probe("GET", "/healthz", everyone(200))],
+    # Off unless METRICS_TOKEN is set; then a bearer token, never a session (tests/unit/config/test_metrics.py).
+    "metrics": [Probe("GET", "/metrics", everyone(404), note="METRICS_TOKEN unset in tests: off for everyone")],
     "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
     "api/docs/": [
         Probe("GET", "/api/docs/", everyone(200)),
