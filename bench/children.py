@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.coverage import coverage_board, coverage_dataset  # noqa: F401  (tasks of bench/coverage.py)
 from bench.export_memory import _vm  # peak resident memory, in KiB
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,9 @@ the same run (the machine is shared; only ratios travel between runs).
   the raw k-d tree query alone.
 - hotspot (bench/hotspot.py): ms per report of one worker draining a burst of
   one organization's reports in one district against the same burst spread out.
+- coverage (bench/coverage.py): the coverage board's and API's server time at
+  2,000 observers, 10,000 planned stations and 100,000 submissions against the
+  same pages at a tenth of the size.
 
 Everything runs on loopback against a private PostgreSQL cluster and a private
 Redis started here and stopped (by PID) at the end (bench/services.py); nothing
@@ -37,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import exports, geotag, hotspot, intake, pipeline  # noqa: E402
+from bench import coverage, exports, geotag, hotspot, intake, pipeline  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
@@ -55,6 +58,7 @@ SIZES = {
         "hotspot_stations": 2_000,
         "hotspot_background": 5_000,
         "hotspot_sizes": [100, 500, 1_000],
+        "coverage_observers": [200, 2_000],
     },
     "quick": {
         "intake_clients": 32,
@@ -70,6 +74,7 @@ SIZES = {
         "hotspot_stations": 500,
         "hotspot_background": 1_000,
         "hotspot_sizes": [100],
+        "coverage_observers": [20, 200],
     },
 }
 GOALS = {
@@ -79,6 +84,7 @@ GOALS = {
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
     "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
+    "coverage": "board and API <= 500 ms at 2,000 observers, 10,000 stations, 100,000 submissions",
 }
 BENCHES = {
     "intake": intake.run,
@@ -87,6 +93,7 @@ BENCHES = {
     "admin": exports.run_admin,
     "geotag": geotag.run,
     "hotspot": hotspot.run,
+    "coverage": coverage.run,
 }
 
 
@@ -163,6 +170,7 @@ def summary(results: dict) -> str:
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
         "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
+        "coverage": lambda r: (f"{r['board_ms']}/{r['api_ms']} ms", f"{r['baseline_board_ms']}/{r['baseline_api_ms']} ms"),
     }
     for name, fmt in rows.items():
         if name in results:

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from checklists.api import views as checklists_api
+from command.api import views as command_api
 from monitoring.api import views as monitoring_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
@@ -20,6 +21,7 @@ api_v1 = [
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
+    path("coverage/", command_api.CoverageView.as_view(), name="coverage"),
 ]
 
 urlpatterns = [

@@ -112,13 +112,18 @@ class AccreditationAdmin(admin.ModelAdmin):
             except AccreditationConflict as exc:
                 self.message_user(
                     request,
-                    _("%(number)s not %(verb)s: %(reason)s.") % {"number": accreditation.number, "verb": verb, "reason": exc},
+                    _("Accreditation %(number)s not set to “%(status)s”: %(reason)s.")
+                    % {"number": accreditation.number, "status": Accreditation.Status(status).label, "reason": exc},
                     messages.ERROR,
                 )
             else:
                 done += 1
         if done:
-            self.message_user(request, _("%(count)d accreditation(s) %(verb)s.") % {"count": done, "verb": verb}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(count)d accreditation(s) now “%(status)s”.") % {"count": done, "status": Accreditation.Status(status).label},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Suspend selected accreditations"), permissions=["change"])
     def suspend(self, request, queryset):

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import District, Election, PollingStation, Region
@@ -122,14 +123,14 @@ URL_PARAMETERS = [name for name in ReportFilters.__dataclass_fields__ if name !=
 
 def _choice(name: str, value: str, choices) -> str:
     if value not in dict(choices):
-        raise FilterError(f"{name}: unknown value {value!r}")
+        raise FilterError(gettext("%(name)s: unknown value %(value)r") % {"name": name, "value": value})
     return value
 
 
 def _code(name: str, value: str) -> str:
     valid = SLUG_CODE.fullmatch(value) if name != "station" else (len(value) <= STATION_CODE_MAX and value.isprintable())
     if not valid:
-        raise FilterError(f"{name}: {value!r} is not a code")
+        raise FilterError(gettext("%(name)s: %(value)r is not a code") % {"name": name, "value": value})
     return value
 
 
@@ -147,8 +148,11 @@ def _refuse_unknown_codes(values: dict) -> None:
     }
     for name, registry in registries.items():
         if name in values and not registry.filter(code=values[name]).exists():
-            within = f" in election {values['election']!r}" if name == "station" and "election" in values else ""
-            raise FilterError(f"{name}: no {name} {values[name]!r}{within}")
+            if name == "station" and "election" in values:
+                message = gettext("%(name)s: no %(name)s %(value)r in election %(election)r")
+            else:
+                message = gettext("%(name)s: no %(name)s %(value)r")
+            raise FilterError(message % {"name": name, "value": values[name], "election": values.get("election")})
 
 
 def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
@@ -156,7 +160,7 @@ def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
     try:
         day = parse_date(value) if len(value) == 10 else None
     except ValueError:
-        raise FilterError(f"{name}: {value!r} is not a date") from None
+        raise FilterError(gettext("%(name)s: %(value)r is not a date") % {"name": name, "value": value}) from None
     try:
         if day is not None:
             if end:
@@ -167,35 +171,35 @@ def _moment(name: str, value: str, *, end: bool) -> dt.datetime:
         except ValueError:
             moment = None
         if moment is None:
-            raise FilterError(f"{name}: expected an ISO date or date-time, got {value!r}")
+            raise FilterError(gettext("%(name)s: expected an ISO date or date-time, got %(value)r") % {"name": name, "value": value})
         # In UTC, as the database compares it: past year 9999 (or before year 1) this overflows.
         return moment.astimezone(dt.UTC) if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
     except OverflowError:
-        raise FilterError(f"{name}: {value!r} is beyond the calendar") from None
+        raise FilterError(gettext("%(name)s: %(value)r is beyond the calendar") % {"name": name, "value": value}) from None
 
 
 def _organization(name: str, value: str) -> int:
     if parse_id(value) is None:
-        raise FilterError("organization: expected an organization id")
+        raise FilterError(gettext("organization: expected an organization id"))
     return parse_id(value)
 
 
 def _assignee(name: str, value: str) -> str:
     if value not in ("me", "none") and parse_id(value) is None:
-        raise FilterError("assignee: expected 'me', 'none' or a user id")
+        raise FilterError(gettext("assignee: expected 'me', 'none' or a user id"))
     return value
 
 
 def _yes_no(name: str, value: str) -> bool:
     if value.lower() not in YES + NO:
-        raise FilterError(f"{name}: expected yes or no")
+        raise FilterError(gettext("%(name)s: expected yes or no") % {"name": name})
     return value.lower() in YES
 
 
 def _search_text(name: str, value: str) -> str:
     # NUL cannot reach PostgreSQL; no control character belongs in a search.
     if any(unicodedata.category(c) == "Cc" for c in value):
-        raise FilterError(f"{name}: control characters (such as NUL) are not allowed in a search")
+        raise FilterError(gettext("%(name)s: control characters (such as NUL) are not allowed in a search") % {"name": name})
     return value[:200]
 
 
@@ -235,7 +239,7 @@ def parse_report_filters(params: Mapping[str, str], *, ignore_unknown: bool = Fa
         if name not in URL_PARAMETERS:
             if ignore_unknown:
                 continue
-            raise FilterError(f"unknown filter {name!r}; known: {', '.join(URL_PARAMETERS)}")
+            raise FilterError(gettext("unknown filter %(name)r; known: %(known)s") % {"name": name, "known": ", ".join(URL_PARAMETERS)})
         value = (raw or "").strip()
         if value:
             values[name] = PARSERS[name](name, value)

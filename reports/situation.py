@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from monitoring.models import Election, Region
 
@@ -199,11 +201,11 @@ def _by_hour(qs) -> tuple[Chart, list[str], list[str]]:
         start, end = min(local), max(local)
         span = int((end - start).total_seconds() // 3600) + 1
         if span > MAX_HOURS:
-            notes.append(f"Showing the last {MAX_HOURS} hours of {span}.")
+            notes.append(gettext("Showing the last %(shown)s hours of %(span)s.") % {"shown": MAX_HOURS, "span": span})
             start = end - dt.timedelta(hours=MAX_HOURS - 1)
         moment = start
         while moment <= end:
-            label = moment.strftime("%H:00") if moment.hour else moment.strftime("%d %b")
+            label = moment.strftime("%H:00") if moment.hour else date_format(moment, "j M")
             hours.append((label, local[moment], "", critical[moment] > 0))
             moment += dt.timedelta(hours=1)
     return columns(hours, tick_every=2 if len(hours) <= 24 else 4), sorted(zones), notes

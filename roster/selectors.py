@@ -34,3 +34,8 @@ def roster_for_badges(*, observer_ids: list[int]) -> list[RosterEntry]:
         .prefetch_related(Prefetch("observer__deployments", queryset=plan))
         .order_by("external_id")
     )
+
+
+def roster_language_of(user) -> str | None:
+    """The language of the user's active roster entry (kk, ru or en), or None."""
+    return RosterEntry.objects.filter(observer__user_id=user.pk, active=True).values_list("language", flat=True).first()

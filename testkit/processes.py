@@ -39,11 +39,24 @@ def child_env(**overrides) -> dict:
     return env
 
 
+def _end_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the test run that
+    started it dies (a run ended by the hang watchdog never reaches its teardown,
+    and a server left behind would outlive it)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(cmd: list[str], log: Path, env: dict) -> subprocess.Popen:
     """Start `cmd` in the project folder, in a session of its own (so `stop` ends
-    it with its children), its output appended to `log`."""
+    it with its children), its output appended to `log`; it ends with the process
+    that started it."""
     with open(log, "ab") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_end_with_parent
+        )
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15) -> None:

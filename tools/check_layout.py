@@ -17,8 +17,8 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZED = ("config", "monitoring", "roster", "reports", "checklists")
-PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "tools", "testkit", "tests", "bench")
+SIZED = ("config", "monitoring", "roster", "reports", "checklists", "command")
+PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "command", "tools", "testkit", "tests", "bench")
 MAX_LINES = 500
 
 

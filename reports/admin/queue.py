@@ -29,6 +29,7 @@ from monitoring.localtime import format_utc
 from ..filters import URL_PARAMETERS, FilterError, parse_report_filters, search_reports
 from ..models import Flag, Submission, in_triage_queue
 from ..permissions import may_export, report_scope
+from ..rules import flag_text
 from . import actions, situation_page, triage
 from .list_filters import (
     AssigneeFilter,
@@ -73,13 +74,19 @@ class CappedCountPaginator(Paginator):
 def age_label(received_at: dt.datetime, now: dt.datetime) -> str:
     minutes = max(int((now - received_at).total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // (24 * 60)} d"
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": minutes // 60, "minutes": f"{minutes % 60:02d}"}
+    return gettext("%(days)s d") % {"days": minutes // (24 * 60)}
 
 
-def flag_badges(flags) -> str:
+def _explanation(flag, category_name: str | None) -> str:
+    """In the reader's language (the stored explanation is the English rendering)."""
+    text = flag_text(flag.code, flag.params, category_name=category_name) if flag.params is not None else flag.explanation
+    return text if flag.state == Flag.State.OPEN else f"{text} [{flag.get_state_display()}]"
+
+
+def flag_badges(flags, category_name: str | None = None) -> str:
     """Worst first; the explanation (with its numbers) is the badge's tooltip."""
     ordered = sorted(flags, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.code))
     return format_html_join(
@@ -89,7 +96,7 @@ def flag_badges(flags) -> str:
             (
                 f.severity,
                 f.state,
-                f"{f.explanation} [{f.state}]" if f.state != Flag.State.OPEN else f.explanation,
+                _explanation(f, category_name),
                 f.code,
                 " ✓" if f.state == Flag.State.CONFIRMED else "",
             )
@@ -163,7 +170,9 @@ class SubmissionAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related(
-                Prefetch("flags", queryset=Flag.objects.only("id", "report_id", "code", "severity", "state", "explanation").order_by())
+                Prefetch(
+                    "flags", queryset=Flag.objects.only("id", "report_id", "code", "severity", "state", "explanation", "params").order_by()
+                )
             )
         )
         scope = report_scope(request.user)
@@ -215,7 +224,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("flags"))
     def flags_column(self, obj):
-        badges = flag_badges(obj.flags.all())
+        badges = flag_badges(obj.flags.all(), obj.category.name if obj.category_id else None)
         if obj.cluster_flags_pending:
             # Its cluster's duplicate / hot-spot flags are not computed yet: not "no flags".
             pending = format_html('<span class="flag-badge flag-pending" title="{}">{}</span>', _("cluster flags pending"), _("pending"))

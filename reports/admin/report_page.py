@@ -23,6 +23,7 @@ from monitoring.localtime import format_local, format_utc
 
 from ..models import TriageStatus
 from ..permissions import may_decide_flags, may_triage
+from ..rules import flag_text
 from ..selectors import report_detail
 from ..services.triage import TRIAGE_TRANSITIONS
 from ..validation import reason_text
@@ -71,6 +72,14 @@ def _times(report) -> dict:
     }
 
 
+def _explain(flags, report):
+    """Each flag's explanation in the reader's language (the stored one is the English rendering)."""
+    category_name = report.category.name if report.category_id else None
+    for flag in flags:
+        flag.text = flag_text(flag.code, flag.params, category_name=category_name) if flag.params is not None else flag.explanation
+    return flags
+
+
 def _transitions(report) -> list[tuple[str, str]]:
     allowed = TRIAGE_TRANSITIONS.get(report.triage_status, set())
     return [(status, TRANSITION_VERBS[status]) for status in TriageStatus.values if status in allowed]
@@ -90,6 +99,7 @@ def report_page_view(model_admin, request, object_id):
     if detail is None:
         raise Http404
     report = detail.report
+    _explain(detail.flags, report)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from monitoring.models import Election, PollingStation
 from reports.models import CheckIn, CheckInKind, IncidentCategory, IncidentReport, Severity
 from reports.permissions import may_see_flag_figures
-from reports.rules import CROSS_REPORT_CODES, flag_text
+from reports.rules import flag_text, observer_flag_text
 from reports.services.intake import CheckInInput, ReportInput
 from reports.validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text, reason_text
 
@@ -198,10 +198,9 @@ class FlagSerializer(serializers.Serializer):
         # In the reader's language (LocaleMiddleware), with the numbers the
         # reader may see (an observer's wording has no other report's figures).
         request = self.context.get("request")
-        for_observer = request is None or not may_see_flag_figures(request.user)
-        if flag.params is None:
-            return flag.code if for_observer and flag.code in CROSS_REPORT_CODES else flag.explanation
-        return flag_text(flag.code, flag.params, for_observer=for_observer)
+        if request is None or not may_see_flag_figures(request.user):
+            return observer_flag_text(flag.code, flag.params)
+        return flag_text(flag.code, flag.params) if flag.params is not None else flag.explanation
 
 
 class GeotagSerializer(serializers.Serializer):

@@ -64,7 +64,7 @@ from .single import (
     photo_time_mismatch,
     region_mismatch,
 )
-from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT, flag_text
+from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT, flag_text, observer_flag_text
 
 
 def evaluate(facts: RuleFacts, skip: tuple[str, ...] = ()) -> list[FlagResult]:
@@ -86,8 +86,8 @@ __all__ = [
     "FLAG_TEXT",
     "FLAG_VARIANT_TEXT",
     "INCIDENT",
-    "LOCATION_RULES",
     "OBSERVER_FLAG_TEXT",
+    "LOCATION_RULES",
     "SEVERITY_WEIGHT",
     "SINGLE_REPORT_RULES",
     "SINGLE_RULES_BY_KIND",
@@ -115,6 +115,7 @@ __all__ = [
     "no_location",
     "not_deployed",
     "number",
+    "observer_flag_text",
     "off_site",
     "off_site_allowance_m",
     "outside_polling_hours",

@@ -69,28 +69,55 @@ FLAG_VARIANT_TEXT = {
 }
 
 
-# What an observer is told of the flags that relate their report to other
-# reports: that there are some and how many, never the other reports' times,
-# their text's similarity to theirs (a guess of someone else's story could be
-# refined against it) or anything about other organizations. The figures stay
-# with the coordinators (the admin renders `Flag.explanation`).
-OBSERVER_FLAG_TEXT = {
-    ("duplicate", None): _("Similar reports at station {station} in the same category within {window_minutes} min: {count}."),
-    ("hotspot", None): _("Reports at station {place} within {window_minutes} min: {count}; {threshold} or more make a hot spot."),
-    ("hotspot", "district"): _("Reports in district {place} within {window_minutes} min: {count}; {threshold} or more make a hot spot."),
-}
-
-
-def flag_text(code: str, params: dict, *, for_observer: bool = False) -> str:
-    """Render a flag's explanation from its params in the active language;
-    `for_observer`: the observer's wording (OBSERVER_FLAG_TEXT)."""
+def flag_text(code: str, params: dict, *, category_name: str | None = None) -> str:
+    """Render a flag's explanation from its params in the active language.
+    `category_name`, the report's category in that language, replaces the
+    English name the flag stores."""
     params = params or {}
-    variant = params.get("variant")
-    template = (for_observer and OBSERVER_FLAG_TEXT.get((code, variant))) or None
-    template = template or FLAG_VARIANT_TEXT.get((code, variant)) or FLAG_TEXT.get(code)
+    if category_name and "category" in params:
+        params = {**params, "category": category_name}
+    template = FLAG_VARIANT_TEXT.get((code, params.get("variant"))) or FLAG_TEXT.get(code)
     if template is None:
         return code
     try:
         return str(template).format(**params)
     except (KeyError, IndexError, ValueError):
         return str(template)
+
+
+# What a flag means to the observer who filed the report: what they can check
+# or do, in their words. The thresholds, rule names and comparisons with other
+# observers' reports are the coordinators' business (FLAG_TEXT).
+OBSERVER_FLAG_TEXT = {
+    "off_site": _("The location sent with this report is {distance_km} km from station {station}. A coordinator will check it."),
+    "low_gps_accuracy": _("The phone's location was imprecise (±{accuracy_m} m). Next time, wait for a better fix if you can."),
+    "no_location": _("The report was sent without the phone's location. Next time, allow location if you can."),
+    "outside_polling_hours": _(
+        "The time given, {local_time}, is outside polling hours ({opens}–{closes}). Check the time if this is a mistake."
+    ),
+    "not_deployed": _("You are not deployed to station {station}. A coordinator will check it."),
+    "impossible_travel": _(
+        "You also reported from station {other_station}, {distance_km} km away, shortly before or after. Check the station and the time."
+    ),
+    "duplicate": _("Other reports describe a similar incident at station {station}. A coordinator will compare them."),
+    "hotspot": _("Many reports came from this place in a short time. A coordinator is looking at them."),
+    "critical_category": _("This kind of incident is urgent: coordinators have been alerted."),
+    "late_filing": _("Sent {hours} h after the incident. Send reports as soon as you can."),
+    "region_mismatch": _("The location sent with this report is in another region than station {station}. A coordinator will check it."),
+    "photo_location_mismatch": _("Photo {photo} was taken far from station {station}. A coordinator will check it."),
+    "photo_time_mismatch": _(
+        "Photo {photo} was taken {minutes} min away from the time of the incident. Check the time if this is a mistake."
+    ),
+}
+
+
+def observer_flag_text(code: str, params: dict) -> str:
+    """Render a flag for the observer who filed the report, in the active language."""
+    params = params or {}
+    template = OBSERVER_FLAG_TEXT.get(code)
+    if template is None:
+        return str(_("A coordinator will review this report."))
+    try:
+        return str(template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(_("A coordinator will review this report."))

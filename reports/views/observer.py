@@ -18,6 +18,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -36,7 +37,7 @@ from ..forms import ObserverLoginForm, ReportForm
 from ..models import Flag, IncidentCategory, IncidentReport, ReportState, SubmissionSource
 from ..permissions import may_file
 from ..photos import PhotoBusy, PhotoRejected
-from ..rules import flag_text
+from ..rules import observer_flag_text
 from ..selectors import reports_visible_to, reports_with_details
 from ..services.intake import IdempotencyConflict, SubmissionRefused, submission_submit
 from ..throttles import PhotoUploadThrottle
@@ -46,6 +47,8 @@ from . import checkin
 # Files the service worker keeps for offline use (besides the pages themselves).
 SHELL_STATIC = ["css/app.css", "js/app.js"]
 SERVICE_WORKER_SOURCE = "js/sw.js"
+# A phone page of reports stays short even in Kazakh, the longest of the three languages.
+MY_REPORTS_PER_PAGE = 10
 
 
 def _station_json(station: PollingStation) -> dict:
@@ -107,6 +110,8 @@ def _page_data(request, observer, form_election: Election | None, panel: dict | 
         "api": {"reports": reverse("api:reports"), "checkins": reverse("api:checkins"), "stations": reverse("api:stations")},
         "myReports": reverse("web:my-reports"),
         "login": reverse("web:login"),
+        # A small page asked for to learn whether the server can be reached.
+        "probe": reverse("web:offline"),
         "strings": _client_strings(),
         "language": request.LANGUAGE_CODE,
         # A fix vaguer than this is refused by the API; the script files without it.
@@ -279,7 +284,7 @@ def report_row(report: IncidentReport) -> ReportRow:
         occurred_local=to_local(report.occurred_at, zone).strftime("%Y-%m-%d %H:%M"),
         zone=zone,
         reasons=[reason_text(reason) for reason in report.rejection_reasons],
-        flags=[flag_text(f.code, f.params, for_observer=True) for f in flags],
+        flags=[observer_flag_text(f.code, f.params) for f in flags],
         geotag=_geotag_lines(report),
     )
 
@@ -288,11 +293,12 @@ def report_row(report: IncidentReport) -> ReportRow:
 @require_GET
 def my_reports(request):
     observer = _observer_or_403(request)
-    reports = reports_with_details(reports_visible_to(request.user).filter(submitted_by=observer)).order_by("-received_at")[:100]
+    reports = reports_with_details(reports_visible_to(request.user).filter(submitted_by=observer)).order_by("-received_at", "-id")
+    page = Paginator(reports, MY_REPORTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/my_reports.html",
-        {"rows": [report_row(r) for r in reports], "page_data": _page_data(request, observer, None)},
+        {"rows": [report_row(r) for r in page], "page": page, "page_data": _page_data(request, observer, None)},
     )
 
 

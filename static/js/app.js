@@ -12,7 +12,10 @@
  * - a service worker (/sw.js) keeps the pages for offline use;
  * - GPS, nearest stations and the station's local time are filled in;
  * - the check-in buttons (arrived / all quiet / leaving) go through the same
- *   outbox, to the check-ins endpoint, with the phone's moment and GPS fix.
+ *   outbox, to the check-ins endpoint, with the phone's moment and GPS fix;
+ * - the page shows when the server cannot be reached (a failed request, not the
+ *   browser's own idea of "online"), and logging out or switching language
+ *   without network leaves the observer on a working page.
  * No framework, no third-party code.
  */
 (function () {
@@ -139,12 +142,36 @@
   var sendingId = null;
   var authExpired = false;
   var checkinView = null; // set by the check-in panel: called with the outbox on every render
+  var formView = null; // set by the report form: shows the outcome of the report just filed
+  var sent = {}; // ids of reports this page saw the server accept
   var currentFix = function () { return null; }; // the report form's GPS fix, once it has one
   var timer = null;
 
   function changed() {
     if (channel) { channel.postMessage("changed"); }
     render();
+  }
+
+  // ---- Network state: what the last request to the server showed ----------------
+  // navigator.onLine says only whether the phone has some network, not whether
+  // the server answers; every request of this script tells, and while it does
+  // not answer a small page is asked for now and then.
+  var PROBE_EVERY_MS = 15000;
+  var probeTimer = null;
+  function setNetwork(up) {
+    var root = document.documentElement;
+    var was = root.getAttribute("data-network");
+    root.setAttribute("data-network", up ? "online" : "offline");
+    var badge = $("network-state");
+    if (badge) { badge.hidden = up; }
+    clearTimeout(probeTimer);
+    if (!up) { probeTimer = setTimeout(probe, PROBE_EVERY_MS); }
+    if (up && was === "offline") { flush(true); }
+  }
+  function probe() {
+    if (!data || !data.probe) { return Promise.resolve(); }
+    return fetch(data.probe, { credentials: "same-origin", cache: "no-store" })
+      .then(function () { setNetwork(true); }, function () { setNetwork(false); });
   }
   function schedule(ms) {
     clearTimeout(timer);
@@ -208,8 +235,11 @@
             return response.json().catch(function () { return null; }).then(function (body) {
               sendingId = null;
               var code = body && body.code;
+              setNetwork(true);
               if (response.status === 201 || response.status === 200) {
                 authExpired = false;
+                sent[record.id] = true;
+                if (channel) { channel.postMessage({ sent: record.id }); }
                 force = true; // the network is back: send the rest now
                 return outbox.remove(record.id)
                   .then(function () { return outbox.setMeta("lastSync", Date.now()); })
@@ -231,6 +261,7 @@
             // Network error (or timeout): the report may or may not have arrived;
             // resending the same client_uuid and bytes is safe either way.
             sendingId = null;
+            setNetwork(false);
             return backoff(record).then(changed);
           });
         });
@@ -290,6 +321,7 @@
       }
       renderList(records);
       if (checkinView) { checkinView(records); }
+      if (formView) { formView(records); }
     }).catch(function () { /* IndexedDB unavailable: the plain form still works */ });
   }
   function renderList(records) {
@@ -321,7 +353,7 @@
   function refreshReceived() {
     var section = $("server-reports");
     if (!section || !data.myReports) { return; }
-    fetch(data.myReports, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+    fetch(data.myReports + location.search, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
       if (!html) { return; }
       var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("server-reports");
       if (fresh) { section.innerHTML = fresh.innerHTML; }
@@ -410,6 +442,29 @@
     var photosReady = Promise.resolve([]);
     var busy = false;
     var status = $("form-status");
+    var more = $("station-more");
+    var suggestions = $("station-suggestions");
+    var listOpen = true;
+    var pendingId = null; // the report last filed from this form
+
+    // The outcome of the report just filed, under the button where the thumb is.
+    function outcome(text, state) {
+      status.textContent = text;
+      status.setAttribute("data-state", state);
+    }
+    formView = function (records) {
+      if (!pendingId) { return; }
+      var record = records.filter(function (r) { return r.id === pendingId; })[0];
+      if (!record) {
+        if (sent[pendingId]) { outcome(t("sent"), "sent"); } else { outcome("", "none"); }
+      } else if (record.state === "failed") {
+        outcome(t("state_failed") + ": " + record.error, "failed");
+      } else if (record.id === sendingId) {
+        outcome(t("state_sending"), "sending");
+      } else {
+        outcome(t("queued"), "queued");
+      }
+    };
 
     try {
       JSON.parse(localStorage.getItem("stations:" + data.election) || "[]").forEach(function (s) {
@@ -465,8 +520,27 @@
       });
       container.appendChild(ul);
     }
+    // With a station chosen the list stays folded behind "Other stations", so the
+    // form is short and nothing below it moves when an answer arrives.
+    function setOpen(open) {
+      listOpen = open;
+      suggestions.hidden = !open;
+      more.hidden = false;
+      more.setAttribute("aria-expanded", String(open));
+    }
+    // A station button the observer can see never moves: while the list is open,
+    // a newer answer keeps the shown stations where they are and adds new ones after them.
+    function settle(fresh) {
+      if (!listOpen) { return fresh; }
+      var byCode = {};
+      fresh.forEach(function (s) { byCode[s.code] = s; });
+      var kept = nearest.map(function (s) { return byCode[s.code] || s; });
+      var shown = {};
+      kept.forEach(function (s) { shown[s.code] = true; });
+      return kept.concat(fresh.filter(function (s) { return !shown[s.code]; }));
+    }
     function renderSuggestions() {
-      var box = $("station-suggestions");
+      var box = suggestions;
       box.textContent = "";
       if (found.length || f.station.value.trim() && !stations[f.station.value.trim()]) {
         if (found.length) { section(box, t("stations_found"), found); } else { box.appendChild(el("p", { "class": "help" }, t("stations_none"))); }
@@ -477,6 +551,7 @@
     function choose(code) {
       f.station.value = code;
       found = [];
+      setOpen(false);
       stationChanged();
     }
     function stationChanged() {
@@ -488,6 +563,7 @@
     function search() {
       var q = f.station.value.trim();
       if (!q || stations[q]) { found = []; stationChanged(); return; }
+      if (!listOpen) { setOpen(true); }
       var lower = q.toLowerCase();
       var local = Object.keys(stations).map(function (k) { return stations[k]; }).filter(function (s) {
         return s.code.indexOf(q) === 0 || (s.name || "").toLowerCase().indexOf(lower) >= 0 || (s.settlement || "").toLowerCase().indexOf(lower) >= 0;
@@ -510,14 +586,15 @@
         var s = stations[k];
         return Object.assign({}, s, { distance: haversine(fix.lat, fix.lon, s.lat, s.lon) });
       }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, 5);
-      nearest = local;
+      nearest = settle(local);
       deployed.forEach(function (d) { d.distance = haversine(fix.lat, fix.lon, d.lat, d.lon); });
       renderSuggestions();
       var url = data.api.stations + "?election=" + encodeURIComponent(data.election) + "&near=" + fix.lat.toFixed(5) + "," + fix.lon.toFixed(5) + "&limit=5";
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
         if (!body) { return; }
-        nearest = body.results.map(fromApi);
-        remember(nearest);
+        var remote = body.results.map(fromApi);
+        remember(remote);
+        nearest = settle(remote);
         renderSuggestions();
       }).catch(function () { /* offline: computed from the stations this phone knows */ });
     }
@@ -609,7 +686,7 @@
       if (busy) { return; }
       var zoneName = zone();
       var occurred = localToIso(f.occurred_at.value, zoneName);
-      if (!f.station.value.trim() || !f.category.value || !occurred) { status.textContent = t("required"); return; }
+      if (!f.station.value.trim() || !f.category.value || !occurred) { pendingId = null; outcome(t("required"), "invalid"); return; }
       busy = true;
       f.send.disabled = true;
       var category = f.category.options[f.category.selectedIndex];
@@ -645,7 +722,8 @@
           }
         };
         return outbox.put(record).then(function () {
-          status.textContent = t("queued");
+          pendingId = record.id;
+          outcome(t("queued"), "queued");
           if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(function () {}); }
           fresh();
           changed();
@@ -661,6 +739,8 @@
     });
 
     fresh();
+    more.addEventListener("click", function () { setOpen(!listOpen); });
+    setOpen(!stations[f.station.value.trim()]);
     if (f.station.value.trim()) { stationChanged(); } else { showZone(); renderSuggestions(); }
     startGps();
     form.setAttribute("data-enhanced", "true");
@@ -774,7 +854,42 @@
     }).catch(function () { /* no offline support in this browser */ });
   }
 
+  // Switching language asks the server first: without network the observer stays
+  // on this page, with what they typed, instead of the browser's error page.
+  function enhanceLanguages() {
+    var form = $("language-form");
+    if (!form || !window.fetch || !window.FormData) { return; }
+    form.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      if (!button || button.name !== "language") { return; }
+      event.preventDefault();
+      var body = new FormData(form);
+      body.set("language", button.value);
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+        .then(function () {
+          location.assign(form.elements.next.value || location.href);
+        }, function () {
+          $("language-offline").hidden = false;
+          setNetwork(false);
+        });
+    });
+  }
+  // The pages stay on the phone until the server has ended the session: without
+  // network the observer stays logged in and can still file.
+  function logOut(form) {
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+      .then(function (response) {
+        setNetwork(true);
+        if (!response.ok) { form.submit(); return null; } // the server's own answer
+        return forgetPages().then(function () { location.assign(response.url || data.login); });
+      }, function () {
+        setNetwork(false);
+        $("logout-offline").hidden = false;
+      });
+  }
+
   function init() {
+    enhanceLanguages();
     if (!data) {
       // Logged out (login page): pages of the previous session must not stay on the phone.
       if (document.querySelector("[data-logged-out]")) { forgetPages(); }
@@ -787,7 +902,7 @@
         event.preventDefault();
         outbox.all().then(mine, function () { return []; }).then(function (records) {
           if (records.length && !window.confirm(t("logout_waiting"))) { return; }
-          forgetPages().then(function () { logout.submit(); });
+          logOut(logout);
         });
       });
     }
@@ -797,10 +912,18 @@
     if (form && data.election) { enhanceForm(form); }
     var checkinForm = $("checkin-form");
     if (checkinForm && data.checkin) { enhanceCheckin(checkinForm); }
-    if (channel) { channel.onmessage = function () { render(); refreshReceived(); }; }
-    window.addEventListener("online", function () { flush(true); });
+    if (channel) {
+      channel.onmessage = function (event) {
+        if (event.data && event.data.sent) { sent[event.data.sent] = true; }
+        render();
+        refreshReceived();
+      };
+    }
+    window.addEventListener("online", probe);
+    window.addEventListener("offline", function () { setNetwork(false); });
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(true); } });
     render();
+    probe();
     flush(true);
   }
   init();

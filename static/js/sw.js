@@ -52,8 +52,10 @@ function keep(cacheName, key, response) {
 }
 
 function page(request) {
-  var path = new URL(request.url).pathname;
-  var isAppPage = SW_CONFIG.pages.indexOf(path) >= 0;
+  var url = new URL(request.url);
+  var path = url.pathname;
+  // Only the page itself is kept (not "?page=2" of my reports under its name).
+  var isAppPage = SW_CONFIG.pages.indexOf(path) >= 0 && !url.search;
   return withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
     return isAppPage ? keep(PAGES, path, response) : response;
   }, function () {

@@ -33,6 +33,17 @@ PHONE = {"width": 360, "height": 640}
 NEAR_STATION = {"latitude": 43.2527, "longitude": 76.9118, "accuracy": 12}
 
 
+# Every Playwright call has its own timeout; this bounds a whole test (browser or
+# driver wedged), well above the slowest test's usual run.
+E2E_TEST_TIMEOUT_S = 240
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(E2E_TEST_TIMEOUT_S))
+
+
 def _requirements() -> list[str]:
     problems = []
     if not Path(CHROMIUM).exists():

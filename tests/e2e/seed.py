@@ -19,6 +19,13 @@ OBSERVERS = [
     "e2e-vaguegps",
     "e2e-checkin",
     "e2e-checkin-nojs",
+    # The field test's fixes (tests/e2e/test_field_fixes.py).
+    "e2e-fix-logout",
+    "e2e-fix-language",
+    "e2e-fix-outcome",
+    "e2e-fix-thumb",
+    "e2e-fix-offline",
+    "e2e-fix-mine",
 ]
 STATION = {"code": "02001", "latitude": 43.25249, "longitude": 76.9115}
 

@@ -25,6 +25,7 @@ def test_file_with_gps_and_a_photo_and_see_it_accepted_with_its_geotag(app, new_
     assert page.input_value("#id_station") == "02001"  # the observer's own station
     page.wait_for_selector("#gps-status[data-state=ok]")
     assert "12" in page.text_content("#gps-status")  # accuracy shown
+    page.click("#station-more")  # folded: the station is already chosen
     page.wait_for_selector("#station-suggestions button[data-code='02002']")  # nearest stations offered
     assert "km" in page.text_content("#station-suggestions button[data-code='02002']")
     photo = jpeg()
@@ -57,7 +58,7 @@ def test_refused_geolocation_still_files_and_the_report_is_flagged_no_location(a
 
     [report] = wait_for_state(app, "e2e-nogps", 1)
     assert report["latitude"] is None and report["location_source"] == "station"
-    assert report["flags"] == "no_location"
+    assert "no_location" in report["flags"].split(",")  # (other scenarios' reports at 02001 may make a hot spot)
     page.goto("/reports/")
     assert "No location" in page.text_content("#server-reports")
 

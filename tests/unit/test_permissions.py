@@ -29,6 +29,7 @@ from checklists.official_rows import COLUMNS
 from checklists.services.forms import form_load
 from checklists.services.official import official_results_import
 from checklists.services.samples import sample_draw
+from command.models import ContactAttempt
 from monitoring.models import Deployment
 from reports.models import Attachment, ExportRecord, IncidentReport, ReportEvent
 from roster.models import RosterEntry
@@ -136,6 +137,14 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("POST", "/api/v1/reports/", FILE_REPORT, data="report"),
     ],
     "api/v1/reports/<uuid:pk>/": [Probe("GET", "/api/v1/reports/{report}/", API_DETAIL_OF_A)],
+    # Coverage: the organization's coordinators and auditors, platform staff; observers 403 (content scoped: tests/unit/command).
+    "api/v1/coverage/": [
+        Probe(
+            "GET",
+            "/api/v1/coverage/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+        )
+    ],
     # Forms: anyone of an organization accredited for the election (the filing gate), platform auditors, superusers.
     "api/v1/forms/": [
         Probe("GET", "/api/v1/forms/?election={election}", by(200, anonymous=401, revoked_observer=403, unaccredited_observer=403))
@@ -175,21 +184,49 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
+        Probe("GET", "/admin/command/", by(200, **ADMIN_LOGIN_REDIRECT), note="coverage: every staff role"),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
     ],
     # Personal data: the organization's coordinators (their own roster) and superusers only.
     "admin/roster/rosterentry/import/": [
-        Probe("GET", "/admin/roster/rosterentry/import/", by(403, coordinator=200, other_coordinator=200, superuser=200, **ADMIN_LOGIN_REDIRECT))
+        Probe(
+            "GET",
+            "/admin/roster/rosterentry/import/",
+            by(403, coordinator=200, other_coordinator=200, superuser=200, **ADMIN_LOGIN_REDIRECT),
+        )
     ],
     "admin/roster/rosterentry/import/<int:pk>/": [
         Probe(
-            "GET", "/admin/roster/rosterentry/import/1/",
-            by(403, coordinator=302, other_coordinator=302, superuser=302, **ADMIN_LOGIN_REDIRECT), note="POST only: GET goes back to the upload",
+            "GET",
+            "/admin/roster/rosterentry/import/1/",
+            by(403, coordinator=302, other_coordinator=302, superuser=302, **ADMIN_LOGIN_REDIRECT),
+            note="POST only: GET goes back to the upload",
         )  # fmt: skip
     ],
     "admin/(?P<url>.*)$": [Probe("GET", "/admin/nothing-here/", by(404, **ADMIN_LOGIN_REDIRECT))],
+    # The coverage board (scoped inside: see tests/unit/command/test_board.py).
+    "admin/command/contactattempt/board/": [
+        Probe("GET", "/admin/command/contactattempt/board/?election={election}", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    "admin/command/contactattempt/board/points.json": [
+        Probe("GET", "/admin/command/contactattempt/board/points.json?election={election}", by(200, **ADMIN_LOGIN_REDIRECT))
+    ],
+    "admin/command/contactattempt/board/observer/<str:public_code>/": [
+        Probe(
+            "GET",
+            "/admin/command/contactattempt/board/observer/{observer_code}/?election={election}",
+            by(200, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+        ),
+        Probe(
+            "POST",
+            "/admin/command/contactattempt/board/observer/{observer_code}/?election={election}",
+            by(302, auditor=403, platform_auditor=403, other_coordinator=404, **ADMIN_LOGIN_REDIRECT),
+            data={"outcome": "note", "text": "probe"},
+            content_type="form",
+        ),
+    ],
     # The triage console's own pages (scoped inside: see the situation and report-page tests).
     "admin/reports/submission/situation/": [Probe("GET", "/admin/reports/submission/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
     "admin/reports/submission/situation/points.json": [
@@ -276,6 +313,8 @@ ADMIN_MODELS = {
     "checklists.formversion": ("form_version", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.sample": ("sample", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.officialresult": ("official_result", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    # The contact log: recorded from the coverage board's observer page, append-only here.
+    "command.contactattempt": ("contact", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
 }
 ADMIN_KINDS = [
     ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
@@ -347,7 +386,11 @@ def scene(world, settings) -> Scene:
         "group": Group.objects.get(name="Observers").pk,
         "user": world.observer.user.pk,
         "roster_entry": RosterEntry.objects.create(
-            observer=world.observer, organization=world.observer.organization, external_id="A-1", full_name="Aigerim Nurlanova", phone="+77015550101"
+            observer=world.observer,
+            organization=world.observer.organization,
+            external_id="A-1",
+            full_name="Aigerim Nurlanova",
+            phone="+77015550101",
         ).pk,
         "accessattempt": attempt.pk,
         "accesslog": log.pk,
@@ -363,6 +406,10 @@ def scene(world, settings) -> Scene:
         "event": scene.event.pk,
         "flag": flag.pk,
         "export": export.pk,
+        "observer_code": world.observer.public_code,
+        "contact": ContactAttempt.objects.create(
+            election=world.election, observer=world.observer, recorded_by=world.coordinator.user, outcome="note"
+        ).pk,
     }
     scene.ids.update(_checklists_ids(world))
     return scene

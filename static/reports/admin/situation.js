@@ -61,7 +61,7 @@
   function initMap() {
     if (!mapEl) return;
     if (!window.L) {
-      mapStatus.textContent = "The map library did not load.";
+      mapStatus.textContent = mapEl.dataset.libraryFailed;
       return;
     }
     map = window.L.map(mapEl, { worldCopyJump: true, zoomControl: true });
@@ -82,7 +82,40 @@
     });
     tiles.addTo(map);
     layer = window.L.layerGroup().addTo(map);
+    if (mapEl.dataset.coverageUrl) {
+      // The coverage board's points (the plan's stations by state), as a layer to switch on.
+      coverageLayer = window.L.layerGroup();
+      var overlays = {};
+      overlays[mapEl.dataset.labelCoverage] = coverageLayer;
+      window.L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+      map.on("overlayadd", loadCoverage);
+    }
     loadPoints();
+  }
+
+  var coverageLayer = null;
+  var COVERAGE_COLOURS = { reporting: "#1b7a3a", arrived: "#3fa35b", silent: "#d64545", missing: "#7a0916", planned: "#9aa5b1", left: "#52606d" };
+
+  function loadCoverage() {
+    if (!coverageLayer || !map.hasLayer(coverageLayer)) return;
+    fetch(mapEl.dataset.coverageUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        coverageLayer.clearLayers();
+        data.points.forEach(function (p) {
+          var colour = COVERAGE_COLOURS[p.state] || "#52606d";
+          window.L.circleMarker([p.lat, p.lon], { renderer: canvasRenderer, radius: 4, weight: 2, color: colour, fill: false })
+            .bindTooltip(text("span", p.station + ": " + p.state))
+            .addTo(coverageLayer);
+        });
+        mapEl.dataset.coverageLoaded = String(data.points.length);
+      })
+      .catch(function () {
+        mapStatus.textContent = "Could not load the coverage points; retrying at the next refresh.";
+      });
   }
 
   function loadPoints() {
@@ -121,7 +154,7 @@
         mapEl.dataset.pointsLoaded = String(data.points.length);
       })
       .catch(function () {
-        mapStatus.textContent = "Could not load the report points; retrying at the next refresh.";
+        mapStatus.textContent = mapEl.dataset.pointsFailed;
       });
   }
 
@@ -142,9 +175,10 @@
         live.dataset.refreshed = String(Number(live.dataset.refreshed || "0") + 1);
       })
       .catch(function () {
-        if (updated) updated.textContent = "Refresh failed; retrying.";
+        if (updated && mapEl) updated.textContent = mapEl.dataset.refreshFailed;
       });
     loadPoints();
+    loadCoverage();
   }
 
   initMap();

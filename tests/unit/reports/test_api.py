@@ -287,7 +287,7 @@ def test_observers_learn_of_duplicates_without_their_timing_or_similarity(world,
 
     seen_by_observer = as_user(world.observer).get(f"{REPORTS}{mine['id']}/").json()["flags"]
     duplicate = next(f for f in seen_by_observer if f["code"] == "duplicate")
-    assert duplicate["explanation"] == "Similar reports at station 02001 in the same category within 30 min: 1."
+    assert duplicate["explanation"] == "Other reports describe a similar incident at station 02001. A coordinator will compare them."
     seen_by_coordinator = as_user(world.coordinator).get(f"{REPORTS}{mine['id']}/").json()["flags"]
     figures = next(f for f in seen_by_coordinator if f["code"] == "duplicate")["explanation"]
     assert "closest 6 min apart, text similarity" in figures and "other organizations" not in figures

@@ -130,7 +130,7 @@ def test_my_reports_shows_each_state_with_reasons_and_flags_in_russian(
     assert html.count('class="badge badge-accepted">Принято<') == 1
     assert html.count("badge-flagged") == 1 and "вне часов голосования" in html
     assert html.count("badge-rejected") == 1 and "периода наблюдения за выборами" in html
-    assert "Нет местоположения" in html  # no_location flag explanation
+    assert "Сообщение отправлено без местоположения телефона" in html  # no_location, in the observer's words
     # Newest first.
     assert html.index("2019-01-01") < html.index("2021-01-10 07:05")
 

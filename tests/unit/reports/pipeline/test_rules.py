@@ -265,8 +265,8 @@ def test_duplicate_within_the_organization_with_similar_text():
         "Similar reports at station 02001 in the same category within 30 min: 1; closest 6 min apart, text similarity 0.71 (at least 0.5)."
     )
     # The observer learns that there is one, not when it was filed nor how close its text is.
-    assert rules.flag_text("duplicate", result.params, for_observer=True) == (
-        "Similar reports at station 02001 in the same category within 30 min: 1."
+    assert rules.observer_flag_text("duplicate", result.params) == (
+        "Other reports describe a similar incident at station 02001. A coordinator will compare them."
     )
 
 
@@ -315,8 +315,8 @@ def test_hotspot_is_raised_on_every_report_of_the_cluster():
     text = rules.hotspot(cluster[0], cluster[1:], THRESHOLDS).explanation()
     assert text == "Reports at station 02001 within 60 min (2021-01-10 09:00–09:48, Asia/Almaty): 5; 5 or more make a hot spot."
     params = rules.hotspot(cluster[0], cluster[1:], THRESHOLDS).params
-    observer_text = rules.flag_text("hotspot", params, for_observer=True)
-    assert observer_text == "Reports at station 02001 within 60 min: 5; 5 or more make a hot spot."
+    observer_text = rules.observer_flag_text("hotspot", params)
+    assert observer_text == "Many reports came from this place in a short time. A coordinator is looking at them."
 
 
 def test_hotspot_in_a_district_across_stations_and_below_the_minimum():
@@ -326,9 +326,7 @@ def test_hotspot_in_a_district_across_stations_and_below_the_minimum():
     result = rules.hotspot(reports[1], [r for r in reports if r is not reports[1]], THRESHOLDS)
     assert result.params["variant"] == "district" and result.params["count"] == 12
     assert result.explanation().startswith("Reports in district Almaly within 60 min (2021-01-10 15:00–15:44")
-    assert rules.flag_text("hotspot", result.params, for_observer=True) == (
-        "Reports in district Almaly within 60 min: 12; 12 or more make a hot spot."
-    )
+    assert "15:00" not in rules.observer_flag_text("hotspot", result.params)
     assert rules.hotspot(reports[1], reports[2:], THRESHOLDS) is None  # eleven reports
 
 

@@ -1,0 +1,186 @@
+"""The reads coverage is computed from, each one query whatever the size of
+the plan: the plan's posts, what each observer sent from each post (summed up
+in SQL), each observer's latest submission, and the latest contact attempts.
+
+`organization_id` scopes every read (None: every organization, for those who
+see them all); `now` is the clock time the coverage is computed at, so only
+what happened up to then counts."""
+
+import datetime as dt
+from functools import lru_cache
+
+from django.db.models import Max, Q
+
+from monitoring.geo import haversine_m
+from monitoring.localtime import shift_window
+from monitoring.models import Deployment, Election, Observer
+from reports.models import ReportState, Submission, SubmissionKind
+
+from .coverage import Activity, Contact, LastSeen, Post
+from .models import ContactAttempt
+
+
+@lru_cache(maxsize=256)
+def _shift(day: dt.date, start: dt.time, end: dt.time, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    return shift_window(day, start, end, zone)
+
+
+def _scoped(qs, organization_id, field: str):
+    return qs if organization_id is None else qs.filter(**{field: organization_id})
+
+
+def plan_posts(*, election: Election, organization_id: int | None) -> list[Post]:
+    """Every line of the plan of the election's active observers."""
+    rows = _scoped(
+        Deployment.objects.filter(election=election, observer__user__is_active=True), organization_id, "observer__organization_id"
+    ).values_list(
+        "observer_id",
+        "observer__public_code",
+        "station_id",
+        "station__code",
+        "station__latitude",
+        "station__longitude",
+        "position",
+        "shift_start",
+        "shift_end",
+        "station__district__region__code",
+        "station__district__region__timezone",
+        "district__region__code",
+        "district__region__timezone",
+        "region__code",
+        "region__timezone",
+    )
+    posts = []
+    day = election.voting_day
+    for (
+        observer_id,
+        code,
+        station_id,
+        station_code,
+        lat,
+        lon,
+        position,
+        start,
+        end,
+        s_region,
+        s_zone,
+        d_region,
+        d_zone,
+        r_region,
+        r_zone,
+    ) in rows:
+        region_code, zone = (
+            (s_region, s_zone) if s_region is not None else (d_region, d_zone) if d_region is not None else (r_region, r_zone)
+        )
+        shift = _shift(day, start, end, zone) if start is not None else None
+        posts.append(
+            Post(
+                observer_id=observer_id,
+                public_code=code,
+                station_id=station_id,
+                station_code=station_code or "",
+                region_code=region_code,
+                position=position,
+                shift=shift,
+                latitude=lat,
+                longitude=lon,
+                zone=zone,
+            )
+        )
+    return posts
+
+
+def _counted(*, election: Election, organization_id: int | None, now: dt.datetime):
+    """Submissions that count for coverage: up to `now`, not rejected by the pipeline."""
+    qs = Submission.objects.filter(election=election, occurred_at__lte=now).exclude(state=ReportState.REJECTED)
+    return _scoped(qs, organization_id, "organization_id")
+
+
+def activity_by_post(
+    *, election: Election, organization_id: int | None, now: dt.datetime, mobile: set[int]
+) -> dict[tuple[int, int | None], Activity]:
+    """(observer, station) -> Activity, one aggregate over the submissions;
+    the observers of `mobile` (mobile teams) also get (observer, None), all
+    their stations together. Three timestamps a row (the latest of anything is
+    the later of the latest arrival and the latest other), since reading
+    timestamps is most of the cost at 100,000 submissions."""
+    rows = (
+        _counted(election=election, organization_id=organization_id, now=now)
+        .values_list("submitted_by_id", "station_id")
+        .annotate(
+            arrived=Max("occurred_at", filter=Q(checkin_kind="arrived")),
+            left=Max("occurred_at", filter=Q(checkin_kind="left")),
+            other=Max("occurred_at", filter=Q(checkin_kind__isnull=True) | ~Q(checkin_kind="arrived")),
+        )
+        .order_by()
+    )
+    activity: dict[tuple[int, int | None], Activity] = {}
+    for observer_id, station_id, arrived, left, other in rows:
+        last = arrived if other is None or (arrived is not None and arrived > other) else other
+        here = Activity(last_arrived_at=arrived, last_left_at=left, last_at=last, last_other_at=other)
+        activity[(observer_id, station_id)] = here
+        if observer_id in mobile:
+            activity[(observer_id, None)] = activity.get((observer_id, None), here).merged(here)
+    return activity
+
+
+def last_checkins(*, election: Election, organization_id: int | None, now: dt.datetime, observer_ids) -> dict[int, dt.datetime]:
+    """The latest check-in of each of `observer_ids` (those marked unreachable: few)."""
+    if not observer_ids:
+        return {}
+    rows = (
+        _counted(election=election, organization_id=organization_id, now=now)
+        .filter(kind=SubmissionKind.CHECKIN, submitted_by_id__in=list(observer_ids))
+        .values_list("submitted_by_id")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def last_seen_of(
+    *, election: Election, organization_id: int | None, now: dt.datetime, latest: dict[int, dt.datetime]
+) -> dict[int, LastSeen]:
+    """Each observer's latest submission, given when it happened (`latest`,
+    from the activity aggregate): one query on (submitted_by, occurred_at)."""
+    if not latest:
+        return {}
+    rows = (
+        _counted(election=election, organization_id=organization_id, now=now)
+        .filter(submitted_by_id__in=list(latest), occurred_at__in=set(latest.values()))
+        .values_list(
+            "submitted_by_id",
+            "occurred_at",
+            "received_at",
+            "station__code",
+            "latitude",
+            "longitude",
+            "station__latitude",
+            "station__longitude",
+        )
+        .order_by("received_at")
+    )
+    seen = {}
+    for observer_id, at, _received, station_code, lat, lon, station_lat, station_lon in rows:
+        if latest.get(observer_id) != at:
+            continue  # another observer's latest moment
+        distance = haversine_m(lat, lon, station_lat, station_lon) if lat is not None else None
+        seen[observer_id] = LastSeen(at=at, station_code=station_code, distance_m=distance)  # the last received wins a tie
+    return seen
+
+
+def latest_contacts(*, election: Election, organization_id: int | None, now: dt.datetime) -> dict[int, Contact]:
+    """Each observer's latest contact attempt up to `now` (the log is small: a few per observer)."""
+    rows = _scoped(ContactAttempt.objects.filter(election=election, at__lte=now), organization_id, "observer__organization_id")
+    latest = {}
+    for observer_id, outcome, at, text, by_code, by_id in rows.order_by("at", "id").values_list(
+        "observer_id", "outcome", "at", "text", "recorded_by__observer__public_code", "recorded_by_id"
+    ):
+        latest[observer_id] = Contact(outcome=outcome, at=at, text=text, by=by_code or f"USER-{by_id}")
+    return latest
+
+
+def contact_log(*, observer: Observer, election: Election | None = None):
+    """An observer's contact attempts, newest first."""
+    qs = ContactAttempt.objects.filter(observer=observer).select_related("recorded_by__observer", "election")
+    return qs.filter(election=election) if election is not None else qs

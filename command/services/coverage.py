@@ -1,0 +1,121 @@
+"""Coverage of the deployment plan: the one operation the board, the API and
+the alerts call. Reads the plan and what observers sent (command.selectors,
+four or five queries whatever the size), then computes the states at the given clock
+time (command.coverage, pure)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from monitoring.models import Election, Observer
+from monitoring.selectors import deployments_of, observers_visible_to
+from reports.selectors import submissions_visible_to
+
+from ..coverage import Coverage, ObserverCoverage, Thresholds, coverage_compute
+from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
+from ..selectors import activity_by_post, contact_log, last_checkins, last_seen_of, latest_contacts, plan_posts
+
+
+class CoverageDenied(PermissionError):
+    """The user may not see coverage (observers, anyone outside an organization's staff)."""
+
+
+def thresholds() -> Thresholds:
+    return Thresholds(
+        silent_after=dt.timedelta(minutes=settings.COVERAGE_SILENT_AFTER_MINUTES),
+        missing_after=dt.timedelta(minutes=settings.COVERAGE_MISSING_AFTER_MINUTES),
+    )
+
+
+def coverage_of_organization(*, organization_id: int | None, election: Election, now: dt.datetime) -> Coverage:
+    """The coverage of one organization's plan at `now` (None: every
+    organization's, for platform staff). No permission check: for callers
+    that act for the organization (alerts)."""
+    posts = plan_posts(election=election, organization_id=organization_id)
+    mobile = {p.observer_id for p in posts if p.station_id is None}
+    contacts = latest_contacts(election=election, organization_id=organization_id, now=now)
+    unreachable = {observer_id for observer_id, contact in contacts.items() if contact.outcome == "unreachable"}
+    activity = activity_by_post(election=election, organization_id=organization_id, now=now, mobile=mobile)
+    planned = {p.observer_id for p in posts}
+    latest: dict = {}
+    for (observer_id, _station_id), here in activity.items():
+        if observer_id in planned and here.last_at is not None and (observer_id not in latest or here.last_at > latest[observer_id]):
+            latest[observer_id] = here.last_at
+    coverage = coverage_compute(
+        posts=posts,
+        activity=activity,
+        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, latest=latest),
+        last_checkin=last_checkins(election=election, organization_id=organization_id, now=now, observer_ids=unreachable),
+        contacts=contacts,
+        now=now,
+        thresholds=thresholds(),
+    )
+    coverage.points = _points(posts, coverage)
+    return coverage
+
+
+def coverage_for(*, user, election: Election, now: dt.datetime) -> Coverage:
+    """The coverage `user` may see: their organization's (platform staff: everyone's)."""
+    scope = coverage_organization(user)
+    if scope == NOBODY:
+        raise CoverageDenied
+    return coverage_of_organization(organization_id=None if scope == EVERY_ORGANIZATION else scope, election=election, now=now)
+
+
+def _points(posts, coverage: Coverage) -> list[dict]:
+    """One map point per planned station (the station's own coordinates, never an observer's fix)."""
+    seen, points = set(), []
+    for post in posts:
+        if post.station_id is None or post.station_id in seen:
+            continue
+        seen.add(post.station_id)
+        state, arrived = coverage.stations[post.station_id]
+        points.append(
+            {
+                "station": post.station_code,
+                "region": post.region_code,
+                "lat": post.latitude,
+                "lon": post.longitude,
+                "state": str(state),
+                "arrived": arrived,
+            }
+        )
+    points.sort(key=lambda p: p["station"])
+    return points
+
+
+@dataclass
+class ObserverPage:
+    """One observer as the board's observer page shows them."""
+
+    observer: Observer
+    row: ObserverCoverage | None  # None: not in this election's plan
+    deployments: list
+    submissions: list
+    contacts: list
+
+
+def observer_page(*, user, election: Election, public_code: str, now: dt.datetime, recent: int = 20) -> ObserverPage | None:
+    """The observer's coverage row, plan, latest submissions and contact log;
+    None when `user` may not see them (another organization) or they do not exist."""
+    scope = coverage_organization(user)
+    if scope == NOBODY:
+        raise CoverageDenied
+    observer = observers_visible_to(user).select_related("organization").filter(public_code=public_code).first()
+    if observer is None:
+        return None
+    coverage = coverage_of_organization(organization_id=observer.organization_id, election=election, now=now)
+    submissions = (
+        submissions_visible_to(user)
+        .filter(submitted_by=observer, election=election)
+        .select_related("station", "category")
+        .order_by("-occurred_at")[:recent]
+    )
+    return ObserverPage(
+        observer=observer,
+        row=next((o for o in coverage.observers if o.observer_id == observer.pk), None),
+        deployments=list(deployments_of(observer=observer, election=election)),
+        submissions=list(submissions),
+        contacts=list(contact_log(observer=observer, election=election)),
+    )
