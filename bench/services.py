@@ -12,6 +12,7 @@ from pathlib import Path
 
 from testkit.private_services import PrivatePostgres, PrivateRedis
 from testkit.processes import ROOT, spawn, stop
+from testkit.signing_key import evidence_key_file
 
 CHILD_TIMEOUT = 3600
 
@@ -54,6 +55,7 @@ class Services:
             CSRF_COOKIE_SECURE="false",
             MEDIA_ROOT=str(self.work / "media"),
             STATIC_ROOT=str(self.work / "static"),
+            EVIDENCE_SIGNING_KEY_FILE=evidence_key_file(self.work),
             API_THROTTLE_USER="100000000/min",
             API_THROTTLE_ANON="100000000/min",
             LOG_LEVEL="WARNING",

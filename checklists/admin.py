@@ -4,6 +4,7 @@ which check what they load."""
 
 from django.contrib import admin
 
+from . import results_page
 from .models import Form, FormVersion, OfficialResult, OfficialVotes, Sample, SampleStratum
 
 
@@ -62,6 +63,10 @@ class SampleAdmin(ReadOnlyAdmin):
     list_display = ["election", "method", "stratified_by", "seed", "size", "population", "created_at"]
     list_select_related = ["election"]
     inlines = [SampleStratumInline]
+
+    def get_urls(self):
+        # The quick count's results page (results_page), before the model's own URLs.
+        return results_page.urls(self) + super().get_urls()
 
 
 class OfficialVotesInline(ReadOnlyInline):

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from . import expressions
 from .expressions import ExpressionError
-from .formdoc import FormDocument, Question, Rule, Text
+from .formdoc import VOTES, FormDocument, Question, Rule, Text
 
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,15}$")
 _DECIMAL = re.compile(r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,6})?$")
@@ -199,3 +199,13 @@ def _rule_result(rule: Rule, values: dict, errors: dict) -> RuleResult:
     except ExpressionError:
         sides = ()  # a term the chain never reached divides by zero: the outcome stands, without the numbers
     return RuleResult(**base, outcome=PASSED if passed else BROKEN, values=read, sides=sides)
+
+
+def protocol_figures(document: FormDocument, answers: Mapping[str, object]) -> dict[str, int | float]:
+    """A results protocol's figures by name (registered_voters, ballots_cast, …,
+    votes:<party>); {} for a form that is not a protocol."""
+    if not document.is_protocol:
+        return {}
+    figures = {figure: answers[code] for figure, code in document.figures.items() if code in answers}
+    figures.update({f"{VOTES}:{party}": answers[code] for party, code in document.party_votes.items() if code in answers})
+    return figures

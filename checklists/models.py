@@ -9,6 +9,7 @@
   sizes in the population at that moment.
 - `OfficialResult`, `OfficialVotes`: what the commission announced, national
   and by region, to compare with the quick count.
+- `FiledAnswers`: a checklist submission's answers, against the version filed.
 """
 
 from django.db import models
@@ -189,3 +190,23 @@ class OfficialVotes(models.Model):
 
     def __str__(self):
         return f"{self.party}: {self.votes}"
+
+
+class FiledAnswers(models.Model):
+    """What a checklist submission (`reports.Checklist`) answered: the form
+    version it was filed under and the answers, normalized as
+    `answers.answers_check` returns them. Evidence like the submission: never
+    changed after intake; a new version of the form leaves it as filed."""
+
+    submission = models.OneToOneField(
+        "reports.Submission", on_delete=models.PROTECT, primary_key=True, related_name="filed_answers", verbose_name=_("submission")
+    )
+    form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="filed_answers", verbose_name=_("form version"))
+    answers = models.JSONField(_("answers"))
+
+    class Meta:
+        verbose_name = _("filed answers")
+        verbose_name_plural = _("filed answers")
+
+    def __str__(self):
+        return f"{self.form_version} answers of {self.submission_id}"

@@ -62,7 +62,7 @@ FIGURES = (
 INTEGRITY = (
     ResultsColumn("flags", "irregularity flags the pipeline raised, `;`-separated"),
     ResultsColumn("content_sha256", "SHA-256 of the submitted content, fixed at intake"),
-    ResultsColumn("chain_seq", "position in the election's chain of submissions"),
+    ResultsColumn("chain_seq", "position in its chain (the organization's checklists of the election)"),
     ResultsColumn("chain_sha256", "the chain link of this submission"),
     ResultsColumn("row_number", "position of the row in this file, from 1"),
     ResultsColumn("row_sha256", "SHA-256 of this row"),

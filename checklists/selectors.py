@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from monitoring.models import Election
+from typing import NamedTuple
 
-from .estimator import NATIONAL, OfficialFigures
-from .formdoc import FormDocument, Party, form_document_parse
-from .models import FormVersion, OfficialResult, Phase, Sample
+from monitoring.models import Election
+from reports.models import ReportState
+from reports.selectors import checklists_visible_to
+
+from .answers import protocol_figures
+from .estimator import NATIONAL, OfficialFigures, QuickCount, StationFigures, quick_count
+from .formdoc import VOTES, FormDocument, Party, form_document_parse
+from .models import FiledAnswers, FormVersion, OfficialResult, Phase, Sample, SampleStation
 
 PHASE_ORDER = {phase: i for i, phase in enumerate(Phase.values)}
 
@@ -59,3 +64,72 @@ def official_figures(*, election: Election) -> dict[str, OfficialFigures]:
         )
         for r in results
     }
+
+
+class CountedProtocol(NamedTuple):
+    submission_id: object
+    figures: dict
+
+
+def counted_protocols(*, user, election: Election) -> dict[int, CountedProtocol]:
+    """The protocol the quick count uses for each sampled station, by station
+    id, with its figures (`answers.protocol_figures`): of the protocols the
+    user may see (their organization's), accepted by the pipeline, the last
+    one received. Plain values: the page reads one per sampled station."""
+    versions = {v.pk: v for v in FormVersion.objects.filter(form__election=election)}
+    documents = {pk: form_document(v) for pk, v in versions.items()}
+    protocol_versions = [pk for pk, document in documents.items() if document.is_protocol]
+    sampled = SampleStation.objects.filter(sample__election=election).values("station_id")
+    visible = checklists_visible_to(user).filter(election=election, state=ReportState.ACCEPTED, station_id__in=sampled)
+    rows = (
+        FiledAnswers.objects.filter(submission__in=visible, form_version_id__in=protocol_versions)
+        .order_by("submission__received_at", "submission_id")
+        .values_list("submission__station_id", "submission_id", "form_version_id", "answers")
+    )
+    return {
+        station_id: CountedProtocol(submission_id, protocol_figures(documents[version_id], answers))
+        for station_id, submission_id, version_id, answers in rows
+    }
+
+
+def quick_count_of(*, user, election: Election) -> QuickCount | None:
+    """The quick count from the protocols the user may see at the sampled
+    stations, national and by region, against the official figures; None
+    without a sample."""
+    sample = sample_of(election=election)
+    if sample is None:
+        return None
+    parties = [p.code for p in election_parties(election=election)]
+    counted = counted_protocols(user=user, election=election)
+    sample_stations = SampleStation.objects.filter(sample=sample).values_list(
+        "station_id", "station__code", "stratum__code", "station__district__region__code"
+    )
+    stations = []
+    regions = set()
+    for station_id, station_code, stratum_code, region_code in sample_stations:
+        regions.add(region_code)
+        protocol = counted.get(station_id)
+        if protocol is None:
+            continue
+        figures = protocol.figures
+        if figures.get("registered_voters") is None or figures.get("ballots_cast") is None:
+            continue
+        stations.append(
+            StationFigures(
+                station=station_code,
+                stratum=stratum_code,
+                region=region_code,
+                registered_voters=figures["registered_voters"],
+                ballots_cast=figures["ballots_cast"],
+                votes={p: figures.get(f"{VOTES}:{p}", 0) for p in parties},
+            )
+        )
+    official = official_figures(election=election)
+    return quick_count(
+        stations=stations,
+        strata={s.code: s.population for s in sample.strata.all()},
+        parties=parties,
+        sample_size=sample.size,
+        official=official,
+        regions=sorted((regions | set(official)) - {NATIONAL}),
+    )

@@ -378,12 +378,30 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # /metrics (Prometheus): off (404) unless set; then it needs `Authorization: Bearer <token>`.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
+CHECKPOINT_INTERVAL_SECONDS = env.float("CHECKPOINT_INTERVAL_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-reports": {
         "task": "reports.tasks.sweep_stuck_reports",
         "schedule": env.float("SWEEPER_INTERVAL_SECONDS", default=60.0),
     },
+    # Signed checkpoints of every chain whose head moved (docs/export.md).
+    "checkpoint-chains": {
+        "task": "reports.tasks.checkpoint_chains",
+        "schedule": CHECKPOINT_INTERVAL_SECONDS,
+    },
 }
+
+# --- Evidence signing key (signed checkpoints of the hash chains, docs/export.md) ---------------
+# A PEM-encoded PKCS#8 Ed25519 private key, in the variable itself or in a file.
+# Required in production; the embedded default makes one under var/ on first use.
+EVIDENCE_SIGNING_KEY = env.str("EVIDENCE_SIGNING_KEY", default="")
+EVIDENCE_SIGNING_KEY_FILE = env.str("EVIDENCE_SIGNING_KEY_FILE", default="")
+EVIDENCE_SIGNING_KEY_EMBEDDED_FILE = BASE_DIR / "var" / "evidence-signing-key.pem"
+if not DEBUG and not (EVIDENCE_SIGNING_KEY or EVIDENCE_SIGNING_KEY_FILE):
+    raise ImproperlyConfigured(
+        "EVIDENCE_SIGNING_KEY (a PEM PKCS#8 Ed25519 private key) or EVIDENCE_SIGNING_KEY_FILE (a path to one) must be set "
+        "when DEBUG is false: checkpoints of the evidence chains are signed with it (docs/export.md)."
+    )
 
 # --- Pipeline: validation, geotagging and irregularity rules ------------------------------------
 # Every threshold a rule uses lives here so it can be tuned per election without code

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checklists import views as checklists_views
 from checklists.api import views as checklists_api
 from command.api import views as command_api
 from monitoring.api import views as monitoring_api
+from reports.api import checkpoints as checkpoints_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
 
@@ -21,6 +23,9 @@ api_v1 = [
     path("reports/<uuid:pk>/", reports_api.ReportDetailView.as_view(), name="report-detail"),
     path("forms/", checklists_api.FormListView.as_view(), name="forms"),
     path("checkins/", reports_api.CheckInListCreateView.as_view(), name="checkins"),
+    path("checklists/", checklists_api.ChecklistListCreateView.as_view(), name="checklists"),
+    path("quick-count/", checklists_api.QuickCountView.as_view(), name="quick-count"),
+    path("checkpoints/", checkpoints_api.CheckpointListView.as_view(), name="checkpoints"),
     path("coverage/", command_api.CoverageView.as_view(), name="coverage"),
 ]
 
@@ -33,6 +38,8 @@ urlpatterns = [
     # (?script=), so the page needs no inline code under the site's CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("exports/results.csv", checklists_views.export_results_csv, name="export-results-csv"),
+    path("exports/checklists.csv", checklists_views.export_checklists_csv, name="export-checklists-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),

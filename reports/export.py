@@ -8,7 +8,7 @@ with the standard library only (tests keep the two in step).
 File layout (UTF-8, RFC 4180, CRLF line ends, optional BOM):
 
     header line (COLUMNS)
-    one line per report, in chain order (election, chain_seq)
+    one line per report, in chain order (election, organization, chain_seq)
     #manifest,<key>,<value> lines
 
 Each row carries `row_number` (its position) and `row_sha256`, the SHA-256 of
@@ -22,12 +22,15 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from .export_columns import NAMES
 
 # /2: `rows_sha256` starts with the export id, so no two exports share it (an
 # empty /1 export had the same rows hash as every other empty one).
-FORMAT = "election-reports-csv/2"
+# /3: one chain per (election, organization, kind): `chains` names each
+# chain's organization and kind.
+FORMAT = "election-reports-csv/3"
 
 # The header, from the column table (stable: docs/export.md).
 COLUMNS = NAMES
@@ -42,6 +45,10 @@ MANIFEST_KEYS = [
     "row_count",
     "chains",
     "rows_sha256",
+    # /3: the evidence key's public half (PEM) and the signed checkpoints
+    # covering the file's rows (one per chain, at the file's last link).
+    "public_key",
+    "checkpoints",
 ]
 
 # OWASP CSV injection: cells starting with these are run as formulas by spreadsheets.
@@ -101,25 +108,29 @@ def manifest_entries(values: dict) -> list[tuple[str, str]]:
 
 
 class ChainSummary:
-    """The manifest's `chains`: per election in the file, which chain positions
-    it holds and the last link, so an auditor can compare it with the
-    platform's published chain head. Fed row by row (`add`) or, where the
-    database summarizes the rows, per election (`put`)."""
+    """The manifest's `chains`: per chain in the file (the incident reports one
+    organization filed for one election), which chain positions it holds and
+    the last link, so an auditor can compare it with a signed checkpoint or
+    the platform's chain head. Fed row by row (`add`) or, where the database
+    summarizes the rows, per chain (`put`)."""
 
     def __init__(self):
-        self._elections: dict[str, dict] = {}
+        self._chains: dict[tuple[str, str], dict] = {}
 
-    def add(self, election: str, seq: int | None, sha256: str) -> None:
-        entry = self._elections.get(election)
+    def add(self, chain: "ChainKey", seq: int | None, sha256: str) -> None:
+        entry = self._chains.get((chain.election, chain.organization))
         if entry is None:
-            self.put(election, first_seq=seq, last_seq=seq, last_sha256=sha256, contiguous=True)
+            self.put(chain, first_seq=seq, last_seq=seq, last_sha256=sha256, contiguous=True)
             return
         entry["contiguous"] = entry["contiguous"] and seq is not None and entry["last_seq"] is not None and seq == entry["last_seq"] + 1
         entry["last_seq"], entry["last_sha256"] = seq, sha256
 
-    def put(self, election: str, *, first_seq: int | None, last_seq: int | None, last_sha256: str, contiguous: bool) -> None:
-        self._elections[election] = {
-            "election": election,
+    def put(self, chain: "ChainKey", *, first_seq: int | None, last_seq: int | None, last_sha256: str, contiguous: bool) -> None:
+        self._chains[(chain.election, chain.organization)] = {
+            "election": chain.election,
+            "organization": chain.organization,
+            "organization_id": chain.organization_id,
+            "kind": chain.kind,
             "first_seq": first_seq,
             "last_seq": last_seq,
             "last_sha256": last_sha256,
@@ -128,12 +139,23 @@ class ChainSummary:
 
     def as_json(self) -> list[dict]:
         out = []
-        for code in sorted(self._elections):
-            entry = dict(self._elections[code])
+        for key in sorted(self._chains):
+            entry = dict(self._chains[key])
             # Contiguous from the genesis link: the file holds the whole chain up to last_seq.
             entry["complete_from_start"] = entry.pop("contiguous") and entry["first_seq"] == 1
             out.append(entry)
         return out
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    """Which chain a row is a link of: its election (code), its organization
+    (name as in the rows, and id as checkpoints name it) and its kind."""
+
+    election: str
+    organization: str
+    organization_id: int
+    kind: str
 
 
 class _Echo:

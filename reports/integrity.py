@@ -1,6 +1,6 @@
-"""Evidence integrity: the canonical content of a submission, its SHA-256, and
-the per-election hash chain that links submissions of every kind in order of
-receipt.
+"""Evidence integrity: the canonical content of a submission, its SHA-256,
+the hash chain links (one chain per election, organization and kind, in order
+of receipt), and the statement a signed checkpoint of a chain makes.
 
 The canonical content is one JSON document: what every kind shares (who, the
 election, the station, when, the device's fix, the phone's key) and what the
@@ -69,6 +69,18 @@ def checkin_content(*, checkin_kind: str) -> dict:
     return {"kind": "checkin", "checkin": checkin_kind}
 
 
+def checklist_content(*, form_code: str, form_version: int, answers: Mapping, photo_sha256s) -> dict:
+    """A checklist's own part: the form and version filed, the answers as
+    checked (normalized values), the photos."""
+    return {
+        "kind": "checklist",
+        "form": form_code,
+        "form_version": form_version,
+        "answers": dict(answers),
+        "photos": sorted(photo_sha256s),
+    }
+
+
 def content_sha256(**fields) -> str:
     """SHA-256 of `canonical_content(**fields)`."""
     return hashlib.sha256(canonical_content(**fields)).hexdigest()
@@ -79,3 +91,22 @@ def chain_link(*, previous: str, seq: int, report_id: str, received_at_utc: str,
     report, the moment of receipt and the content."""
     text = "\n".join([previous, str(seq), str(report_id), received_at_utc, content_sha256])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+CHECKPOINT_FORMAT = "election-reports-checkpoint/1"
+
+
+def checkpoint_statement(*, election_code: str, organization_id: int, kind: str, seq: int, head: str, time_utc: str) -> bytes:
+    """What a checkpoint signs: that the chain of `kind` submissions
+    `organization_id` filed for `election_code` had link `head` at position
+    `seq` at `time_utc`. Canonical JSON (sorted keys, UTF-8, no whitespace)."""
+    document = {
+        "election": election_code,
+        "format": CHECKPOINT_FORMAT,
+        "head": head,
+        "kind": kind,
+        "organization": organization_id,
+        "seq": seq,
+        "time": time_utc,
+    }
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -9,7 +9,7 @@ same observer sent (`peer_pool`); each as the rules see it (`peer_report`).
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +23,22 @@ from monitoring.spatial import station_index
 from . import rules, validation
 from .geotag import GeotagResult, Point, geotag
 from .models import ClusterRefresh, ReportState, Submission, SubmissionKind
+
+# What a checklist says lives in the checklists app, which builds on this one:
+# it registers its reader at start-up (`ChecklistsConfig.ready`), so reports
+# never imports it. Without one, a checklist runs the location rules alone.
+_CHECKLIST_FACTS: list[Callable[[Submission], "rules.ChecklistFacts | None"]] = []
+
+
+def checklist_facts_register(reader: Callable[[Submission], "rules.ChecklistFacts | None"]) -> None:
+    _CHECKLIST_FACTS[:] = [reader]
+
+
+def _checklist_facts(report: Submission) -> rules.ChecklistFacts | None:
+    if report.kind != SubmissionKind.CHECKLIST or not _CHECKLIST_FACTS:
+        return None
+    return _CHECKLIST_FACTS[0](report)
+
 
 # PeerReport field → path from Submission: read with `values()` for other
 # submissions, followed through attributes on one already loaded.
@@ -226,6 +242,7 @@ def rule_facts(
         thresholds=settings.PIPELINE,
         photos=_photo_facts(report),
         peers=tuple(pool),
+        checklist=_checklist_facts(report),
     )
 
 

@@ -1,7 +1,7 @@
 """Shared reads of submissions, always scoped to what the user may see
 (`reports.permissions.report_scope` says what that is): of every kind
 (`submissions_visible_to`: the triage queue, a report's page), or of one kind
-through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`)."""
+through its proxy (`reports_visible_to`: incident reports; `checkins_visible_to`; `checklists_visible_to`)."""
 
 import datetime as dt
 import uuid
@@ -14,7 +14,7 @@ from monitoring.localtime import shift_window
 from monitoring.models import Deployment, Election, Observer, PollingStation
 from monitoring.selectors import deployments_of
 
-from .models import Attachment, CheckIn, CheckInKind, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
+from .models import Attachment, CheckIn, CheckInKind, Checklist, Checkpoint, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -46,6 +46,10 @@ def reports_visible_to(user) -> QuerySet[IncidentReport]:
 
 def checkins_visible_to(user) -> QuerySet[CheckIn]:
     return _scoped(CheckIn.objects.all(), user)
+
+
+def checklists_visible_to(user) -> QuerySet[Checklist]:
+    return _scoped(Checklist.objects.all(), user)
 
 
 def reports_with_details(qs: QuerySet[Submission]) -> QuerySet[Submission]:
@@ -184,3 +188,14 @@ def assignable_users(*, organization_id) -> QuerySet:
     active coordinators and the platform's active superusers (both may triage it)."""
     coordinator = Q(observer__organization_id=organization_id, observer__role=Observer.Role.COORDINATOR)
     return get_user_model().objects.filter(coordinator | Q(is_superuser=True), is_active=True).order_by("username")
+
+
+def checkpoints_visible_to(user):
+    """The signed checkpoints of the chains of the organizations `user` sees
+    (every organization's for superusers and platform auditors). Only for
+    those who may export (coordinators, auditors); nothing for anyone else."""
+    if not may_export(user):
+        return Checkpoint.objects.none()
+    scope = report_scope(user)
+    qs = Checkpoint.objects.select_related("election")
+    return qs if scope is None else qs.filter(scope)

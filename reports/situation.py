@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from monitoring.models import Election, Region
 
 from .filters import URL_PARAMETERS
-from .models import Flag, ReportChainHead, ReportState, Severity, TriageStatus, needs_triage
+from .models import ChainHead, Flag, ReportState, Severity, TriageStatus, needs_triage
 from .permissions import report_scope
 from .selectors import reports_visible_to
 from .validation import incident_time_in_range
@@ -117,7 +117,7 @@ class Situation:
     by_hour: Chart
     hour_zones: list[str]
     flags: list[dict]
-    chain_head: ReportChainHead | None
+    chain_heads: list[ChainHead]
     generated_at: dt.datetime
     notes: list[str] = field(default_factory=list)
 
@@ -140,8 +140,12 @@ def situation_for(*, user, election: Election, changelist_url: str, now: dt.date
         return _queue_link(changelist_url, election=election.code, **params)
 
     by_hour, zones, notes = _by_hour(qs)
-    # The chain head covers every organization's reports: only for those who see them all.
-    head = ReportChainHead.objects.filter(election=election).first() if report_scope(user) is None else None
+    # Every organization's chain heads: only for those who see every organization.
+    heads = (
+        list(ChainHead.objects.filter(election=election).select_related("organization").order_by("organization__name", "kind"))
+        if report_scope(user) is None
+        else []
+    )
     return Situation(
         election=election,
         counts=_counts(qs, now, link),
@@ -149,7 +153,7 @@ def situation_for(*, user, election: Election, changelist_url: str, now: dt.date
         by_hour=by_hour,
         hour_zones=zones,
         flags=_flags(qs, link),
-        chain_head=head,
+        chain_heads=heads,
         generated_at=now,
         notes=notes,
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from .enqueue import PROCESS_REPORT, REFRESH_CLUSTER
+from .services.checkpoints import checkpoints_for_moved_chains
 from .services.clusters import ClusterKey, cluster_refresh, clusters_sweep_stale
 from .services.pipeline import report_mark_error, report_process
 from .services.sweeper import reports_sweep_stuck
@@ -85,3 +86,11 @@ def sweep_stuck_reports() -> int:
     if clusters:
         logger.info("sweeper re-enqueued %d stale cluster refresh(es)", clusters)
     return enqueued + clusters
+
+
+@shared_task(acks_late=True)
+def checkpoint_chains() -> int:
+    made = checkpoints_for_moved_chains()
+    if made:
+        logger.info("signed %d checkpoint(s)", made)
+    return made

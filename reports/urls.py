@@ -15,4 +15,5 @@ urlpatterns = [
     path("sw.js", observer.service_worker, name="service-worker"),
     path("photos/<uuid:pk>/", evidence.photo, name="photo"),
     path("exports/reports.csv", evidence.export_reports_csv, name="export-csv"),
+    path("evidence/public-key.pem", evidence.public_key_pem, name="evidence-public-key"),
 ]

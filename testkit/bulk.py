@@ -39,7 +39,7 @@ from django.utils import timezone
 from monitoring.localtime import format_utc
 from monitoring.models import Deployment, Election, Observer, PollingStation
 from reports import demo, integrity, rules
-from reports.models import Attachment, Flag, IncidentCategory, IncidentReport, ReportChainHead
+from reports.models import Attachment, ChainHead, Flag, IncidentCategory, IncidentReport
 
 ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
 # Reports received per local hour of voting day (06:00 … 23:00), relative.
@@ -145,16 +145,16 @@ def bulk_reports(
     rng = random.Random(seed)
     election = territory.election
     received_at = _receipt_times(election.voting_day, count)
-    head, _ = ReportChainHead.objects.get_or_create(election=election, defaults={"sha256": integrity.GENESIS})
-    seq, previous = head.seq, head.sha256
+    # The chains of the incident reports of each organization (models.ChainHead): [seq, last link].
+    heads = {org: [0, integrity.GENESIS] for org in {observer.organization_id for observer in territory.observers}}
+    for head in ChainHead.objects.filter(election=election, kind=IncidentReport.KIND, organization_id__in=heads):
+        heads[head.organization_id] = [head.seq, head.sha256]
     now = timezone.now()
     written = 0
     for start in range(0, count, batch_size):
         reports, flags, photos = [], [], []
         for i in range(start, min(start + batch_size, count)):
-            seq += 1
-            report, report_flags, report_photos = _one_report(rng, territory, received_at(i), seq, previous, now)
-            previous = report["chain_sha256"]
+            report, report_flags, report_photos = _one_report(rng, territory, received_at(i), heads, now)
             reports.append(report)
             flags.extend(report_flags)
             photos.extend(report_photos)
@@ -162,7 +162,11 @@ def bulk_reports(
         written += len(reports)
         if progress is not None:
             progress(len(reports))
-    ReportChainHead.objects.filter(election=election).update(seq=seq, sha256=previous)
+    for org, (seq, last) in heads.items():
+        if seq:
+            ChainHead.objects.update_or_create(
+                election=election, organization_id=org, kind=IncidentReport.KIND, defaults={"seq": seq, "sha256": last}
+            )
     return written
 
 
@@ -336,9 +340,12 @@ def _triage_columns(rng: random.Random, territory: Territory, observer, triage: 
     }
 
 
-def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, previous: str, now: dt.datetime):
-    """One report's row, its flag rows and photo rows (dicts keyed by attname)."""
+def _one_report(rng, territory: Territory, received: dt.datetime, heads: dict, now: dt.datetime):
+    """One report's row, its flag rows and photo rows (dicts keyed by attname);
+    appends it to its organization's chain in `heads`."""
     observer = territory.observers[rng.randrange(len(territory.observers))]
+    head = heads[observer.organization_id]
+    seq, previous = head[0] + 1, head[1]
     station = territory.home.get(observer.pk) if rng.random() < 0.9 else None
     station = station or _pick(rng, territory.stations, territory.station_cumulative)
     occurred = (received - dt.timedelta(seconds=min(rng.expovariate(1 / 600), 7200))).replace(microsecond=0)
@@ -373,6 +380,10 @@ def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, prev
     accepted = state == "accepted"
     results = _flags(territory, station, category, local, position) if accepted else []
     triage = _triage_status(rng, category) if accepted else "new"
+    link = integrity.chain_link(
+        previous=previous, seq=seq, report_id=str(report_id), received_at_utc=format_utc(received), content_sha256=content
+    )
+    head[0], head[1] = seq, link
     report = {
         "id": report_id,
         "kind": "incident",
@@ -393,9 +404,7 @@ def _one_report(rng, territory: Territory, received: dt.datetime, seq: int, prev
         "received_at": received,
         "content_sha256": content,
         "chain_seq": seq,
-        "chain_sha256": integrity.chain_link(
-            previous=previous, seq=seq, report_id=str(report_id), received_at_utc=format_utc(received), content_sha256=content
-        ),
+        "chain_sha256": link,
         **_pipeline_columns(state, received),
         **_geotag_columns(accepted, station, position),
         "risk_score": rules.risk_score(severity=category.default_severity, flags=results) if accepted else 0,

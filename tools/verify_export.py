@@ -6,6 +6,7 @@ without the platform.
 
     python3 verify_export.py reports.csv
     python3 verify_export.py reports.csv --expect-manifest-sha256 <hash shown by the platform>
+    python3 verify_export.py reports.csv --public-key evidence-public-key.pem [--checkpoint kept.json ...]
 
 Prints "OK" and a summary, or the FIRST problem: the row that was altered,
 removed, reordered or added (its position, line in the file and report id).
@@ -28,11 +29,21 @@ it covers the rows hash and the manifest's labels (filters, scope, requester,
 time), so it also refuses a file whose labels were edited and re-hashed.
 `--expect-rows-sha256` vouches for the rows only. `manage.py verify_export`
 does the comparison with the database itself.
+
+Signed checkpoints (format /3) need no trust in the platform's database:
+with `--public-key` (the platform's `GET /evidence/public-key.pem`, kept
+apart from any file) each checkpoint's Ed25519 signature is checked (in pure
+Python, RFC 8032), and each chain of the file, recomputed link by link from
+its first report, must pass through the head every checkpoint states: the one
+in the manifest and every one given with `--checkpoint` (kept from
+`GET /api/v1/checkpoints/` or an earlier export). A history rewritten after a
+kept checkpoint is reported, naming the first row whose link disagrees.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import codecs
 import csv
 import hashlib
@@ -40,10 +51,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-FORMAT = "election-reports-csv/2"
-# Format /1 (read for files exported before /2) started `rows_sha256` with the
-# header alone, so every empty /1 export had the same rows hash.
+FORMAT = "election-reports-csv/3"
+# Formats /1 and /2 (read for files exported before /3) had one chain per
+# election; /1 also started `rows_sha256` with the header alone, so every
+# empty /1 export had the same rows hash.
+FORMAT_2 = "election-reports-csv/2"
 FORMAT_1 = "election-reports-csv/1"
+FORMATS = (FORMAT, FORMAT_2, FORMAT_1)
 MANIFEST_MARK = "#manifest"
 GENESIS = "0" * 64
 # The export's columns, in order, as the platform's column table defines them
@@ -55,7 +69,9 @@ COLUMNS = [
     "rejection_reasons", "flags_cleared", "risk_score", "assignee", "decided_by", "decided_at", "photo_count",
     "photo_sha256s", "client_uuid", "amends", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256",
 ]  # fmt: skip
-MANIFEST_KEYS = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
+MANIFEST_KEYS_2 = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
+MANIFEST_KEYS = [*MANIFEST_KEYS_2, "public_key", "checkpoints"]  # format /3
+CHECKPOINT_FORMAT = "election-reports-checkpoint/1"
 
 csv.field_size_limit(2**31 - 1)
 
@@ -132,6 +148,215 @@ def manifest_sha256(entries):
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
+# --- Ed25519 signature verification (RFC 8032, section 5.1.7), standard library only ---
+
+_P = 2**255 - 19
+_Q = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _recover_x(y, sign):
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P != 0:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P != 0:
+        return None
+    if (x & 1) != sign:
+        x = _P - x
+    return x
+
+
+def _point(encoded):
+    """A point in extended coordinates from its 32-byte encoding, or None."""
+    y = int.from_bytes(encoded, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    x = _recover_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % _P)
+
+
+def _add(a, b):
+    e = (a[1] - a[0]) * (b[1] - b[0]) % _P
+    h = (a[1] + a[0]) * (b[1] + b[0]) % _P
+    c = 2 * a[3] * b[3] * _D % _P
+    dd = 2 * a[2] * b[2] % _P
+    e, f, g, h = h - e, dd - c, dd + c, h + e
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _multiply(scalar, point):
+    result = (0, 1, 1, 0)
+    while scalar:
+        if scalar & 1:
+            result = _add(result, point)
+        point = _add(point, point)
+        scalar >>= 1
+    return result
+
+
+def _same(a, b):
+    return (a[0] * b[2] - b[0] * a[2]) % _P == 0 and (a[1] * b[2] - b[1] * a[2]) % _P == 0
+
+
+_GY = 4 * pow(5, _P - 2, _P) % _P
+_G = (_recover_x(_GY, 0), _GY, 1, _recover_x(_GY, 0) * _GY % _P)
+
+
+def ed25519_verify(public_key, message, signature):
+    """True if `signature` (64 bytes) is `public_key`'s (32 bytes) Ed25519 signature of `message`."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    a, r = _point(public_key), _point(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= _Q:
+        return False
+    h = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little") % _Q
+    return _same(_multiply(s, _G), _add(r, _multiply(h, a)))
+
+
+# An Ed25519 SubjectPublicKeyInfo (RFC 8410) is this DER prefix and the 32-byte key.
+_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+
+
+def read_public_key(pem_text):
+    """The 32 raw bytes of an Ed25519 public key in PEM (as the platform serves it)."""
+    body = "".join(line.strip() for line in pem_text.strip().splitlines() if line.strip() and not line.startswith("-----"))
+    try:
+        der = base64.b64decode(body, validate=True)
+    except ValueError as exc:
+        raise NotAnExport(f"the public key is not PEM: {exc}") from exc
+    if len(der) != 44 or not der.startswith(_SPKI_PREFIX):
+        raise NotAnExport("the public key is not an Ed25519 public key in PEM")
+    return der[12:]
+
+
+def checkpoint_statement(checkpoint):
+    """The bytes a checkpoint's signature covers (reports/integrity.py)."""
+    document = {key: checkpoint[key] for key in ("election", "head", "kind", "organization", "seq", "time")}
+    document["format"] = CHECKPOINT_FORMAT
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def read_checkpoints(path):
+    """The checkpoints of a kept file: one checkpoint, a list, or the API's page ({"results": [...]})."""
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = json.load(handle)
+        except ValueError as exc:
+            raise NotAnExport(f"{path} is not a checkpoint file (JSON): {exc}") from exc
+    if isinstance(data, dict):
+        data = data.get("results", [data])
+    if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
+        raise NotAnExport(f"{path} holds no checkpoints")
+    return data
+
+
+class _Checkpoints:
+    """The signed checkpoints a file is checked against: the manifest's own
+    (one per chain, at the file's last link) and those the auditor kept."""
+
+    def __init__(self, manifest, public_key, kept):
+        self.notes = []
+        self.public_key = public_key
+        self.embedded = []
+        self.kept = list(kept)
+        self.key_problem = None
+        self.names = {}  # (election, organization id, kind) -> the organization's name in the rows
+        if manifest.get("format") != FORMAT:
+            return
+        try:
+            self.embedded = json.loads(manifest.get("checkpoints") or "[]")
+            for chain in json.loads(manifest.get("chains") or "[]"):
+                self.names[(chain["election"], chain["organization_id"], chain["kind"])] = chain["organization"]
+        except (ValueError, TypeError, KeyError):
+            self.embedded = []
+        embedded_key = None
+        try:
+            embedded_key = read_public_key(manifest.get("public_key", ""))
+        except NotAnExport:
+            self.key_problem = "the manifest's public key is not an Ed25519 public key"
+        if public_key is None:
+            self.public_key = embedded_key
+            self.notes.append(
+                "signatures checked with the key the file carries; give --public-key (the platform's /evidence/public-key.pem) "
+                "to rule out a file re-signed with another key"
+            )
+        elif embedded_key is not None and embedded_key != public_key:
+            self.key_problem = "the manifest's public key is not the platform's key given with --public-key"
+
+    def _position(self, checkpoint):
+        try:
+            name = self.names.get((checkpoint["election"], checkpoint["organization"], checkpoint["kind"]))
+            return None if name is None else (checkpoint["election"], name, int(checkpoint["seq"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def wanted(self):
+        return frozenset(p for p in map(self._position, self.embedded + self.kept) if p is not None)
+
+    def _signed(self, checkpoint):
+        try:
+            signature = base64.b64decode(checkpoint["signature"], validate=True)
+            return self.public_key is not None and ed25519_verify(self.public_key, checkpoint_statement(checkpoint), signature)
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def check(self, links, chains):
+        """The first problem, or None (notes say what could not be checked)."""
+        if self.key_problem:
+            return Problem("signature", None, None, "", self.key_problem)
+        for origin, group in (("the manifest's", self.embedded), ("a kept", self.kept)):
+            for checkpoint in group:
+                if not self._signed(checkpoint):
+                    return Problem("signature", None, None, "", f"{origin} checkpoint {_describe(checkpoint)} has no valid signature")
+        disagreeing = []
+        for origin, group in (("in the manifest", self.embedded), ("kept", self.kept)):
+            for checkpoint in group:
+                position = self._position(checkpoint)
+                if position is None:
+                    self.notes.append(f"checkpoint {_describe(checkpoint)} ({origin}) is about no chain of this file: not checked")
+                    continue
+                link = links.get(position)
+                chain = chains.get(position[:2])
+                if link is None:
+                    last = chain["last_seq"] if chain else None
+                    self.notes.append(
+                        f"checkpoint {_describe(checkpoint)} ({origin}) is beyond the file's last link of its chain (position {last}): not checked"
+                    )
+                    continue
+                row, line, report_id, sha256, from_start = link
+                if not from_start:
+                    self.notes.append(
+                        f"checkpoint {_describe(checkpoint)} ({origin}): the file does not hold its chain from the first report"
+                    )
+                    continue
+                if sha256 != checkpoint["head"]:
+                    disagreeing.append((row, line, report_id, checkpoint, origin))
+        if disagreeing:
+            row, line, report_id, checkpoint, origin = min(disagreeing, key=lambda d: d[0])
+            agreeing = [c for c in self.embedded + self.kept if self._position(c) and self._position(c)[:2] == self._position(checkpoint)[:2]
+                        and int(c["seq"]) < int(checkpoint["seq"]) and links.get(self._position(c), (0, 0, "", None))[3] == c["head"]]  # fmt: skip
+            since = max((int(c["seq"]) for c in agreeing), default=0)
+            detail = (
+                f"its chain link (position {checkpoint['seq']}) is not the head signed at {checkpoint['time']} ({origin}): "
+                f"the chain was rewritten after that checkpoint, at one of positions {since + 1}..{checkpoint['seq']}"
+            )
+            return Problem("rewritten", row, line, report_id, detail)
+        checked = len(self.embedded) + len(self.kept)
+        if checked:
+            self.notes.append(f"{checked} signed checkpoint(s) checked: every chain passes through each checked head")
+        return None
+
+
+def _describe(checkpoint):
+    return f"{checkpoint.get('election')}/{checkpoint.get('organization')}/{checkpoint.get('kind')}#{checkpoint.get('seq')}"
+
+
 # --- Reading ---
 
 
@@ -155,6 +380,8 @@ class Problem:
             "reordered": "is out of order",
             "added": "was added",
             "manifest": "does not match the rows",
+            "rewritten": "disagrees with a signed checkpoint",
+            "signature": "is not signed by the platform's key",
             "cut": "is incomplete",
         }
         return f"{where}{suffix} {verbs.get(self.kind, self.kind)}: {self.detail}"
@@ -181,9 +408,9 @@ class Result:
         ]
         for chain in json.loads(m.get("chains") or "[]"):
             completeness = "complete from the first report" if chain.get("complete_from_start") else "not contiguous from the first report"
+            name = chain["election"] + (f" / {chain['organization']} / {chain.get('kind')}" if "organization" in chain else "")
             lines.append(
-                f"  chain {chain['election']}: positions {chain['first_seq']}..{chain['last_seq']}, {completeness}; "
-                f"last link {chain['last_sha256']}"
+                f"  chain {name}: positions {chain['first_seq']}..{chain['last_seq']}, {completeness}; last link {chain['last_sha256']}"
             )
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
@@ -260,20 +487,23 @@ def _lookahead(iterator):
         current = following
 
 
-def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None):
+def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None, public_key=None, checkpoints=()):
     """Check the file; returns a Result with the first Problem, if any. Raises
     NotAnExport when the file is not a readable export at all. The expected
-    hashes are the platform's record of the export (trusted values)."""
+    hashes are the platform's record of the export (trusted values);
+    `public_key` is the platform's key (32 raw bytes, `read_public_key`) and
+    `checkpoints` the signed checkpoints the auditor kept (dicts)."""
     header, entries, counts, data_rows, after_manifest = _scan(path)
     if header != COLUMNS:
         if "report_id" not in header or "row_sha256" not in header:
             raise NotAnExport("the first line is not the header of a reports export")
         return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     manifest = dict(entries)
-    if manifest and manifest.get("format") not in (FORMAT, FORMAT_1):
-        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {FORMAT} and {FORMAT_1})")
+    if manifest and manifest.get("format") not in FORMATS:
+        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {', '.join(FORMATS)})")
 
-    walk = _Walk(header, manifest, counts)
+    signed = _Checkpoints(manifest, public_key, checkpoints)
+    walk = _Walk(header, manifest, counts, signed.wanted())
     rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
     next(rows)  # the header
     for position, ((line, cells), following) in enumerate(_lookahead(rows), start=1):
@@ -287,15 +517,27 @@ def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None):
                 problem = Problem("cut", position, line, restore(cells[0]) if len(cells) > 1 else "", detail)
             return Result(False, position - 1, manifest, problem)
     trusted = {"rows_sha256": expected_rows_sha256, "manifest_sha256": expected_manifest_sha256}
-    return walk.finish(entries, after_manifest, trusted)
+    result = walk.finish(entries, after_manifest, trusted)
+    if result.ok and manifest.get("format") == FORMAT:
+        problem = signed.check(walk.links, walk.chains)
+        if problem is not None:
+            return Result(False, result.rows, manifest, problem, result.notes)
+        result.notes.extend(signed.notes)
+    elif result.ok and checkpoints:
+        result.notes.append("this file's format has no per-organization chains: the checkpoints were not checked")
+    return result
 
 
 class _Walk:
     """The rows in file order, each checked against itself and the rows before
     it: its hash, its position, its content hash and its chain link."""
 
-    def __init__(self, header, manifest, counts):
+    def __init__(self, header, manifest, counts, wanted=frozenset()):
         self.header = header
+        # Chain positions a checkpoint states a head for: (election, organization, seq)
+        # → (row position, line, report id, chain_sha256, linked from the chain's first report).
+        self.wanted = wanted
+        self.links = {}
         self.index = {name: i for i, name in enumerate(header)}
         self.manifest = manifest
         self.export_id = manifest.get("export_id")
@@ -307,6 +549,8 @@ class _Walk:
         self.seen = bytearray(len(counts))
         self.digest = RowsDigest(None if manifest.get("format") == FORMAT_1 else self.export_id, header)
         self.chains = {}
+        # /3: a chain per election and organization (the file holds one kind); before: per election.
+        self.per_organization = manifest.get("format", FORMAT) == FORMAT
         self.unlinked = 0
         self.expected = 1
 
@@ -331,10 +575,14 @@ class _Walk:
         row = {name: restore(cells[i]) for name, i in self.index.items()}
         if content_sha256(row) != row["content_sha256"]:
             return Problem("altered", position, line, report_id, "the submitted content does not match content_sha256")
-        link, entry = _link(row, self.chains)
+        link, entry = _link(row, self.chains, self.per_organization)
         if link is False:
             return Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256")
-        self.chains[row["election"]] = entry
+        key = _chain_key(row, self.per_organization)
+        self.chains[key] = entry
+        if self.wanted and (*key, entry["last_seq"]) in self.wanted:
+            from_start = entry["contiguous"] and entry["first_seq"] == 1
+            self.links[(*key, entry["last_seq"])] = (position, line, report_id, row["chain_sha256"], from_start)
         self.unlinked += link is None
         if number < len(self.seen):
             self.seen[number] = 1
@@ -349,7 +597,7 @@ class _Walk:
         follows = following is not None and _row_number(following[1], self.header) == self.expected and self.hash_ok(following[1])
         if follows or (self.promised is not None and self.expected > self.promised):
             return Problem("added", position, line, report_id, "this row is not part of the export")
-        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains))
+        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains, self.per_organization))
 
     def _misplaced(self, position, line, report_id, number):
         """A sound row whose row_number is not the one expected here."""
@@ -379,6 +627,7 @@ class _Walk:
             problem = Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
             return Result(False, rows_checked, manifest, problem)
         problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains)
+        problem = problem or _check_chains(manifest, self.chains, self.per_organization)
         problem = problem or _check_trusted(manifest, trusted)
         if problem is not None:
             return Result(False, rows_checked, manifest, problem)
@@ -394,18 +643,21 @@ class _Walk:
         return Result(True, rows_checked, manifest, None, notes)
 
 
-def _link(row, chains):
-    """Check the row's hash-chain link against the previous row of its election.
+def _chain_key(row, per_organization):
+    return (row["election"], row["organization"]) if per_organization else (row["election"],)
+
+
+def _link(row, chains, per_organization=True):
+    """Check the row's hash-chain link against the previous row of its chain.
 
     Returns (status, chain entry after this row): status True if the link checks,
     None if the previous link is not in the file (a filtered export), False if
     it fails. `chains` is not modified."""
-    election = row["election"]
     try:
         seq = int(row["chain_seq"])
     except ValueError:
         return False, None
-    previous = chains.get(election)
+    previous = chains.get(_chain_key(row, per_organization))
     if previous is None:
         entry = {"first_seq": seq, "last_seq": seq, "last_sha256": row["chain_sha256"], "contiguous": True}
         prior = None
@@ -425,20 +677,21 @@ def _link(row, chains):
     return chain_link(prior, seq, row["report_id"], row["received_at_utc"], row["content_sha256"]) == row["chain_sha256"], entry
 
 
-def _what_changed(cells, index, chains):
+def _what_changed(cells, index, chains, per_organization=True):
     if len(cells) != len(index):
         return f"it has {len(cells)} cells instead of {len(index)}"
     row = {name: restore(cells[i]) for name, i in index.items()}
     if content_sha256(row) != row["content_sha256"]:
         return "the submitted content (what the observer reported) was changed"
-    if _link(row, chains)[0] is False:
+    if _link(row, chains, per_organization)[0] is False:
         return "the receipt data (id, time or chain position) was changed"
     return "a column outside the submitted content (state, triage, flags, geotag, ...) was changed"
 
 
 def _check_manifest(entries, manifest, rows_sha256, rows, chains):
     keys = [k for k, _ in entries]
-    if keys[:-1] != MANIFEST_KEYS or keys[-1] != "manifest_sha256":
+    expected = MANIFEST_KEYS if manifest.get("format") == FORMAT else MANIFEST_KEYS_2
+    if keys[:-1] != expected or keys[-1] != "manifest_sha256":
         return Problem("manifest", None, None, "", "manifest entries are missing, extra or out of order")
     if manifest_sha256(entries[:-1]) != manifest["manifest_sha256"]:
         return Problem("manifest", None, None, "", "a manifest entry was edited (manifest_sha256 does not match)")
@@ -446,12 +699,26 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains):
         return Problem("manifest", None, None, "", f"row_count says {manifest['row_count']}, the file has {rows} rows")
     if rows_sha256 != manifest["rows_sha256"]:
         return Problem("manifest", None, None, "", "rows_sha256 does not match the rows")
-    summary = [
-        {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": election, "first_seq": c["first_seq"],
-         "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}
-        for election, c in sorted(chains.items())
-    ]  # fmt: skip
-    if json.loads(manifest["chains"]) != summary:
+    return None
+
+
+def _check_chains(manifest, chains, per_organization):
+    """The manifest's chain summary against the chains of the rows."""
+    try:
+        stated = json.loads(manifest["chains"])
+        if per_organization:
+            # The organization's id is not a column: take it from the entry that names the chain.
+            ids = {(c["election"], c["organization"]): c.get("organization_id") for c in stated}
+    except (ValueError, TypeError, KeyError):
+        return Problem("manifest", None, None, "", "the chain summary is not readable")
+    summary = []
+    for key, c in sorted(chains.items()):
+        entry = {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": key[0], "first_seq": c["first_seq"],
+                 "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}  # fmt: skip
+        if per_organization:
+            entry.update(organization=key[1], organization_id=ids.get(key), kind="incident")
+        summary.append(entry)
+    if stated != summary:
         return Problem("manifest", None, None, "", "the chain summary does not match the rows")
     return None
 
@@ -479,10 +746,28 @@ def main(argv=None):
         "--expect-manifest-sha256", help="the manifest_sha256 the platform recorded for this export (covers the rows and the labels)"
     )
     parser.add_argument("--expect-rows-sha256", help="the rows_sha256 the platform recorded for this export (the rows only)")
+    parser.add_argument("--public-key", help="the platform's evidence public key (PEM, from /evidence/public-key.pem)")
+    parser.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        help="a signed checkpoint kept earlier (JSON: one, a list, or the API's page); repeatable",
+    )
     args = parser.parse_args(argv)
     try:
-        result = verify(args.file, expected_rows_sha256=args.expect_rows_sha256, expected_manifest_sha256=args.expect_manifest_sha256)
-    except (OSError, NotAnExport) as exc:
+        key = None
+        if args.public_key:
+            with open(args.public_key, encoding="ascii") as handle:
+                key = read_public_key(handle.read())
+        kept = [c for path in args.checkpoint for c in read_checkpoints(path)]
+        result = verify(
+            args.file,
+            expected_rows_sha256=args.expect_rows_sha256,
+            expected_manifest_sha256=args.expect_manifest_sha256,
+            public_key=key,
+            checkpoints=kept,
+        )
+    except (OSError, UnicodeDecodeError, NotAnExport) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     print(result.summary())

@@ -1,7 +1,18 @@
+import json
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Election
+from reports.api.serializers import PhotoSerializer, SubmissionCreateSerializer, SubmissionOutput
+from reports.models import Checklist
+
+from ..answers import answers_check
+from ..models import Form, FormVersion
+from ..selectors import form_document
+from ..services.filing import ChecklistInput
 
 
 class FormQuerySerializer(serializers.Serializer):
@@ -69,3 +80,100 @@ class FormSerializer(serializers.Serializer):
     parties = PartySerializer(many=True, help_text="Results protocol only: the parties, in ballot order.")
     sections = SectionSerializer(many=True)
     rules = RuleSerializer(many=True)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "description": "{question code: value}"})
+class AnswersField(serializers.Field):
+    """{question code: value}: a JSON object, or (from a multipart form, beside
+    the photos) the text of one."""
+
+    default_error_messages = {"invalid": _('Send the answers as a JSON object: {{"question code": value}}.')}
+    MAX_ANSWERS = 500
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict) or len(data) > self.MAX_ANSWERS:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class ChecklistCreateSerializer(SubmissionCreateSerializer):
+    conflict_key = "submission"
+    conflict_message = _("This checklist was already sent with different content (same client_uuid).")
+
+    form = serializers.SlugField(max_length=63, help_text="The form's code in the election (GET /api/v1/forms/).")
+    form_version = serializers.IntegerField(min_value=1, help_text="The version of the form the answers are filed against.")
+    answers = AnswersField(help_text="{question code: value}; in a multipart form, this object as JSON text.")
+    photos = serializers.ListField(
+        child=serializers.FileField(max_length=255, allow_empty_file=False),
+        required=False,
+        max_length=settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        help_text="Multipart only: repeat the `photos` field for each photo; a photo question's answer is the photo's file name.",
+    )
+
+    def check_own_fields(self, attrs) -> dict:
+        version = (
+            FormVersion.objects.select_related("form")
+            .filter(form__election=attrs["election"], form__code=attrs["form"], number=attrs["form_version"])
+            .first()
+        )
+        if version is None:
+            if not Form.objects.filter(election=attrs["election"], code=attrs["form"]).exists():
+                return {
+                    "form": [_("No form %(form)s in election %(election)s.") % {"form": attrs["form"], "election": attrs["election"].code}]
+                }
+            return {
+                "form_version": [_("Form %(form)s has no version %(version)s.") % {"form": attrs["form"], "version": attrs["form_version"]}]
+            }
+        photos = [upload.name for upload in attrs.get("photos", [])]
+        check = answers_check(form_document(version), attrs["answers"], photos=photos)
+        if not check.ok:
+            return {"answers": check.errors}
+        attrs["form_version"] = version
+        attrs["answers"] = check.values
+        return {}
+
+    def to_input(self) -> ChecklistInput:
+        d = self.validated_data
+        return ChecklistInput(**self.common(), form_version=d["form_version"], answers=d["answers"])
+
+
+class ChecklistSerializer(SubmissionOutput, serializers.ModelSerializer):
+    form = serializers.CharField(source="filed_answers.form_version.form.code")
+    form_version = serializers.IntegerField(source="filed_answers.form_version.number")
+    answers = serializers.JSONField(source="filed_answers.answers", help_text="{question code: value}, as checked and stored.")
+    photos = PhotoSerializer(source="attachments", many=True)
+
+    class Meta:
+        model = Checklist
+        fields = [
+            "id",
+            "client_uuid",
+            "election",
+            "station",
+            "station_name",
+            "form",
+            "form_version",
+            "answers",
+            "occurred_at",
+            "latitude",
+            "longitude",
+            "accuracy_m",
+            "observer_code",
+            "received_at",
+            "state",
+            "rejection_reasons",
+            "flags",
+            "geotag",
+            "triage_status",
+            "risk_score",
+            "photos",
+            "content_sha256",
+        ]

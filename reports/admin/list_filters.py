@@ -42,7 +42,11 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return [(SubmissionKind.INCIDENT, _("incident reports")), (SubmissionKind.CHECKIN, _("check-ins (flagged)"))]
+        return [
+            (SubmissionKind.INCIDENT, _("incident reports")),
+            (SubmissionKind.CHECKIN, _("check-ins (flagged)")),
+            (SubmissionKind.CHECKLIST, _("checklists (flagged)")),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()

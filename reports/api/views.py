@@ -38,7 +38,7 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["election", "station", "category", "state", "triage_status"]
 
 
-def _submit(observer, incoming, *, photos=()) -> SubmissionResult | Response:
+def api_submit(observer, incoming, *, photos=()) -> SubmissionResult | Response:
     """File through the one submit function; a refusal or a conflict is the
     answer itself (403, 409). Field errors and rejected photos raise (400)."""
     try:
@@ -64,11 +64,38 @@ def _submit(observer, incoming, *, photos=()) -> SubmissionResult | Response:
         )
 
 
-def _not_an_observer() -> Response:
+def with_photos(request):
+    """The request's data; from a multipart body, with `photos` the list of
+    its files (a repeatable field) and every other field a single value."""
+    data = request.data
+    if not hasattr(data, "getlist"):
+        return data
+    values = {key: data.get(key) for key in data if key != "photos"}
+    values["photos"] = request.FILES.getlist("photos")
+    return values
+
+
+def photos_read(request, uploads) -> list[bytes] | Response:
+    """The uploads' bytes, or the 429 answer when the user sent too many photos of late."""
+    throttle = PhotoUploadThrottle()
+    if not throttle.take(request, len(uploads)):
+        return Response(
+            {"detail": _("Too many photos sent in a short time. Try again later."), "code": "throttled"},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(throttle.retry_after())},
+        )
+    photos = []
+    for upload in uploads:
+        upload.seek(0)
+        photos.append(upload.read())
+    return photos
+
+
+def not_an_observer() -> Response:
     return Response({"detail": _("Only observers can file reports."), "code": "not_an_observer"}, status=status.HTTP_403_FORBIDDEN)
 
 
-def _submission_responses(serializer, *, resend: str, conflict: str) -> dict:
+def submission_responses(serializer, *, resend: str, conflict: str) -> dict:
     return {
         201: serializer,
         200: OpenApiResponse(serializer, description=resend),
@@ -94,7 +121,7 @@ class ReportListCreateView(generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": ReportCreateSerializer, "multipart/form-data": ReportCreateSerializer},
-        responses=_submission_responses(
+        responses=submission_responses(
             ReportSerializer,
             resend="Resend of an already received report (same client_uuid and content).",
             conflict="client_uuid already used for different content.",
@@ -103,24 +130,13 @@ class ReportListCreateView(generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         observer = observer_for(request.user)
         if observer is None:
-            return _not_an_observer()
-        data = request.data
-        if hasattr(data, "getlist"):
-            # Multipart: photos is a repeatable file field; other fields are single values.
-            values = {key: data.get(key) for key in data if key != "photos"}
-            values["photos"] = request.FILES.getlist("photos")
-            data = values
-        incoming = ReportCreateSerializer(data=data, context={"request": request, "observer": observer})
+            return not_an_observer()
+        incoming = ReportCreateSerializer(data=with_photos(request), context={"request": request, "observer": observer})
         incoming.is_valid(raise_exception=True)
-        photos = [self._read(f) for f in incoming.validated_data.get("photos", [])]
-        throttle = PhotoUploadThrottle()
-        if not throttle.take(request, len(photos)):
-            return Response(
-                {"detail": _("Too many photos sent in a short time. Try again later."), "code": "throttled"},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(throttle.retry_after())},
-            )
-        result = _submit(observer, incoming, photos=photos)
+        photos = photos_read(request, incoming.validated_data.get("photos", []))
+        if isinstance(photos, Response):
+            return photos
+        result = api_submit(observer, incoming, photos=photos)
         if isinstance(result, Response):
             return result
         if not result.created:  # a resend is read back as it stands now
@@ -132,11 +148,6 @@ class ReportListCreateView(generics.ListCreateAPIView):
         # outcome), and the photos intake saved.
         context = {**self.get_serializer_context(), "known": {"flags": [], "attachments": list(result.photos)}}
         return Response(ReportSerializer(result.submission, context=context).data, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _read(upload) -> bytes:
-        upload.seek(0)
-        return upload.read()
 
 
 class ReportDetailView(generics.RetrieveAPIView):
@@ -182,7 +193,7 @@ class CheckInListCreateView(generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": CheckInCreateSerializer, "multipart/form-data": CheckInCreateSerializer},
-        responses=_submission_responses(
+        responses=submission_responses(
             CheckInSerializer,
             resend="Resend of an already received check-in (same client_uuid and content).",
             conflict="client_uuid already used for different content (`submission`: the one that has it).",
@@ -191,10 +202,10 @@ class CheckInListCreateView(generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         observer = observer_for(request.user)
         if observer is None:
-            return _not_an_observer()
+            return not_an_observer()
         incoming = CheckInCreateSerializer(data=request.data, context={"request": request, "observer": observer})
         incoming.is_valid(raise_exception=True)
-        result = _submit(observer, incoming)
+        result = api_submit(observer, incoming)
         if isinstance(result, Response):
             return result
         context = self.get_serializer_context()

@@ -1,5 +1,5 @@
 """What observers send and what becomes of it: the incident taxonomy, the
-submissions hub with its kinds (incident reports, check-ins), photos, the
+submissions hub with its kinds (incident reports, check-ins, checklists), photos, the
 flags the pipeline raises, the append-only audit trail, and the record of
 exports.
 
@@ -19,15 +19,16 @@ coordinators only write the derived fields: state, geotag, flags, risk, triage.
 """
 
 from .clusters import ClusterRefresh
-from .evidence import AppendOnlyError, Attachment, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
+from .evidence import AppendOnlyError, Attachment, Checkpoint, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
 from .submissions import (
     OPEN_TRIAGE_STATUSES,
+    ChainHead,
     CheckIn,
     CheckInKind,
+    Checklist,
     IncidentReport,
     KindManager,
     LocationSource,
-    ReportChainHead,
     ReportState,
     Submission,
     SubmissionKind,
@@ -42,8 +43,11 @@ __all__ = [
     "OPEN_TRIAGE_STATUSES",
     "AppendOnlyError",
     "Attachment",
+    "ChainHead",
+    "Checkpoint",
     "CheckIn",
     "CheckInKind",
+    "Checklist",
     "ClusterRefresh",
     "ExportRecord",
     "Flag",
@@ -51,7 +55,6 @@ __all__ = [
     "IncidentReport",
     "KindManager",
     "LocationSource",
-    "ReportChainHead",
     "ReportEvent",
     "ReportEventQuerySet",
     "ReportState",

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .submissions import Submission
+from monitoring.models import Election, ObserverOrganization
+
+from .submissions import Submission, SubmissionKind
 from .taxonomy import Severity
 
 
@@ -105,7 +107,7 @@ class ReportEvent(models.Model):
     deletion collector removes related rows with its own SQL (`_raw_delete` on
     the base manager), not through these methods. No code path deletes reports
     (the admin refuses it to everyone, the API and services never do), and the
-    election's hash chain would show the gap; the guard is against rewriting
+    organization's hash chain would show the gap; the guard is against rewriting
     the history of a report that exists."""
 
     class Action(models.TextChoices):
@@ -180,3 +182,54 @@ class ExportRecord(models.Model):
 
     def __str__(self):
         return f"export {self.started_at:%Y-%m-%d %H:%M} ({self.row_count} rows)"
+
+
+class CheckpointQuerySet(models.QuerySet):
+    """Checkpoints are append-only: no bulk update or delete."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Checkpoints are append-only: they are never updated.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Checkpoints are append-only: they are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Checkpoints are append-only: they are never deleted.")
+
+
+class Checkpoint(models.Model):
+    """A signed statement that one chain (the submissions of one kind one
+    organization filed for one election) had link `head` at position `seq` at
+    `time` (reports.integrity.checkpoint_statement, signed with the evidence
+    key). Append-only; a later rewrite of the chain's history no longer passes
+    through a checkpoint an auditor kept (docs/export.md)."""
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(ObserverOrganization, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=SubmissionKind.choices)
+    seq = models.PositiveBigIntegerField()
+    head = models.CharField(max_length=64)
+    time = models.DateTimeField()
+    # Ed25519, base64; and which key made it (SHA-256 of the public key's raw bytes).
+    signature = models.CharField(max_length=128)
+    public_key_sha256 = models.CharField(max_length=64)
+
+    objects = CheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["election", "organization", "kind", "seq"]
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        constraints = [models.UniqueConstraint(fields=["election", "organization", "kind", "seq"], name="checkpoint_unique_per_position")]
+
+    def __str__(self):
+        return f"checkpoint {self.election_id}/{self.organization_id}/{self.kind} #{self.seq}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Checkpoints are append-only: an existing one is never saved again.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Checkpoints are append-only: they are never deleted.")

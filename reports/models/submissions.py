@@ -1,5 +1,6 @@
 """The submissions hub (`Submission`), its kinds and their proxies, the states a
-submission goes through, and the election's hash chain head."""
+submission goes through, and the heads of the hash chains (one chain per
+election, organization and kind of submission)."""
 
 import uuid
 
@@ -105,7 +106,7 @@ class Submission(models.Model):
     received_at = models.DateTimeField(_("received at"))
     # SHA-256 of the canonical submitted content (reports.integrity), fixed at intake.
     content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
-    # Position and hash in the per-election chain of reports in order of receipt.
+    # Position and hash in the chain of its (election, organization, kind), in order of receipt.
     chain_seq = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True)
     chain_sha256 = models.CharField(_("chain SHA-256"), max_length=64, blank=True)
 
@@ -200,7 +201,7 @@ class Submission(models.Model):
                 name="submission_checkin_fields",
             ),
             models.UniqueConstraint(fields=["submitted_by", "client_uuid"], name="report_client_uuid_unique_per_observer"),
-            models.UniqueConstraint(fields=["election", "chain_seq"], name="report_chain_seq_unique_in_election"),
+            models.UniqueConstraint(fields=["election", "organization", "kind", "chain_seq"], name="submission_chain_seq_unique_in_chain"),
             models.CheckConstraint(
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True)) | (Q(latitude__isnull=False) & Q(longitude__isnull=False)),
                 name="report_location_complete_or_absent",
@@ -297,13 +298,39 @@ class CheckIn(OfKind, Submission):
         verbose_name_plural = _("check-ins")
 
 
-class ReportChainHead(models.Model):
-    """The last link of an election's report hash chain. Intake locks this row for
-    the instant it takes to append one report, which orders receipt."""
+class Checklist(OfKind, Submission):
+    """Answers to one of the election's forms (a phase checklist, or the
+    counting protocol with the station's result figures). The answers and the
+    form version they were filed under are a detail table of the checklists
+    app, which builds on this one."""
 
-    election = models.OneToOneField(Election, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    KIND = SubmissionKind.CHECKLIST
+    objects = KindManager(SubmissionKind.CHECKLIST)
+
+    class Meta:
+        proxy = True
+        ordering = ["-received_at"]
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+
+
+class ChainHead(models.Model):
+    """The last link of one hash chain: the submissions of one kind that one
+    organization filed for one election, in order of receipt. A chain per
+    organization means that organization's full export holds every link of
+    its chain from the first (no gap in `chain_seq` reveals how often others
+    filed), and a chain per kind that an export of one kind does too. Intake
+    locks this row for the instant it takes to append one submission, which
+    orders receipt within the chain."""
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(ObserverOrganization, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=SubmissionKind.choices)
     seq = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["election", "organization", "kind"], name="chain_head_unique_per_chain")]
+
     def __str__(self):
-        return f"chain head {self.election_id} #{self.seq}"
+        return f"chain head {self.election_id}/{self.organization_id}/{self.kind} #{self.seq}"

@@ -9,10 +9,12 @@ documents every rule, threshold and the risk formula.
 - `texts`: each flag's explanation, rendered from its params in the reader's language;
 - `measures`: shared computations (distances, speeds, polling hours, text similarity);
 - `single`: the rules about one report; `cross`: the rules relating it to others;
+- `checklist`: the rules about what a checklist's answers say;
 - `risk`: each flag's weight and the risk score that orders the triage queue.
 
 `evaluate` runs the rules of one submission's kind (incident reports: all of
-them; check-ins: the location rules, `not_deployed` and `impossible_travel`);
+them; check-ins: the location rules, `not_deployed` and `impossible_travel`;
+checklists: those and the checklist rules);
 `evaluate_cross` re-runs only the cross-report rules for a neighbour whose
 cluster changed. Thresholds are
 compared strictly ("more than"), so a value exactly at a threshold never
@@ -22,6 +24,7 @@ Callers use the package (`from reports import rules`; `rules.evaluate`,
 `rules.PeerReport`); its modules import each other, never the package.
 """
 
+from .checklist import CHECKLIST_RULES, checklist_critical, results_arithmetic, results_conflict, turnout_over_100
 from .clusters import CLUSTER_CODES, cluster_flags
 from .cross import (
     CROSS_CODES_BY_KIND,
@@ -33,7 +36,19 @@ from .cross import (
     hotspot,
     impossible_travel,
 )
-from .facts import CHECKIN, INCIDENT, FlagResult, PeerReport, PhotoFacts, RuleFacts
+from .facts import (
+    CHECKIN,
+    CHECKLIST,
+    INCIDENT,
+    BrokenRuleFacts,
+    ChecklistFacts,
+    CriticalAnswerFacts,
+    FlagResult,
+    PeerReport,
+    PhotoFacts,
+    ProtocolFacts,
+    RuleFacts,
+)
 from .measures import (
     accuracy_credit_m,
     current_reports,
@@ -78,6 +93,8 @@ def evaluate(facts: RuleFacts, skip: tuple[str, ...] = ()) -> list[FlagResult]:
 
 __all__ = [
     "CHECKIN",
+    "CHECKLIST_RULES",
+    "CHECKLIST",
     "CLUSTER_CODES",
     "CROSS_CODES_BY_KIND",
     "CROSS_REPORT_CODES",
@@ -91,6 +108,14 @@ __all__ = [
     "SEVERITY_WEIGHT",
     "SINGLE_REPORT_RULES",
     "SINGLE_RULES_BY_KIND",
+    "BrokenRuleFacts",
+    "ChecklistFacts",
+    "CriticalAnswerFacts",
+    "ProtocolFacts",
+    "checklist_critical",
+    "results_arithmetic",
+    "results_conflict",
+    "turnout_over_100",
     "FlagResult",
     "PeerReport",
     "PhotoFacts",

@@ -20,7 +20,7 @@ from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
 
 from ..thresholds import PipelineThresholds
-from .facts import CHECKIN, INCIDENT, FlagResult, PeerReport
+from .facts import CHECKIN, CHECKLIST, INCIDENT, FlagResult, PeerReport
 from .measures import current_reports, implied_speed_kmh, is_impossible_travel, km, minutes, number, related_ids, text_similarity
 from .risk import FLAG_SEVERITY
 
@@ -29,7 +29,7 @@ from .risk import FLAG_SEVERITY
 CROSS_REPORT_CODES = ("impossible_travel", "duplicate", "hotspot")
 
 # Which of them a submission of each kind carries.
-CROSS_CODES_BY_KIND = {INCIDENT: CROSS_REPORT_CODES, CHECKIN: ("impossible_travel",)}
+CROSS_CODES_BY_KIND = {INCIDENT: CROSS_REPORT_CODES, CHECKIN: ("impossible_travel",), CHECKLIST: ("impossible_travel",)}
 
 
 def _own_incidents(subject: PeerReport, peers: Sequence[PeerReport]) -> list[PeerReport]:

@@ -2,6 +2,7 @@
 database), and what a rule returns."""
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils import translation
@@ -23,6 +24,7 @@ class FlagResult:
 
 INCIDENT = "incident"  # models.SubmissionKind.INCIDENT, as the rules see it
 CHECKIN = "checkin"
+CHECKLIST = "checklist"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,43 @@ class PhotoFacts:
 
 
 @dataclass(frozen=True)
+class CriticalAnswerFacts:
+    question: str  # the question's code
+    answer: str  # as shown: yes / no, a choice code, a number
+    text: str  # the question, in English
+
+
+@dataclass(frozen=True)
+class BrokenRuleFacts:
+    code: str
+    expression: str
+    sides: tuple[tuple[str, str], ...]  # for a comparison: each side and its value, as text
+
+
+@dataclass(frozen=True)
+class ProtocolFacts:
+    """Another counting protocol of the same station, election and organization."""
+
+    report_id: str
+    observer_code: str
+    figures: Mapping[str, int | float]
+
+
+@dataclass(frozen=True)
+class ChecklistFacts:
+    """What a checklist says, as its rules read it (the checklists app builds it
+    from the form version filed and the answers)."""
+
+    form: str  # the form's code
+    critical: tuple[CriticalAnswerFacts, ...] = ()
+    broken_rules: tuple[BrokenRuleFacts, ...] = ()
+    # A results protocol's figures: registered_voters, ballots_cast, … and
+    # votes:<party>; empty for a phase checklist.
+    figures: Mapping[str, int | float] = field(default_factory=dict)
+    others: tuple[ProtocolFacts, ...] = ()
+
+
+@dataclass(frozen=True)
 class RuleFacts:
     report: PeerReport
     station_region_code: str
@@ -86,6 +125,8 @@ class RuleFacts:
     # Accepted reports of the same election that cross-report rules may relate
     # this one to (the service's neighbourhood; the rules filter further).
     peers: tuple[PeerReport, ...] = ()
+    # A checklist's answers as its rules read them (None for other kinds).
+    checklist: ChecklistFacts | None = None
 
     # Convenience for the single-report rules.
     @property

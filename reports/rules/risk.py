@@ -18,6 +18,10 @@ FLAG_SEVERITY = {
     "region_mismatch": "high",
     "photo_location_mismatch": "high",
     "photo_time_mismatch": "medium",
+    "checklist_critical": "critical",
+    "results_arithmetic": "high",
+    "turnout_over_100": "high",
+    "results_conflict": "high",
 }
 
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from monitoring.geo import haversine_m
 from monitoring.localtime import to_local
 
-from .facts import CHECKIN, INCIDENT, FlagResult, RuleFacts
+from .checklist import CHECKLIST_RULES
+from .facts import CHECKIN, CHECKLIST, INCIDENT, FlagResult, RuleFacts
 from .measures import accuracy_credit_m, is_off_site, km, minutes, number, within_polling_hours
 from .risk import FLAG_SEVERITY
 
@@ -205,9 +206,11 @@ SINGLE_REPORT_RULES: list[Rule] = [
 ]
 
 # A check-in says where the observer is: the location rules and the plan. Not
-# late_filing: a check-in waits in the phone's outbox while the network is
+# late_filing (for a checklist neither): a check-in waits in the phone's outbox while the network is
 # down and keeps the moment it was tapped, which is what the coverage board reads.
+# A checklist: the location rules, the plan, and what its answers say (rules.checklist).
 SINGLE_RULES_BY_KIND: dict[str, list[Rule]] = {
     INCIDENT: SINGLE_REPORT_RULES,
     CHECKIN: [*LOCATION_RULES, not_deployed],
+    CHECKLIST: [*LOCATION_RULES, not_deployed, *CHECKLIST_RULES],
 }

@@ -40,6 +40,13 @@ FLAG_TEXT = {
         "Photo {photo} was taken at {taken_at} station time, {minutes} min from the incident time {occurred_at} "
         "(tolerance {threshold_minutes} min)."
     ),
+    "checklist_critical": _("Critical answer in checklist {form} ({count}): {answers}."),
+    "results_arithmetic": _("The protocol's figures break {count} QA rule(s) of form {form}: {rules}."),
+    "turnout_over_100": _("Turnout {turnout_pct} %: {figure} {ballots} against {registered} registered voters."),
+    "results_conflict": _(
+        "Another counting protocol of station {station} from the same organization (submission {other}, observer {other_observer}) "
+        "gives other figures ({count}): {differences} (this one vs the other)."
+    ),
 }
 
 # Flags whose wording depends on the case (`params["variant"]`).
@@ -107,6 +114,12 @@ OBSERVER_FLAG_TEXT = {
     "photo_location_mismatch": _("Photo {photo} was taken far from station {station}. A coordinator will check it."),
     "photo_time_mismatch": _(
         "Photo {photo} was taken {minutes} min away from the time of the incident. Check the time if this is a mistake."
+    ),
+    "checklist_critical": _("Your checklist reports a serious problem: coordinators have been alerted."),
+    "results_arithmetic": _("The protocol's figures do not add up. Check them against the protocol and send a correction if needed."),
+    "turnout_over_100": _("The figures give a turnout of {turnout_pct} %, over 100 %. Check them against the protocol."),
+    "results_conflict": _(
+        "Another protocol of station {station} from your organization gives other figures. A coordinator will compare them."
     ),
 }
 

@@ -9,7 +9,7 @@ Two formatters write the same bytes, both from the column table
 COPY (`exports_postgres`); elsewhere (SQLite, the embedded mode) Python does,
 a chunk of plain tuples at a time (`exports_python`). The integration tests
 compare the two byte for byte on hostile content. Memory stays flat at any
-size either way: one chunk of rows and per-election chain summaries
+size either way: one chunk of rows and per-chain summaries
 (`bench/run.py` measures it).
 """
 
@@ -24,11 +24,12 @@ from django.utils import timezone
 from monitoring.localtime import format_utc
 from monitoring.models import Observer
 
-from .. import export
+from .. import export, signing
 from ..filters import ReportFilters, apply_report_filters
 from ..models import ExportRecord, IncidentReport
 from ..permissions import may_export, user_public_label
 from ..selectors import reports_visible_to
+from .checkpoints import checkpoints_for_export
 from .exports_postgres import copy_rows
 from .exports_python import python_rows
 
@@ -50,7 +51,7 @@ def export_queryset(*, user, filters: ReportFilters, now: dt.datetime):
     None (the management command run by an operator) means every report."""
     qs = IncidentReport.objects.all() if user is None else reports_visible_to(user)
     qs = apply_report_filters(qs, filters, user=user, now=now)
-    return qs.order_by("election_id", "chain_seq", "received_at", "pk")
+    return qs.order_by("election_id", "organization_id", "chain_seq", "received_at", "pk")
 
 
 @dataclass
@@ -105,6 +106,7 @@ class ExportStream:
                 self.progress(count)
 
         rows_sha256 = digest.hexdigest()
+        chain_list = chains.as_json()
         entries = export.manifest_entries(
             {
                 "format": export.FORMAT,
@@ -114,8 +116,10 @@ class ExportStream:
                 "scope": self.scope,
                 "filters": self.filters.resolved(self.record.started_at).as_json(),
                 "row_count": row_number,
-                "chains": chains.as_json(),
+                "chains": chain_list,
                 "rows_sha256": rows_sha256,
+                "public_key": signing.public_key_pem(),
+                "checkpoints": checkpoints_for_export(chain_list),
             }
         )
         yield lines.manifest(entries).encode("utf-8")

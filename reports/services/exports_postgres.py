@@ -25,7 +25,7 @@ _SQL_GUARDED = ", ".join("E'" + "".join(_SQL_ESCAPES.get(ch, ch) for ch in c) + 
 # query, whose parameters therefore come three times.
 FROM_SQL = """
 FROM (
-  SELECT r.*, row_number() OVER (ORDER BY r.election_id, r.chain_seq, r.received_at, r.id) AS row_number
+  SELECT r.*, row_number() OVER (ORDER BY r.election_id, r.organization_id, r.chain_seq, r.received_at, r.id) AS row_number
   FROM reports_submission r WHERE r.id IN ({ids})
 ) r
 JOIN monitoring_election e ON e.id = r.election_id
@@ -75,14 +75,16 @@ def copy_statement(ids_sql: str) -> str:
 
 
 _CHAINS_SQL = """
-SELECT e.code,
+SELECT e.code, o.name, r.organization_id, r.kind,
        (array_agg(r.chain_seq ORDER BY r.chain_seq, r.received_at, r.id))[1],
        (array_agg(r.chain_seq ORDER BY r.chain_seq DESC NULLS FIRST, r.received_at DESC, r.id DESC))[1],
        (array_agg(r.chain_sha256 ORDER BY r.chain_seq DESC NULLS FIRST, r.received_at DESC, r.id DESC))[1],
        count(*) = count(r.chain_seq) AND count(*) = max(r.chain_seq) - min(r.chain_seq) + 1
-FROM reports_submission r JOIN monitoring_election e ON e.id = r.election_id
+FROM reports_submission r
+JOIN monitoring_election e ON e.id = r.election_id
+JOIN monitoring_observerorganization o ON o.id = r.organization_id
 WHERE r.id IN ({ids_sql})
-GROUP BY e.code
+GROUP BY e.code, o.name, r.organization_id, r.kind
 """
 
 
@@ -111,8 +113,9 @@ def copy_rows(qs, export_id: str, digest: export.RowsDigest, chains: export.Chai
     with transaction.atomic(), connection.cursor() as cursor:
         _set_up_snapshot(cursor, own_transaction=own_transaction)
         cursor.execute(_CHAINS_SQL.format(ids_sql=ids_sql), ids_params)
-        for code, first, last, last_sha256, contiguous in cursor.fetchall():
-            chains.put(code, first_seq=first, last_seq=last, last_sha256=last_sha256, contiguous=contiguous)
+        for code, organization, organization_id, kind, first, last, last_sha256, contiguous in cursor.fetchall():
+            chain = export.ChainKey(code, organization, organization_id, kind)
+            chains.put(chain, first_seq=first, last_seq=last, last_sha256=last_sha256, contiguous=contiguous)
         batch, count = [], 0
         with cursor.cursor.copy(copy_statement(ids_sql), [export_id, *ids_params, *ids_params, *ids_params]) as copy:
             for block in copy:  # one row per block, ending "\n"

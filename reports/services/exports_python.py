@@ -18,6 +18,10 @@ _PK = ORM_PATHS.index("pk")
 _ELECTION = ORM_PATHS.index("election__code")
 _CHAIN_SEQ = ORM_PATHS.index("chain_seq")
 _CHAIN_SHA256 = ORM_PATHS.index("chain_sha256")
+_ORGANIZATION = ORM_PATHS.index("organization__name")
+# Read after the cells' paths: which chain the row is a link of.
+_CHAIN_PATHS = ("organization_id", "kind")
+_CELLS = len(ORM_PATHS)
 
 
 def _batched(iterable, size):
@@ -43,15 +47,16 @@ def python_rows(qs, export_id: str, digest: export.RowsDigest, chains: export.Ch
     each row hash to `digest` and each chain position to `chains`."""
     lines = export.CsvLines()
     row_number = 0
-    for batch in _batched(qs.values_list(*ORM_PATHS).iterator(chunk_size=chunk_size), chunk_size):
+    for batch in _batched(qs.values_list(*ORM_PATHS, *_CHAIN_PATHS).iterator(chunk_size=chunk_size), chunk_size):
         flags, photos = _related([r[_PK] for r in batch])
         out = []
         for r in batch:
             row_number += 1
-            cells = python_cells(r, flags=flags.get(r[_PK], []), photos=photos.get(r[_PK], []), row_number=row_number)
+            cells = python_cells(r[:_CELLS], flags=flags.get(r[_PK], []), photos=photos.get(r[_PK], []), row_number=row_number)
             row_hash = export.row_sha256(export_id, cells)
             cells.append(row_hash)
             digest.update(row_hash)
-            chains.add(r[_ELECTION], r[_CHAIN_SEQ], r[_CHAIN_SHA256])
+            chain = export.ChainKey(r[_ELECTION], r[_ORGANIZATION], r[_CELLS], r[_CELLS + 1])
+            chains.add(chain, r[_CHAIN_SEQ], r[_CHAIN_SHA256])
             out.append(lines.line(cells))
         yield "".join(out).encode("utf-8"), len(batch)

@@ -1,6 +1,6 @@
 """Intake: one submit function for every kind of submission (incident
-reports, check-ins). A submission is saved first (with its photos, its
-`submitted` event, appended to the election's hash chain, in one transaction),
+reports, check-ins, checklists). A submission is saved first (with its photos, its
+`submitted` event, appended to its hash chain, in one transaction),
 then handed to the pipeline after commit. Idempotent per (observer,
 client_uuid) across kinds: the same key and content again is answered with the
 same submission, the same key with other content is refused (409).
@@ -32,10 +32,10 @@ from .. import integrity, validation
 from ..enqueue import enqueue_processing
 from ..models import (
     Attachment,
+    ChainHead,
     CheckIn,
     IncidentCategory,
     IncidentReport,
-    ReportChainHead,
     ReportEvent,
     ReportState,
     Submission,
@@ -99,6 +99,11 @@ class SubmissionInput:
     def columns(self) -> dict:
         """The kind's own columns of the hub, as stored."""
         raise NotImplementedError
+
+    def details_save(self, submission: Submission) -> None:
+        """Store the kind's detail rows (a kind whose content is more than a
+        few columns keeps it in a table of its own app), inside the intake
+        transaction, right after the hub's row."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +246,7 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
                 content_sha256=content_hash,
                 **data.columns(),
             )
+            data.details_save(submission)
             saved_files = _save_photos(submission, processed, station=data.station)
             event_record(
                 submission,
@@ -314,29 +320,31 @@ def _delete_files(attachments: Sequence[Attachment]) -> None:
 
 
 def _chain_append(submission: Submission) -> None:
-    """Append the submission to its election's hash chain (one chain for every
-    kind). Locks the chain head, so it runs last in the intake transaction to
-    hold the lock for an instant; the moment of receipt is taken under the
-    lock, so chain order is receipt order. On PostgreSQL the append is one call
-    of `reports_chain_append` (migrations 0004 and 0007, the same link as
+    """Append the submission to its chain: the submissions of its kind its
+    organization filed for its election (models.ChainHead). Locks the chain
+    head, so it runs last in the intake transaction to hold the lock for an
+    instant; the moment of receipt is taken under the lock, so chain order is
+    receipt order. On PostgreSQL the append is one call of
+    `reports_chain_append` (migration 0010, the same link as
     `integrity.chain_link`), so the lock is held for one round trip and the
     COMMIT, not four."""
+    chain = {"election_id": submission.election_id, "organization_id": submission.organization_id, "kind": submission.kind}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for _attempt in range(2):
                 cursor.execute(
-                    "SELECT chain_seq, chain_sha256, received_at FROM reports_chain_append(%s, %s, %s)",
-                    [submission.election_id, submission.pk, submission.content_sha256],
+                    "SELECT chain_seq, chain_sha256, received_at FROM reports_chain_append(%s, %s, %s, %s, %s)",
+                    [submission.election_id, submission.organization_id, submission.kind, submission.pk, submission.content_sha256],
                 )
                 row = cursor.fetchone()
                 if row is not None:
                     submission.chain_seq, submission.chain_sha256, submission.received_at = row
                     return
-                # The election's first submission: create the head (a racing first one waits on the insert).
-                ReportChainHead.objects.get_or_create(election_id=submission.election_id, defaults={"sha256": integrity.GENESIS})
-        raise RuntimeError(f"no chain head for election {submission.election_id}")
-    ReportChainHead.objects.get_or_create(election_id=submission.election_id, defaults={"sha256": integrity.GENESIS})
-    head = ReportChainHead.objects.select_for_update().get(election_id=submission.election_id)
+                # The chain's first submission: create the head (a racing first one waits on the insert).
+                ChainHead.objects.get_or_create(**chain, defaults={"sha256": integrity.GENESIS})
+        raise RuntimeError(f"no chain head for {chain}")
+    ChainHead.objects.get_or_create(**chain, defaults={"sha256": integrity.GENESIS})
+    head = ChainHead.objects.select_for_update().get(**chain)
     received_at = timezone.now()
     seq = head.seq + 1
     link = integrity.chain_link(

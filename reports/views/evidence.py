@@ -1,19 +1,23 @@
-"""Evidence doors: photos (scoped, inert) and the CSV export download."""
+"""Evidence doors: photos (scoped, inert), the CSV export download, and the
+public half of the evidence signing key."""
 
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
+from .. import signing
 from ..filters import FilterError, parse_report_filters
 from ..models import Attachment, ExportRecord
 from ..permissions import may_export, report_scope
 from ..selectors import submissions_visible_to
 from ..services.exports import reports_export
+from .token_auth import accepts_api_token
 
 
+@accepts_api_token
 @login_required
 @require_GET
 def photo(request, pk):
@@ -31,6 +35,7 @@ def photo(request, pk):
     return response
 
 
+@accepts_api_token
 @require_GET
 def export_reports_csv(request):
     """The auditors' download: the verifiable CSV, scoped to the requester and
@@ -52,4 +57,13 @@ def export_reports_csv(request):
     response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
     response["Cache-Control"] = "no-store"
     response["X-Export-Id"] = str(stream.record.pk)
+    return response
+
+
+@require_GET
+def public_key_pem(request):
+    """The key that verifies checkpoint signatures: public, for anyone to keep."""
+    response = HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'inline; filename="evidence-public-key.pem"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -60,9 +60,12 @@ def test_copy_and_python_write_the_same_bytes(world):
             file_report(
                 world,
                 description=text,
-                gps=FIXES[n % 6],
+                # A fix of accuracy 0.0 and a correction are filed as such: a
+                # submission's submitted fields never change (migration 0013).
+                gps=(43.25249, 76.9115, 0.0) if n == 2 else FIXES[n % 6],
                 photos=1 if n % 5 == 0 else 0,
                 station=[world.station, world.station_far, world.station_west][n % 3],
+                amends=reports[0] if n == 3 else None,
             )
         )
     first = reports[0]
@@ -82,9 +85,7 @@ def test_copy_and_python_write_the_same_bytes(world):
         state="rejected",
         rejection_reasons=[{"code": "occurred_in_future"}, {"params": {}}, {"code": "not_accredited"}],
         claimed_station_distance_m=1234.5678,
-        accuracy_m=0.0,
     )
-    IncidentReport.objects.filter(pk=reports[3].pk).update(amends=first)
     world.station.name = '=cmd|"/c calc"!A1, "Station"'
     world.station.save()
     world.coordinator.organization.name = '-Civic, "Observers"'

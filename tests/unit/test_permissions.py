@@ -37,6 +37,7 @@ from testkit.factories import CheckInFactory, FlagFactory
 from testkit.images import jpeg_bytes
 from tests.conftest import PASSWORD, checkin_payload, report_payload
 from tests.filing import file_report
+from tests.unit.checklists.filing import checklist_payload
 
 ROLES = [
     "anonymous",
@@ -153,6 +154,27 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("GET", "/api/v1/checkins/?election={election}", API_READ, note="content is scoped: see test_checkins_are_isolated"),
         Probe("POST", "/api/v1/checkins/", FILE_REPORT, data="checkin", note="the same gates as a report"),
     ],
+    "api/v1/quick-count/": [
+        Probe(
+            "GET",
+            "/api/v1/quick-count/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+            note="coordinators and auditors: their organization's protocols",
+        )
+    ],
+    "api/v1/checklists/": [
+        Probe("GET", "/api/v1/checklists/?election={election}", API_READ, note="content is scoped: test_filing_api"),
+        Probe("POST", "/api/v1/checklists/", FILE_REPORT, data="checklist", note="the same gates as a report"),
+    ],
+    "api/v1/checkpoints/": [
+        Probe(
+            "GET",
+            "/api/v1/checkpoints/?election={election}",
+            by(403, anonymous=401, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200),
+            note="only the organization's own: see test_checkpoints_are_listed_to_the_organizations_coordinators_and_auditors_only",
+        )
+    ],
+    "evidence/public-key.pem": [Probe("GET", "/evidence/public-key.pem", everyone(200), note="the public half of the evidence key")],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
@@ -173,6 +195,10 @@ ROUTES: dict[str, list[Probe]] = {
     "sw.js": [Probe("GET", "/sw.js", everyone(200), note="the service worker script; no data")],
     "photos/<uuid:pk>/": [Probe("GET", "/photos/{attachment}/", PHOTO_OF_A)],
     "exports/reports.csv": [Probe("GET", "/exports/reports.csv?election={election}", CAN_EXPORT)],
+    "exports/checklists.csv": [
+        Probe("GET", "/exports/checklists.csv?election={election}&form=counting", CAN_EXPORT, note="scoped inside: test_quick_count_api")
+    ],
+    "exports/results.csv": [Probe("GET", "/exports/results.csv?election={election}", CAN_EXPORT, note="scoped inside: test_quick_count_api")],
     # Admin site views.
     "admin/": [Probe("GET", "/admin/", by(200, **ADMIN_LOGIN_REDIRECT))],
     "admin/login/": [Probe("GET", "/admin/login/", by(302, anonymous=200, **dict.fromkeys(OBSERVER_ROLES, 200)))],
@@ -229,6 +255,9 @@ ROUTES: dict[str, list[Probe]] = {
     ],
     # The triage console's own pages (scoped inside: see the situation and report-page tests).
     "admin/reports/submission/situation/": [Probe("GET", "/admin/reports/submission/situation/", by(200, **ADMIN_LOGIN_REDIRECT))],
+    "admin/checklists/sample/results/": [
+        Probe("GET", "/admin/checklists/sample/results/", by(200, **ADMIN_LOGIN_REDIRECT), note="the quick count: scoped inside")
+    ],
     "admin/reports/submission/situation/points.json": [
         Probe("GET", "/admin/reports/submission/situation/points.json", by(200, **ADMIN_LOGIN_REDIRECT))
     ],
@@ -449,6 +478,8 @@ def _send(scene: Scene, role: str, probe: Probe):
         return client.post(path, report_payload(scene.world), content_type="application/json")
     if probe.data == "checkin":
         return client.post(path, checkin_payload(scene.world), content_type="application/json")
+    if probe.data == "checklist":
+        return client.post(path, checklist_payload(scene.world), content_type="application/json")
     if probe.method == "GET":
         return client.get(path)
     if probe.content_type == "form":

@@ -6,7 +6,7 @@ reports extend their election's hash chain."""
 import hashlib
 
 from reports import rules
-from reports.models import ReportChainHead
+from reports.models import ChainHead, IncidentReport
 from testkit.factories import AttachmentFactory, FlagFactory, IncidentReportFactory, ReportEventFactory, report_content_sha256
 from tests.filing import file_report
 
@@ -58,8 +58,11 @@ def test_a_factory_event_is_appended_to_the_trail(db):
     assert list(event.report.events.values_list("note", flat=True)) == ["called the observer"]
 
 
-def test_generated_reports_extend_the_elections_chain(world, queue_of):
+def test_generated_reports_extend_their_organizations_chains(world, queue_of):
     filed = file_report(world)
     assert queue_of(20) == 20
-    head = ReportChainHead.objects.get(election=world.election)
-    assert head.seq == filed.chain_seq + 20
+    heads = ChainHead.objects.filter(election=world.election, kind="incident")
+    assert sum(head.seq for head in heads) == filed.chain_seq + 20
+    for head in heads:
+        last = IncidentReport.objects.get(election=world.election, organization=head.organization, chain_seq=head.seq)
+        assert last.chain_sha256 == head.sha256

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from monitoring.localtime import format_utc
-from reports import integrity
+from reports import integrity, signing
 from reports.models import ExportRecord, Submission
 from reports.permissions import user_public_label
 from tools import verify_export as verifier
@@ -32,8 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--expect-manifest-sha256", help="a trusted manifest_sha256 to compare with")
 
     def handle(self, *args, file, offline=False, expect_rows_sha256=None, expect_manifest_sha256=None, **options):
+        # The platform's own key: a file re-signed with another is refused.
+        key = None if offline else verifier.read_public_key(signing.public_key_pem())
         try:
-            result = verifier.verify(file, expected_rows_sha256=expect_rows_sha256, expected_manifest_sha256=expect_manifest_sha256)
+            result = verifier.verify(
+                file, expected_rows_sha256=expect_rows_sha256, expected_manifest_sha256=expect_manifest_sha256, public_key=key
+            )
         except (OSError, verifier.NotAnExport) as exc:
             raise CommandError(f"ERROR: {exc}", returncode=2) from exc
         if not result.ok:
@@ -121,9 +125,9 @@ def _compare_rows(path) -> str | None:
         rows = [{name: verifier.restore(cells[i]) for name, i in index.items()} for _line, cells in batch]
         ids = [row["report_id"] for row in rows if _is_uuid(row["report_id"])]
         known = {
-            str(pk): (content, "" if seq is None else str(seq), chain, election, received_at)
-            for pk, content, seq, chain, election, received_at in Submission.objects.filter(pk__in=ids).values_list(
-                "pk", "content_sha256", "chain_seq", "chain_sha256", "election__code", "received_at"
+            str(pk): (content, "" if seq is None else str(seq), chain, (election, organization, kind), received_at)
+            for pk, content, seq, chain, election, organization, kind, received_at in Submission.objects.filter(pk__in=ids).values_list(
+                "pk", "content_sha256", "chain_seq", "chain_sha256", "election_id", "organization_id", "kind", "received_at"
             )
         }
         previous = _previous_links(known.values())
@@ -132,14 +136,14 @@ def _compare_rows(path) -> str | None:
             where = f"row {position} (line {line}, report {row['report_id']})"
             if row["report_id"] not in known:
                 return f"{where} was added: no such report on the platform"
-            content, seq, chain, election, received_at = known[row["report_id"]]
+            content, seq, chain, key, received_at = known[row["report_id"]]
             if (row["content_sha256"], row["chain_seq"], row["chain_sha256"]) != (content, seq, chain):
                 return f"{where} was altered: its hashes differ from the platform's evidence"
             if seq == "":
                 continue  # not in a chain (never the case for a received report)
-            prior = integrity.GENESIS if seq == "1" else previous.get((election, int(seq) - 1))
+            prior = integrity.GENESIS if seq == "1" else previous.get((key, int(seq) - 1))
             if prior is None:
-                return f"{where}: the platform has no report at chain position {int(seq) - 1} of election {election} before it"
+                return f"{where}: the platform has no report at chain position {int(seq) - 1} of its chain before it"
             link = integrity.chain_link(
                 previous=prior, seq=int(seq), report_id=row["report_id"], received_at_utc=format_utc(received_at), content_sha256=content
             )
@@ -153,22 +157,23 @@ def _compare_rows(path) -> str | None:
     return None
 
 
-def _previous_links(reports) -> dict[tuple[str, int], str]:
-    """(election code, chain position) → chain link of the submissions just
-    before `reports` in their chains (of any kind: check-ins are links of the
-    same chain, though a reports export does not hold them)."""
-    wanted: dict[str, set[int]] = {}
-    for _content, seq, _chain, election, _received in reports:
+def _previous_links(reports) -> dict[tuple[tuple, int], str]:
+    """(chain, position) → chain link of the submissions just before
+    `reports` in their chains; a chain is (election id, organization id, kind)."""
+    wanted: dict[tuple, set[int]] = {}
+    for _content, seq, _chain, key, _received in reports:
         if seq not in ("", "1"):
-            wanted.setdefault(election, set()).add(int(seq) - 1)
+            wanted.setdefault(key, set()).add(int(seq) - 1)
     if not wanted:
         return {}
     condition = Q()
-    for election, positions in wanted.items():
-        condition |= Q(election__code=election, chain_seq__in=sorted(positions))
+    for (election, organization, kind), positions in wanted.items():
+        condition |= Q(election_id=election, organization_id=organization, kind=kind, chain_seq__in=sorted(positions))
     return {
-        (election, seq): chain
-        for election, seq, chain in Submission.objects.filter(condition).values_list("election__code", "chain_seq", "chain_sha256")
+        ((election, organization, kind), seq): chain
+        for election, organization, kind, seq, chain in Submission.objects.filter(condition).values_list(
+            "election_id", "organization_id", "kind", "chain_seq", "chain_sha256"
+        )
     }
 
 

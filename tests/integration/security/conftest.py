@@ -10,6 +10,7 @@ import pytest
 
 from testkit.private_services import PrivateRedis
 from testkit.processes import ROOT, child_env
+from testkit.signing_key import evidence_key_file
 
 HOST = "reports.example.org"
 
@@ -18,7 +19,12 @@ HOST = "reports.example.org"
 def static_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("static")
     env = child_env(
-        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS=HOST, CELERY_BROKER_URL="redis://127.0.0.1:1/0", STATIC_ROOT=root
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=HOST,
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+        STATIC_ROOT=root,
+        EVIDENCE_SIGNING_KEY_FILE=evidence_key_file(root.parent / "key"),
     )
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     return root
@@ -45,6 +51,7 @@ def production_env(static_root, private_redis, tmp_path):
             CACHE_URL=private_redis.url(1),
             STATIC_ROOT=static_root,
             MEDIA_ROOT=tmp_path / "media",
+            EVIDENCE_SIGNING_KEY_FILE=evidence_key_file(tmp_path),
         )
         values.update(overrides)
         return child_env(**values)

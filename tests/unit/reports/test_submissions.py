@@ -126,8 +126,8 @@ def test_intake_fixes_each_kinds_own_content_hash(world):
     assert report.content_sha256 == report_content_sha256(report)
     assert checkin.content_sha256 == checkin_content_sha256(checkin)
     assert report.content_sha256 != checkin.content_sha256
-    # Both are links of the election's one chain, in order of receipt.
-    assert (report.chain_seq, checkin.chain_seq) == (1, 2)
+    # Each is the first link of its own chain: the organization's reports, its check-ins.
+    assert (report.chain_seq, checkin.chain_seq) == (1, 1)
 
 
 # --- The reports export ------------------------------------------------------------------------
@@ -162,10 +162,10 @@ def test_the_reports_export_holds_incident_reports_only_with_the_same_cells(worl
     assert chains_after == chains_before and '""complete_from_start"": true' in chains_after
 
 
-def test_a_check_in_between_reports_leaves_a_gap_in_the_reports_chain(world, admin_as):
+def test_a_check_in_between_reports_leaves_no_gap_in_the_reports_chain(world, admin_as):
     file_report(world)
     file_checkin(world)
     file_report(world, occurred_at=dt.datetime(2021, 1, 10, 10, 0, tzinfo=dt.UTC))
     rows, chains = _rows(admin_as(world.auditor), world.election)
-    assert [r["chain_seq"] for r in rows] == ["1", "3"]
-    assert '""complete_from_start"": false' in chains
+    assert [r["chain_seq"] for r in rows] == ["1", "2"]  # check-ins are a chain of their own
+    assert '""complete_from_start"": true' in chains

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reports.admin.situation_page import tile_csp
-from reports.models import ReportChainHead
+from reports.models import ChainHead
 from tests.filing import file_report
 
 SITUATION = "/admin/reports/submission/situation/"
@@ -53,13 +53,14 @@ def test_counts_and_charts_for_the_coordinators_organization(world, reports, adm
     }
     html = response.content.decode()
     assert "<svg" in html and 'href="/admin/reports/submission/?kind=incident&amp;election=kz-test-2021&amp;region=almaty"' in html
-    assert situation.chain_head is None  # the chain covers every organization: not shown to one
+    assert situation.chain_heads == []  # every organization's chains: not shown to one
 
 
-def test_superusers_see_everything_and_the_chain_head(world, reports, admin_as):
+def test_superusers_see_everything_and_the_chain_heads(world, reports, admin_as):
     situation = admin_as(world.superuser).get(SITUATION).context["situation"]
     assert situation.counts["total"] == 5
-    assert situation.chain_head == ReportChainHead.objects.get(election=world.election)
+    assert situation.chain_heads == list(ChainHead.objects.filter(election=world.election).order_by("organization__name", "kind"))
+    assert situation.chain_heads
 
 
 def test_map_points_are_stations_scoped_to_the_user(world, reports, admin_as):

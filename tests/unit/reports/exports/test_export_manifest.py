@@ -152,6 +152,14 @@ def test_a_format_1_file_still_verifies_and_a_rows_hash_without_the_export_id_do
     legacy = _rows_digest(f, None)
     assert legacy != _rows_digest(f, export_id)
 
+    # Before /3, a chain per election (one organization's rows are one election's
+    # chain), and neither the public key nor checkpoints in the manifest.
+    f.records = [r for r in f.records if not (r[0] == "#manifest" and r[1] in ("public_key", "checkpoints"))]
+    f.save()
+    chains = json.loads(_manifest(f)["chains"][2])
+    per_election = [{k: v for k, v in c.items() if k not in ("organization", "organization_id", "kind")} for c in chains]
+    relabel(path, chains=json.dumps(per_election, sort_keys=True), format="election-reports-csv/2")
+    assert check(path)[1] == "ok"
     relabel(path, rows_sha256=legacy)  # a /2 file hashed the /1 way
     assert check(path)[1:] == ("manifest", None)
     relabel(path, format="election-reports-csv/1")

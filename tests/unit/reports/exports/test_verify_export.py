@@ -62,10 +62,11 @@ class ExportFile:
         digest = export.RowsDigest(export_id, self.header)
         previous = {}
         chains = {}
+        ids = {(c["election"], c["organization"]): c["organization_id"] for c in json.loads(manifest["chains"][2])}
         for cells in self.data:
             values = {name: export.restore(cells[i]) for name, i in idx.items()}
             values["content_sha256"] = verify_export.content_sha256(values)
-            election, seq = values["election"], int(values["chain_seq"])
+            election, seq = (values["election"], values["organization"]), int(values["chain_seq"])
             prior = integrity.GENESIS if seq == 1 else previous[election]
             values["chain_sha256"] = integrity.chain_link(
                 previous=prior,
@@ -75,14 +76,18 @@ class ExportFile:
                 content_sha256=values["content_sha256"],
             )
             previous[election] = values["chain_sha256"]
-            chain = chains.setdefault(election, {"election": election, "first_seq": seq, "complete_from_start": seq == 1})
+            chain = chains.setdefault(
+                election,
+                {"election": election[0], "organization": election[1], "organization_id": ids.get(election), "kind": "incident"}
+                | {"first_seq": seq, "complete_from_start": seq == 1},
+            )
             chain.update(last_seq=seq, last_sha256=values["chain_sha256"])
             values["row_sha256"] = export.row_sha256(export_id, [values[name] for name in self.header[:-1]])
             digest.update(values["row_sha256"])
             for name, i in idx.items():
                 cells[i] = export.neutralize(values[name])
         manifest["rows_sha256"][2] = digest.hexdigest()
-        manifest["chains"][2] = json.dumps(list(chains.values()), ensure_ascii=False, sort_keys=True)
+        manifest["chains"][2] = json.dumps([chains[key] for key in sorted(chains)], ensure_ascii=False, sort_keys=True)
         entries = [(r[1], export.restore(r[2])) for r in self.records if r[0] == "#manifest" and r[1] != "manifest_sha256"]
         manifest["manifest_sha256"][2] = export.manifest_sha256(entries)
         return self
@@ -112,11 +117,11 @@ def test_an_untouched_export_verifies(world, exported):
     assert "complete from the first report" in result.summary()
 
 
-def test_an_organizations_export_verifies_with_unlinked_positions_noted(world, exported):
-    file_report(world)  # chain position 12, after the other organization's 11
+def test_an_organizations_export_holds_its_whole_chain_whatever_others_filed(world, exported):
+    file_report(world)  # another organization's report, in that organization's own chain
     result, kind, _ = check(exported(world.auditor))
     assert kind == "ok" and result.rows == 11
-    assert "their links were not checked" in result.summary()  # the other organization's report sits in the chain
+    assert "complete from the first report" in result.summary() and "not checked" not in result.summary()
 
 
 def test_the_bom_version_verifies(world, exported):
@@ -293,9 +298,14 @@ def test_an_edited_header_is_found(world, exported):
 
 
 def test_a_full_forgery_needs_the_platforms_record_to_show(world, exported):
-    """Everything recomputed: the file is self-consistent. The export record's
-    rows hash, and the platform's own evidence, still tell."""
-    path = ExportFile(exported()).set(5, "description", "Nothing to see.").reseal().save()
+    """Everything recomputed: the chains no longer pass through the signed
+    checkpoints the manifest carries. A forger who also drops those makes a
+    self-consistent file; the export record's rows hash, and the platform's
+    own evidence, still tell."""
+    forged = ExportFile(exported()).set(5, "description", "Nothing to see.").reseal()
+    assert check(forged.save())[1] == "rewritten"
+    next(r for r in forged.records if r[:2] == ["#manifest", "checkpoints"])[2] = "[]"
+    path = forged.reseal().save()
     assert check(path)[1] == "ok"
 
     record = ExportRecord.objects.get()
@@ -322,33 +332,48 @@ def _rewrite_in_the_database(report, description: str) -> None:
     IncidentReport.objects.filter(pk=report.pk).update(description=description, content_sha256=content)
 
 
-def test_command_checks_every_chain_link_against_the_platform(world, exported):
-    """An organization's export: the tampered report's predecessor in the chain
-    belongs to the other organization, so the file alone cannot check its link,
-    and the export record matches the (tampered) file. The command recomputes
-    the link from the platform's previous link and finds the row."""
-    tampered = file_report(world, description="Ballots were stuffed into box 3.")  # chain position 12, after the other organization's 11
+def test_a_report_rewritten_in_the_database_breaks_its_organizations_chain_in_the_file(world, exported):
+    """The report's description and content hash rewritten in the database,
+    its link left alone. An organization's export holds its whole chain, so
+    the file alone finds the row, and so does the command (which recomputes
+    every link from the platform's previous one)."""
+    tampered = file_report(world, description="Ballots were stuffed into box 3.")
     _rewrite_in_the_database(tampered, "Nothing happened.")
     path = exported(world.auditor)
     f = ExportFile(path)
     row = next(n for n in range(1, len(f.data) + 1) if f.row(n)[0] == str(tampered.pk))
     assert f.row(row)[f.header.index("description")] == "Nothing happened."
-    assert check(path)[1] == "ok"  # self-consistent: the file cannot tell
+    assert check(path)[1:] == ("altered", row)
 
     with pytest.raises(CommandError) as failure:
         call_command("verify_export", str(path))
     assert failure.value.returncode == 1
     assert f"row {row} (line " in str(failure.value) and f"report {tampered.pk})" in str(failure.value)
-    assert "chain link" in str(failure.value)
 
 
-def test_command_reports_a_chain_position_missing_on_the_platform(world, exported):
-    last = file_report(world)
-    path = exported(world.auditor)
-    IncidentReport.objects.filter(election=world.election, chain_seq=last.chain_seq - 1).delete()  # the other organization's report
+def test_command_checks_the_link_before_a_filtered_exports_first_row(world, exported):
+    """A filtered export starts inside the chain: the command recomputes the
+    first row's link from the platform's previous link and finds a report
+    whose content was rewritten in the database."""
+    file_report(world)
+    tampered = file_report(world, description="Ballots were stuffed into box 3.")
+    _rewrite_in_the_database(tampered, "Nothing happened.")
+    path = exported(world.auditor, query=f"?q={tampered.pk}")
+    assert check(path)[1] == "ok"  # the file alone cannot check the first link
     with pytest.raises(CommandError) as failure:
         call_command("verify_export", str(path))
-    assert f"report {last.pk})" in str(failure.value) and f"position {last.chain_seq - 1}" in str(failure.value)
+    assert f"report {tampered.pk})" in str(failure.value) and "chain link" in str(failure.value)
+
+
+def test_command_names_a_report_deleted_from_the_platform(world, exported):
+    file_report(world)
+    last = file_report(world)
+    path = exported(world.auditor)
+    gone = IncidentReport.objects.get(organization=last.organization, election=world.election, chain_seq=last.chain_seq - 1)
+    IncidentReport.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert f"report {gone.pk})" in str(failure.value) and "no such report on the platform" in str(failure.value)
 
 
 def test_command_reports_ok_and_problems(world, exported, capsys):

@@ -134,4 +134,9 @@ def test_the_rule_sets_by_kind():
     names = {kind: [r.__name__ for r in rs] for kind, rs in rules.SINGLE_RULES_BY_KIND.items()}
     assert names["checkin"] == ["off_site", "low_gps_accuracy", "no_location", "region_mismatch", "not_deployed"]
     assert set(names["incident"]) == {r.__name__ for r in rules.SINGLE_REPORT_RULES}
-    assert rules.CROSS_CODES_BY_KIND == {"incident": ("impossible_travel", "duplicate", "hotspot"), "checkin": ("impossible_travel",)}
+    assert names["checklist"] == [*names["checkin"], "checklist_critical", "results_arithmetic", "turnout_over_100", "results_conflict"]
+    assert rules.CROSS_CODES_BY_KIND == {
+        "incident": ("impossible_travel", "duplicate", "hotspot"),
+        "checkin": ("impossible_travel",),
+        "checklist": ("impossible_travel",),
+    }

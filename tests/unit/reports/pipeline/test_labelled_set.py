@@ -152,7 +152,10 @@ def test_precision_and_recall_of_every_rule_on_the_labelled_set(labelled, capsys
 
     lines = [f"{'rule':<24} {'positives':>9} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}"]
     failures = []
-    for code in sorted(rules.FLAG_TEXT):
+    # The labelled set is of incident reports: the checklist rules have their
+    # own tests (tests/unit/checklists/test_checklist_flags.py).
+    checklist_codes = {rule.__name__ for rule in rules.CHECKLIST_RULES}
+    for code in sorted(set(rules.FLAG_TEXT) - checklist_codes):
         tp, fp, fn, precision, recall = precision_recall(expected, raised, code)
         lines.append(f"{code:<24} {tp + fn:>9} {tp:>4} {fp:>4} {fn:>4} {precision:>9.3f} {recall:>7.3f}")
         if tp + fn < MIN_POSITIVES or precision < MINIMUM or recall < MINIMUM:

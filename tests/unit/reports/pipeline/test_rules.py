@@ -21,7 +21,8 @@ def test_an_unremarkable_report_raises_nothing():
 
 def test_every_rule_has_a_text_and_a_severity():
     assert set(rules.FLAG_TEXT) == set(rules.FLAG_SEVERITY)
-    assert {r.__name__ for r in rules.SINGLE_REPORT_RULES} | set(rules.CROSS_REPORT_RULES) == set(rules.FLAG_TEXT)
+    every_kinds_rules = {r.__name__ for kind_rules in rules.SINGLE_RULES_BY_KIND.values() for r in kind_rules}
+    assert every_kinds_rules | set(rules.CROSS_REPORT_RULES) == set(rules.FLAG_TEXT)
     assert all(code in rules.FLAG_TEXT for code, _ in rules.FLAG_VARIANT_TEXT)
 
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('monitoring', '0002_deployment_plan_and_hotline'),
-        ('reports', '0009_exportrecord_manifest'),
+        ('reports', '0013_evidence_triggers'),
     ]
 
     operations = [
