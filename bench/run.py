@@ -1,4 +1,4 @@
-"""The seven benchmarks of docs/performance.md, each against a baseline measured in
+"""The benchmarks of docs/performance.md, each against a baseline measured in
 the same run (the machine is shared; only ratios travel between runs).
 
     .venv/bin/python bench/run.py                 # make bench: full sizes
@@ -16,6 +16,8 @@ the same run (the machine is shared; only ratios travel between runs).
   time at the large size against the small one.
 - geotag (bench/geotag.py): µs per report among up to 100,000 stations against
   the raw k-d tree query alone.
+- hotspot (bench/hotspot.py): ms per report of one worker draining a burst of
+  one organization's reports in one district against the same burst spread out.
 - coverage (bench/coverage.py): the coverage board's and API's server time at
   2,000 observers, 10,000 planned stations and 100,000 submissions against the
   same pages at a tenth of the size.
@@ -40,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import coverage, exports, geotag, intake, pipeline, sms  # noqa: E402
+from bench import coverage, exports, geotag, hotspot, intake, pipeline, sms  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
@@ -57,6 +59,9 @@ SIZES = {
         "admin_rows": [10_000, 1_000_000],
         "geotag_stations": [1_000, 10_000, 100_000],
         "geotag_reports": 20_000,
+        "hotspot_stations": 2_000,
+        "hotspot_background": 5_000,
+        "hotspot_sizes": [100, 500, 1_000],
         "coverage_observers": [200, 2_000],
     },
     "quick": {
@@ -72,6 +77,9 @@ SIZES = {
         "admin_rows": [2_000, 20_000],
         "geotag_stations": [100_000],
         "geotag_reports": 2_000,
+        "hotspot_stations": 500,
+        "hotspot_background": 1_000,
+        "hotspot_sizes": [100],
         "coverage_observers": [20, 200],
     },
 }
@@ -82,6 +90,7 @@ GOALS = {
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
+    "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
     "coverage": "board and API <= 500 ms at 2,000 observers, 10,000 stations, 100,000 submissions",
 }
 BENCHES = {
@@ -91,6 +100,7 @@ BENCHES = {
     "export": exports.run_export,
     "admin": exports.run_admin,
     "geotag": geotag.run,
+    "hotspot": hotspot.run,
     "coverage": coverage.run,
 }
 
@@ -168,6 +178,7 @@ def summary(results: dict) -> str:
         "export": lambda r: (f"{r['rows_per_s']:,} rows/s", f"{r['copy_rows_per_s']:,} rows/s"),
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
+        "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
         "coverage": lambda r: (f"{r['board_ms']}/{r['api_ms']} ms", f"{r['baseline_board_ms']}/{r['baseline_api_ms']} ms"),
     }
     for name, fmt in rows.items():

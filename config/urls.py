@@ -11,7 +11,7 @@ from reports.api import checkpoints as checkpoints_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
 
-from . import views
+from . import metrics, views
 
 api_v1 = [
     path("auth/token/", roster_api.TokenView.as_view(), name="token"),
@@ -34,6 +34,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's setup script from this same URL

@@ -123,6 +123,8 @@ ROUTES: dict[str, list[Probe]] = {
             note="the gateway's signature, not a login",
         )
     ],
+    # Off unless METRICS_TOKEN is set; then a bearer token, never a session (tests/unit/config/test_metrics.py).
+    "metrics": [Probe("GET", "/metrics", everyone(404), note="METRICS_TOKEN unset in tests: off for everyone")],
     "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
     "api/docs/": [
         Probe("GET", "/api/docs/", everyone(200)),
