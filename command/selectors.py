@@ -133,8 +133,8 @@ def activity_by_post(
     """(observer, station) -> Activity, one aggregate over the submissions;
     the observers of `mobile` (mobile teams) also get (observer, None), all
     their stations together. Three timestamps a row (the latest of anything is
-    the later of the latest arrival and the latest other), since reading
-    timestamps is most of the cost at 100,000 submissions."""
+    the later of the latest arrival and the latest other), read on PostgreSQL
+    as epoch numbers: parsing timestamps was most of the cost of this read."""
     epoch = connection.vendor == "postgresql"
     read, instant = (_Epoch, _instant) if epoch else (lambda e: e, lambda t: t)
     rows = (
