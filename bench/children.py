@@ -49,6 +49,24 @@ def intake_seed(observers: int) -> dict:
     return {**made, "categories": ["carousel_voting", "ballot_stuffing", "intimidation", "video_camera_off"]}
 
 
+def sms_seed(observers: int) -> dict:
+    """intake_seed's world, each observer with a roster phone (E.164) for the SMS webhook."""
+    from monitoring.models import Observer
+    from roster.models import RosterEntry
+    from testkit.seed import seed as seed_world
+
+    made = seed_world(observers=observers, stations=20, election_code="bench-sms")
+    phones = []
+    for i, observer in enumerate(Observer.objects.filter(organization__isnull=False, role="observer").order_by("pk")[:observers]):
+        phone = f"+7701{i:07d}"
+        RosterEntry.objects.get_or_create(
+            observer=observer,
+            defaults=dict(organization=observer.organization, external_id=f"bench-{i}", full_name="Bench", phone=phone, language="ru"),
+        )
+        phones.append(RosterEntry.objects.get(observer=observer).phone)
+    return {"stations": made["stations"], "phones": phones}
+
+
 def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -> dict:
     """A realistic day of `background + reports` reports, `reports` of them (and
     the generator's own few `received` ones) put back to `received`; then the
@@ -215,6 +233,99 @@ def admin(election: str, repeats: int = 7) -> dict:
         out[f"{name}_queries"] = len(queries)
     out["filtered_url"] = pages["filtered"]
     return out
+
+
+HOTSPOT_ELECTION = "bench-hotspot"
+
+
+def hotspot_territory(stations: int, background: int) -> dict:
+    """The hot-spot benchmark's election with its day of background reports (once)."""
+    from django.db import connection
+
+    from bench.territory import build_territory
+    from reports.models import IncidentReport
+    from testkit.bulk import bulk_reports
+
+    territory = build_territory(election_code=HOTSPOT_ELECTION, stations=stations, observers=max(600, stations // 4))
+    if not IncidentReport.objects.filter(election=territory.election).exists():
+        bulk_reports(territory, count=background, seed=11)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return {"stations": len(territory.stations)}
+
+
+def hotspot_file(shape: str, size: int, slot: int) -> dict:
+    """File `size` reports through the intake service (enqueued for a worker
+    that is not running yet): for "hotspot", of one organization in one
+    district (the `slot`-th largest) within one hour; for "sparse", of every
+    organization at random stations over the day."""
+    import datetime as dt
+    import random
+    import uuid
+    from collections import Counter
+
+    from monitoring.models import Election
+    from reports.models import IncidentCategory
+    from reports.services.intake import ReportInput, submission_submit
+    from testkit.bulk import territory_from
+
+    territory = territory_from(Election.objects.get(code=HOTSPOT_ELECTION))
+    rng = random.Random(f"{shape}-{size}-{slot}")
+    categories = list(IncidentCategory.objects.filter(phase="voting", critical=False))
+    observers = territory.observers
+    if shape == "hotspot":
+        districts = Counter(s.district_id for s in territory.stations).most_common()
+        district = districts[slot][0]
+        stations = [s for s in territory.stations if s.district_id == district]
+        organization = observers[slot % 3].organization_id
+        observers = [o for o in observers if o.organization_id == organization]
+        start = dt.datetime(2021, 1, 10, 11, 0, tzinfo=dt.UTC)
+        times = [start + dt.timedelta(seconds=rng.uniform(0, 3600)) for _ in range(size)]
+    else:
+        stations = territory.stations
+        start = dt.datetime(2021, 1, 10, 2, 0, tzinfo=dt.UTC)
+        times = [start + dt.timedelta(seconds=rng.uniform(0, 12 * 3600)) for _ in range(size)]
+    batch = []
+    for occurred_at in times:
+        station = rng.choice(stations)
+        category = rng.choice(categories)
+        data = ReportInput(
+            client_uuid=uuid.uuid4(),
+            election=territory.election,
+            station=station,
+            category=category,
+            occurred_at=occurred_at,
+            description=f"{category.name_en} at the station, seen at {occurred_at:%H:%M}; {rng.choice(WORDS)} {rng.choice(WORDS)}.",
+            latitude=station.latitude + rng.uniform(-0.0005, 0.0005),
+            longitude=station.longitude + rng.uniform(-0.0005, 0.0005),
+            accuracy_m=15.0,
+        )
+        result = submission_submit(observer=rng.choice(observers), data=data, source="api")
+        batch.append(str(result.submission.pk))
+    return {"batch": batch, "district_stations": len(stations) if shape == "hotspot" else None}
+
+
+WORDS = ["crowd", "queue", "bus", "officials", "box", "camera", "list", "ink", "booth", "door", "police", "leaflets", "van", "car"]
+
+
+def hotspot_done(batch: list, drained_at: float) -> dict:
+    import datetime as dt
+
+    from django.db.models import Count, Min
+
+    from reports.models import Flag, Submission
+
+    reports = Submission.objects.filter(pk__in=batch)
+    first = reports.aggregate(first=Min("processing_started_at"))["first"]
+    seconds = dt.datetime.fromtimestamp(drained_at, dt.UTC) - first
+    flags = dict(Flag.objects.filter(report__in=reports).values_list("code").annotate(n=Count("pk")).order_by())
+    return {
+        "reports": len(batch),
+        "drain_s": round(seconds.total_seconds(), 2),
+        "ms_per_report": round(1000 * seconds.total_seconds() / len(batch), 1),
+        "states": dict(reports.values_list("state").annotate(n=Count("pk")).order_by()),
+        "flags": flags,
+    }
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The five benchmarks of docs/performance.md, each against a baseline measured in
+"""The benchmarks of docs/performance.md, each against a baseline measured in
 the same run (the machine is shared; only ratios travel between runs).
 
     .venv/bin/python bench/run.py                 # make bench: full sizes
@@ -7,6 +7,8 @@ the same run (the machine is shared; only ratios travel between runs).
 
 - intake (bench/intake.py): the report API through gunicorn against a minimal
   view on the same server that inserts one row (bench/urls.py).
+- sms (bench/sms.py): signed SMS gateway deliveries through the webhook against
+  the same minimal view.
 - pipeline (bench/pipeline.py): reports/s of one worker process against a
   no-op task on the same worker and broker.
 - export and admin (bench/exports.py): the CSV export's rows/s against COPY of
@@ -14,6 +16,8 @@ the same run (the machine is shared; only ratios travel between runs).
   time at the large size against the small one.
 - geotag (bench/geotag.py): µs per report among up to 100,000 stations against
   the raw k-d tree query alone.
+- hotspot (bench/hotspot.py): ms per report of one worker draining a burst of
+  one organization's reports in one district against the same burst spread out.
 - coverage (bench/coverage.py): the coverage board's and API's server time at
   2,000 observers, 10,000 planned stations and 100,000 submissions against the
   same pages at a tenth of the size.
@@ -38,13 +42,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import coverage, exports, geotag, intake, pipeline  # noqa: E402
+from bench import coverage, exports, geotag, hotspot, intake, pipeline, sms  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
     "full": {
         "intake_clients": 32,
         "intake_seconds": 20,
+        "sms_clients": 16,
+        "sms_seconds": 20,
         "pipeline_background": 20_000,
         "pipeline_reports": 1_500,
         "noop_tasks": 5_000,
@@ -53,11 +59,16 @@ SIZES = {
         "admin_rows": [10_000, 1_000_000],
         "geotag_stations": [1_000, 10_000, 100_000],
         "geotag_reports": 20_000,
+        "hotspot_stations": 2_000,
+        "hotspot_background": 5_000,
+        "hotspot_sizes": [100, 500, 1_000],
         "coverage_observers": [200, 2_000],
     },
     "quick": {
         "intake_clients": 32,
         "intake_seconds": 5,
+        "sms_clients": 16,
+        "sms_seconds": 5,
         "pipeline_background": 2_000,
         "pipeline_reports": 200,
         "noop_tasks": 1_000,
@@ -66,23 +77,30 @@ SIZES = {
         "admin_rows": [2_000, 20_000],
         "geotag_stations": [100_000],
         "geotag_reports": 2_000,
+        "hotspot_stations": 500,
+        "hotspot_background": 1_000,
+        "hotspot_sizes": [100],
         "coverage_observers": [20, 200],
     },
 }
 GOALS = {
     "intake": "ratio >= 0.5 and p95 <= 150 ms at 32 clients",
     "pipeline": "ratio >= 0.25",
+    "sms": "ratio at least half of intake's in the same run (a message is a submission plus its log row and reply)",
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",
     "admin": "ratio <= 2 and <= 300 ms at the large size",
     "geotag": "<= 1 ms per report and ratio <= 3",
+    "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
     "coverage": "board and API <= 500 ms at 2,000 observers, 10,000 stations, 100,000 submissions",
 }
 BENCHES = {
     "intake": intake.run,
+    "sms": sms.run,
     "pipeline": pipeline.run,
     "export": exports.run_export,
     "admin": exports.run_admin,
     "geotag": geotag.run,
+    "hotspot": hotspot.run,
     "coverage": coverage.run,
 }
 
@@ -156,9 +174,11 @@ def summary(results: dict) -> str:
     rows = {
         "intake": lambda r: (f"{r['per_s']}/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "pipeline": lambda r: (f"{r['per_s']} reports/s", f"{r['noop_tasks_per_s']} no-ops/s"),
+        "sms": lambda r: (f"{r['per_s']} msgs/s p95 {r['p95_ms']} ms", f"{r['baseline_per_s']}/s"),
         "export": lambda r: (f"{r['rows_per_s']:,} rows/s", f"{r['copy_rows_per_s']:,} rows/s"),
         "admin": lambda r: (f"{r['default_ms']}/{r['filtered_ms']} ms", f"{r['baseline_default_ms']}/{r['baseline_filtered_ms']} ms"),
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
+        "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
         "coverage": lambda r: (f"{r['board_ms']}/{r['api_ms']} ms", f"{r['baseline_board_ms']}/{r['baseline_api_ms']} ms"),
     }
     for name, fmt in rows.items():

@@ -15,9 +15,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def post_load(base: str, path: str, bodies: Callable[[int], Iterator[bytes]], headers: dict | list, clients: int, seconds: float) -> dict:
+def post_load(
+    base: str,
+    path: str,
+    bodies: Callable[[int], Iterator[bytes | tuple[bytes, dict]]],
+    headers: dict | list,
+    clients: int,
+    seconds: float,
+    *,
+    ok: tuple[int, ...] = (201,),
+) -> dict:
     """`clients` threads, each on one keep-alive connection, POSTing `bodies(n)`
-    to `path` for `seconds` (`headers`: one dict, or one per client)."""
+    to `path` for `seconds` (`headers`: one dict, or one per client; a body may
+    come with headers of its own, such as a signature). `per_s` counts the
+    answers with an `ok` status."""
     netloc = urlsplit(base)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -27,12 +38,14 @@ def post_load(base: str, path: str, bodies: Callable[[int], Iterator[bytes]], he
     def client(n: int):
         conn = http.client.HTTPConnection(netloc.hostname, netloc.port, timeout=60)
         mine, codes = [], {}
+        mine_headers = headers[n] if isinstance(headers, list) else headers
         for body in bodies(n):
             if time.monotonic() >= stop_at:
                 break
+            body, own = body if isinstance(body, tuple) else (body, {})
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body=body, headers=headers[n] if isinstance(headers, list) else headers)
+                conn.request("POST", path, body=body, headers={**mine_headers, **own})
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -55,7 +68,7 @@ def post_load(base: str, path: str, bodies: Callable[[int], Iterator[bytes]], he
     for t in threads:
         t.join()
     wall = time.monotonic() - wall
-    created = statuses.get(201, 0)
+    created = sum(statuses.get(status, 0) for status in ok)
     return {
         "requests": len(latencies),
         "created": created,

@@ -68,10 +68,15 @@ INSTALLED_APPS = [
     "roster",
     "reports",
     "checklists",
+    "sms",
     "command",
+    "alerts",
+    "messaging",
 ]
 
 MIDDLEWARE = [
+    # Counts every answer (and its time) for /metrics, the 503s of the next one too.
+    "config.metrics.RequestMetricsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Observers pay for every byte on election day: compress pages and API answers.
@@ -373,6 +378,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # After a failed enqueue a process leaves the broker alone this long (reports wait for the sweeper).
 BROKER_FAILURE_BACKOFF_SECONDS = env.float("BROKER_FAILURE_BACKOFF_SECONDS", default=5.0)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# /metrics (Prometheus): off (404) unless set; then it needs `Authorization: Bearer <token>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 CHECKPOINT_INTERVAL_SECONDS = env.float("CHECKPOINT_INTERVAL_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-reports": {
@@ -423,6 +431,7 @@ PIPELINE = PipelineThresholds(
     sweep_after_seconds=env.int("SWEEPER_STUCK_AFTER_SECONDS", default=180),
     max_attempts=env.int("PIPELINE_MAX_ATTEMPTS", default=5),
     retry_backoff_max=env.int("PIPELINE_RETRY_BACKOFF_MAX", default=600),
+    cluster_refresh_debounce_seconds=env.float("CLUSTER_REFRESH_DEBOUNCE_SECONDS", default=1.0),
 )
 # Redis redelivers an unacknowledged message after the visibility timeout: it must
 # outlast the longest retry countdown and the task time limit, or a report waiting
@@ -451,6 +460,16 @@ BADGE_HOTLINE = env.str("BADGE_HOTLINE", default="")
 # Failed activation attempts allowed per client address (successful ones do not count).
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["activate"] = env.str("API_THROTTLE_ACTIVATE", default="20/hour")
 # --- end of roster settings ----------------------------------------------------------------------
+
+# --- Channels out of the platform: alerts (e-mail, webhooks) and the SMS gateway -----------------
+# Read from the environment in config/channels.py (each setting is documented there and in the README).
+from .channels import channel_settings  # noqa: E402
+
+vars().update(channel_settings(env, base_dir=BASE_DIR, broker_visibility_timeout=CELERY_BROKER_VISIBILITY_TIMEOUT))
+CELERY_BEAT_SCHEDULE["sweep-alerts"] = {
+    "task": "alerts.tasks.sweep_alerts",
+    "schedule": env.float("ALERTS_SWEEP_INTERVAL_SECONDS", default=60.0),
+}
 
 # --- Logging ----------------------------------------------------------------------------------------
 # Never log request bodies, passwords, tokens or observers' personal data; log ids.

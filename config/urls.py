@@ -6,12 +6,13 @@ from checklists import views as checklists_views
 from checklists import web as checklists_web
 from checklists.api import views as checklists_api
 from command.api import views as command_api
+from messaging import api as messaging_api
 from monitoring.api import views as monitoring_api
 from reports.api import checkpoints as checkpoints_api
 from reports.api import views as reports_api
 from roster.api import views as roster_api
 
-from . import views
+from . import metrics, views
 
 checklists_web_urls = [
     path("", checklists_web.checklist_list, name="list"),
@@ -33,10 +34,13 @@ api_v1 = [
     path("quick-count/", checklists_api.QuickCountView.as_view(), name="quick-count"),
     path("checkpoints/", checkpoints_api.CheckpointListView.as_view(), name="checkpoints"),
     path("coverage/", command_api.CoverageView.as_view(), name="coverage"),
+    path("messages/", messaging_api.MessageListView.as_view(), name="messages"),
+    path("messages/<int:pk>/read/", messaging_api.MessageReadView.as_view(), name="message-read"),
 ]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's setup script from this same URL
@@ -47,6 +51,7 @@ urlpatterns = [
     path("exports/checklists.csv", checklists_views.export_checklists_csv, name="export-checklists-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("checklists/", include((checklists_web_urls, "checklists-web"), namespace="checklists-web")),
+    path("", include("sms.urls")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),
 ]

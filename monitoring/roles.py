@@ -33,9 +33,25 @@ _READ_REPORTS = [
 # Personal data: the organization's coordinators only (auditors never see the roster).
 _ROSTER = [("roster", "view_rosterentry"), ("roster", "change_rosterentry")]
 
+# Alerts (the alerts app): the coordinators see their organization's alerts and set its channels.
+_ALERTS = [
+    ("alerts", "view_alertevent"),
+    ("alerts", "view_alertdelivery"),
+    ("alerts", "view_alertsettings"),
+    ("alerts", "add_alertsettings"),
+    ("alerts", "change_alertsettings"),
+]
+# Messages to observers (the messaging app): the coordinators write and read them.
+_MESSAGES = [("messaging", "view_observermessage"), ("messaging", "add_observermessage")]
+
 ROLE_PERMISSIONS = {
     "observer": [],
-    "coordinator": _READ_MONITORING + _READ_REPORTS + _ROSTER + [("reports", "change_submission"), ("reports", "change_flag")],
+    "coordinator": _READ_MONITORING
+    + _READ_REPORTS
+    + _ROSTER
+    + _ALERTS
+    + _MESSAGES
+    + [("reports", "change_submission"), ("reports", "change_flag")],
     "auditor": _READ_MONITORING + _READ_REPORTS,
 }
 

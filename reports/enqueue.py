@@ -19,6 +19,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 PROCESS_REPORT = "reports.tasks.process_report"
+REFRESH_CLUSTER = "reports.tasks.refresh_cluster"
 
 # Monotonic time until which this process does not try the broker again.
 _broker_unavailable_until = 0.0
@@ -38,3 +39,64 @@ def enqueue_processing(report_id) -> bool:
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
         return False
+
+
+# The alerts app's task (it builds on reports; reports never imports it).
+RAISE_REPORT_ALERTS = "alerts.tasks.raise_report_alerts"
+
+
+def enqueue_report_alerts(report_id) -> bool:
+    """Ask the alerts app to alert the coordinators of a critical or failed
+    report. Never raises and never waits on a dead broker: an alert lost here
+    is raised by the alerts' beat sweep, which looks for recent critical and
+    failed reports without one."""
+    if time.monotonic() < _broker_unavailable_until:
+        return False
+    task = current_app.tasks.get(RAISE_REPORT_ALERTS)
+    if task is None:  # the alerts app is not installed
+        return False
+    try:
+        task.delay(str(report_id))
+        return True
+    except Exception:
+        logger.warning("could not enqueue the alerts of report %s; the alert sweep will raise them", report_id, exc_info=True)
+        return False
+
+
+def enqueue_cluster_refresh(key: list[int], *, countdown: float) -> bool:
+    """Hand a cluster's refresh ([organization, election, district]) to the
+    workers, `countdown` seconds from now. Never raises: if the broker is down,
+    the cluster stays pending and the sweeper enqueues it later."""
+    global _broker_unavailable_until
+    if time.monotonic() < _broker_unavailable_until:
+        return False
+    try:
+        current_app.tasks[REFRESH_CLUSTER].apply_async(args=key, countdown=countdown)
+        return True
+    except Exception:
+        _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
+        logger.warning("could not enqueue a cluster refresh; the sweeper will retry", exc_info=True)
+        return False
+
+
+def queue_depth() -> int | None:
+    """Messages waiting in this deployment's task queue (the broker's count;
+    for Redis, the list's length), or None without a broker or when it does not
+    answer (the situation page and /metrics then say "unknown")."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    try:
+        with current_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            channel = conn.default_channel
+            queue = settings.CELERY_TASK_DEFAULT_QUEUE
+            # Kombu's Redis channel counts the queue's lists (its priority steps,
+            # the key prefix) in `_size`; a passive declare would fail before a
+            # worker bound the queue.
+            if hasattr(channel, "_size"):
+                return int(channel._size(queue))
+            _, count, _ = channel.queue_declare(queue=queue, passive=True)
+        return int(count)
+    except Exception:
+        logger.info("queue depth unavailable", exc_info=True)
+        return None

@@ -11,6 +11,8 @@ once, whatever the door and whatever the kind.
   (`may_decide_flags`) also takes `change_flag`.
 - Export (`may_export`): superusers, coordinators and auditors; what they
   export is what they see.
+- Read the figures behind cross-report flags (`may_see_flag_figures`): the
+  same people; observers get a wording without them.
 - How a user appears in the audit trail and exports (`user_public_label`,
   over `monitoring.models.public_label`): the
   pseudonymous public code, never a name.
@@ -80,6 +82,13 @@ def may_export(user) -> bool:
         return True
     observer = getattr(user, "observer", None)
     return observer is not None and observer.role in (Observer.Role.COORDINATOR, Observer.Role.AUDITOR)
+
+
+def may_see_flag_figures(user) -> bool:
+    """May `user` read the figures behind cross-report flags (other reports'
+    times, text similarity)? Those who triage or audit their organization's
+    reports; never an observer, who only learns that there are such reports."""
+    return may_export(user)
 
 
 def user_public_label(user) -> str:

@@ -3,9 +3,9 @@ stages (`validation`, `geotag`, `rules`) decide on. Nothing here writes, and
 nothing is scoped to a user: the pipeline sees every submission of the
 election, of every kind.
 
-The neighbourhood of a submission, for the cross-report rules: accepted
-incident reports of the same district close in time, and everything the same
-observer sent (`peer_pool`); each as the rules see it (`peer_report`).
+The neighbourhood of a submission, for `impossible_travel`: everything the
+same observer sent (`peer_pool`); each as the rules see it (`peer_report`).
+(The cluster flags read their whole cluster in `reports.services.clusters`.)
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Min
 
 from monitoring.gazetteer import gazetteer
 from monitoring.models import Accreditation, District, PollingStation, Region
@@ -22,7 +22,7 @@ from monitoring.spatial import station_index
 
 from . import rules, validation
 from .geotag import GeotagResult, Point, geotag
-from .models import ReportState, Submission, SubmissionKind
+from .models import ClusterRefresh, ReportState, Submission, SubmissionKind
 
 # What a checklist says lives in the checklists app, which builds on this one:
 # it registers its reader at start-up (`ChecklistsConfig.ready`), so reports
@@ -93,38 +93,41 @@ def corrected_report(report: Submission) -> list[rules.PeerReport]:
 
 def peer_pool(election_id, centres: list[rules.PeerReport]) -> list[rules.PeerReport]:
     """Accepted submissions (other than the first centre, the one being
-    processed) that cross-report rules may relate to a centre or to one of its
-    neighbours: incident reports of the same district within twice the longest
-    window (a neighbour's own window reaches that far), for the centres that
-    are incident reports; and everything the same observer sent in the
-    election (`impossible_travel` counts every kind)."""
-    reach = dt.timedelta(seconds=2 * settings.PIPELINE.neighbourhood_seconds)
-    # By station, not through the district join: (station, occurred_at) and
-    # (submitted_by, occurred_at) are indexed, so this stays a few index range
-    # scans however many reports the election holds.
-    stations: dict = {}
-    for district_id, station_id in PollingStation.objects.filter(
-        election_id=election_id, district_id__in={c.district_id for c in centres}
-    ).values_list("district_id", "pk"):
-        stations.setdefault(district_id, []).append(station_id)
-    near = Q(pk__in=[])
-    for c in centres:
-        if c.kind == SubmissionKind.INCIDENT:
-            near |= Q(
-                kind=SubmissionKind.INCIDENT,
-                station_id__in=stations.get(c.district_id, []),
-                occurred_at__gte=c.occurred_at - reach,
-                occurred_at__lte=c.occurred_at + reach,
-            )
-        near |= Q(submitted_by_id=c.observer_id)
+    processed) that `impossible_travel` may relate to a centre: everything the
+    centres' observers sent in the election (every kind counts). An observer
+    sends a handful, so this stays small however busy the district is; the
+    cluster flags read their cluster in the batched refresh instead
+    (`reports.services.clusters`)."""
+    # (submitted_by, occurred_at) is indexed: one index range scan per observer.
     rows = (
-        Submission.objects.filter(election_id=election_id, state=ReportState.ACCEPTED)
-        .filter(near)
+        Submission.objects.filter(election_id=election_id, state=ReportState.ACCEPTED, submitted_by_id__in={c.observer_id for c in centres})
         .exclude(pk=centres[0].report_id)
         .order_by("occurred_at", "pk")
         .values(*PEER_PATHS.values())
     )
     return [peer_report(row) for row in rows]
+
+
+def has_cluster_neighbours(election_id, subject: rules.PeerReport) -> bool:
+    """Is there another accepted incident report of the subject's organization
+    and district close enough in time to share a cluster flag with it? If not,
+    the subject raises none and changes none: its cluster needs no refresh."""
+    reach = dt.timedelta(seconds=settings.PIPELINE.neighbourhood_seconds)
+    # By station, not through the district join: (station, occurred_at) is indexed.
+    stations = PollingStation.objects.filter(election_id=election_id, district_id=subject.district_id).values_list("pk", flat=True)
+    return (
+        Submission.objects.filter(
+            election_id=election_id,
+            organization_id=subject.organization_id,
+            kind=SubmissionKind.INCIDENT,
+            state=ReportState.ACCEPTED,
+            station_id__in=list(stations),
+            occurred_at__gte=subject.occurred_at - reach,
+            occurred_at__lte=subject.occurred_at + reach,
+        )
+        .exclude(pk=subject.report_id)
+        .exists()
+    )
 
 
 def validation_facts(report: Submission) -> validation.ValidationFacts:
@@ -240,4 +243,29 @@ def rule_facts(
         photos=_photo_facts(report),
         peers=tuple(pool),
         checklist=_checklist_facts(report),
+    )
+
+
+@dataclass(frozen=True)
+class PipelineHealth:
+    """How far behind the pipeline is, for operators (situation page, /metrics)."""
+
+    waiting: int  # submissions received or being processed
+    oldest_waiting_s: float  # age of the oldest of them (0 when none)
+    clusters_pending: int  # clusters waiting for their flag refresh
+    oldest_cluster_s: float
+
+
+def pipeline_health(now) -> PipelineHealth:
+    """Two aggregate queries over the whole platform (no personal data)."""
+    waiting = Submission.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING]).aggregate(
+        n=Count("pk"), oldest=Min("received_at")
+    )
+    clusters = ClusterRefresh.objects.aggregate(n=Count("pk"), oldest=Min("requested_at"))
+
+    def age(moment) -> float:
+        return round(max(0.0, (now - moment).total_seconds()), 3) if moment else 0.0
+
+    return PipelineHealth(
+        waiting=waiting["n"], oldest_waiting_s=age(waiting["oldest"]), clusters_pending=clusters["n"], oldest_cluster_s=age(clusters["oldest"])
     )

@@ -13,8 +13,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from .enqueue import PROCESS_REPORT
+from .enqueue import PROCESS_REPORT, REFRESH_CLUSTER
 from .services.checkpoints import checkpoints_for_moved_chains
+from .services.clusters import ClusterKey, cluster_refresh, clusters_sweep_stale
 from .services.pipeline import report_mark_error, report_process
 from .services.sweeper import reports_sweep_stuck
 
@@ -58,12 +59,33 @@ def process_report(self, report_id: str) -> str:
     return outcome.state
 
 
+@shared_task(
+    name=REFRESH_CLUSTER,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=settings.PIPELINE.retry_backoff_max,
+    retry_jitter=True,
+    max_retries=8,
+)
+def refresh_cluster(organization_id: int, election_id: int, district_id: int) -> int:
+    """A cluster's batched flag refresh; safe to run any number of times (a
+    run finding no refresh pending does nothing). Any other error leaves the
+    cluster pending for the sweeper."""
+    outcome = cluster_refresh(key=ClusterKey(organization_id, election_id, district_id))
+    return outcome.members
+
+
 @shared_task(acks_late=True)
 def sweep_stuck_reports() -> int:
     enqueued = reports_sweep_stuck()
     if enqueued:
         logger.info("sweeper re-enqueued %d stuck report(s)", enqueued)
-    return enqueued
+    clusters = clusters_sweep_stale()
+    if clusters:
+        logger.info("sweeper re-enqueued %d stale cluster refresh(es)", clusters)
+    return enqueued + clusters
 
 
 @shared_task(acks_late=True)

@@ -33,6 +33,8 @@ class PipelineThresholds:
     sweep_after_seconds: int
     max_attempts: int
     retry_backoff_max: int
+    # How long a cluster's flag refresh waits for more arrivals before it runs.
+    cluster_refresh_debounce_seconds: float = 1.0
 
     @property
     def neighbourhood_seconds(self) -> float:

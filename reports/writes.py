@@ -48,8 +48,9 @@ def triage_status_set(report: Submission, status: str, *, actor, note: str, at: 
 # --- Flags ---------------------------------------------------------------------------
 
 
-def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime) -> bool:
-    """Make the report's flags exactly `flags`; True if anything changed.
+def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime, keep: tuple[str, ...] = ()) -> bool:
+    """Make the report's flags exactly `flags`, leaving those of the codes in
+    `keep` as they are (another writer owns them); True if anything changed.
 
     A flag a coordinator confirmed or cleared stays even when the rules no
     longer raise it (corrected reference data, a shrunken cluster, a rejection):
@@ -57,7 +58,7 @@ def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime) -> b
     in the audit trail, and the flag's explanation is what they decided on.
     Deleting it would erase that silently (a confirmed one keeps counting in the
     risk score). Reopening it hands it back to the rules."""
-    existing = {f.code: f for f in Flag.objects.filter(report_id=report_id)}
+    existing = {f.code: f for f in Flag.objects.filter(report_id=report_id).exclude(code__in=keep)}
     writes = FlagWrites()
     changed = writes.plan(report_id, flags, now, existing)
     writes.apply()
@@ -108,16 +109,30 @@ class FlagWrites:
     def apply(self) -> None:
         if self.stale:
             Flag.objects.filter(pk__in=self.stale, state=Flag.State.OPEN).delete()
-        if self.changed:
-            Flag.objects.bulk_update(self.changed, ["severity", "explanation", "params", "updated_at"])
-        if self.new:
-            # Upserted on (report, code), so a racing writer can never create a duplicate.
+        # Changed flags are upserted on (report, code) with the new ones, in one
+        # statement whose size grows with the rows (a bulk_update's CASE per row
+        # made a hot spot's refresh send megabytes of SQL); a racing writer can
+        # never create a duplicate.
+        rows = [*self.new, *(self._without_pk(flag) for flag in self.changed)]
+        if rows:
             Flag.objects.bulk_create(
-                self.new,
+                rows,
                 update_conflicts=True,
                 unique_fields=["report", "code"],
                 update_fields=["severity", "explanation", "params", "updated_at"],
             )
+
+    @staticmethod
+    def _without_pk(flag: Flag) -> Flag:
+        return Flag(
+            report_id=flag.report_id,
+            code=flag.code,
+            severity=flag.severity,
+            explanation=flag.explanation,
+            params=flag.params,
+            raised_at=flag.raised_at,
+            updated_at=flag.updated_at,
+        )
 
 
 # --- Risk ------------------------------------------------------------------------------
@@ -146,13 +161,13 @@ def reports_rescore(*, severities: Mapping, now: dt.datetime) -> None:
     """Store the risk of the accepted reports `severities` names ({pk: severity}),
     writing only the scores that changed."""
     current = dict(Submission.objects.filter(pk__in=list(severities)).values_list("pk", "risk_score"))
-    rescored = [
-        Submission(pk=pk, risk_score=score, updated_at=now)
-        for pk, score in risk_scores(severities=severities).items()
-        if current.get(pk) != score
-    ]
-    if rescored:
-        Submission.objects.bulk_update(rescored, ["risk_score", "updated_at"])
+    by_score: dict[int, list] = {}
+    for pk, score in risk_scores(severities=severities).items():
+        if current.get(pk) != score:
+            by_score.setdefault(score, []).append(pk)
+    # One UPDATE per score (a handful), not a CASE per report.
+    for score, pks in by_score.items():
+        Submission.objects.filter(pk__in=pks).update(risk_score=score, updated_at=now)
 
 
 # --- Giving up -------------------------------------------------------------------------

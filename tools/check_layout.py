@@ -17,8 +17,8 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZED = ("config", "monitoring", "roster", "reports", "checklists", "command")
-PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "command", "tools", "testkit", "tests", "bench")
+SIZED = ("config", "monitoring", "roster", "reports", "checklists", "command", "alerts", "messaging", "sms")
+PACKAGES = ("config", "monitoring", "roster", "reports", "checklists", "command", "alerts", "messaging", "sms", "tools", "testkit", "tests", "bench")
 MAX_LINES = 500
 
 

@@ -224,7 +224,12 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("flags"))
     def flags_column(self, obj):
-        return flag_badges(obj.flags.all(), obj.category.name if obj.category_id else None)
+        badges = flag_badges(obj.flags.all(), obj.category.name if obj.category_id else None)
+        if obj.cluster_flags_pending:
+            # Its cluster's duplicate / hot-spot flags are not computed yet: not "no flags".
+            pending = format_html('<span class="flag-badge flag-pending" title="{}">{}</span>', _("cluster flags pending"), _("pending"))
+            return format_html("{} {}", badges, pending) if badges else pending
+        return badges
 
     @admin.display(description=_("triage status"), ordering="triage_status")
     def triage_column(self, obj):

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import situation as situation_reads
+from ..enqueue import queue_depth
+from ..pipeline_reads import pipeline_health
 
 
 def urls(model_admin) -> list:
@@ -70,6 +72,9 @@ def situation_view(model_admin, request):
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "points_url": reverse("admin:reports_submission_situation_points") + (f"?election={election.code}" if election else ""),
         "changelist_url": changelist_url,
+        # Platform-wide, and no report's content: how far behind the pipeline is.
+        "pipeline": pipeline_health(timezone.now()),
+        "queue_depth": queue_depth(),
     }
     template = "admin/reports/situation_live.html" if request.GET.get("fragment") else "admin/reports/situation.html"
     response = TemplateResponse(request, template, context)

@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from monitoring.models import Election, PollingStation
 from reports.models import CheckIn, CheckInKind, IncidentCategory, IncidentReport, Severity
-from reports.rules import flag_text
+from reports.permissions import may_see_flag_figures
+from reports.rules import flag_text, observer_flag_text
 from reports.services.intake import CheckInInput, ReportInput
 from reports.validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text, reason_text
 
@@ -194,7 +195,11 @@ class FlagSerializer(serializers.Serializer):
         list_serializer_class = KnownOrStoredList
 
     def get_explanation(self, flag) -> str:
-        # In the reader's language (LocaleMiddleware), with the numbers.
+        # In the reader's language (LocaleMiddleware), with the numbers the
+        # reader may see (an observer's wording has no other report's figures).
+        request = self.context.get("request")
+        if request is None or not may_see_flag_figures(request.user):
+            return observer_flag_text(flag.code, flag.params)
         return flag_text(flag.code, flag.params) if flag.params is not None else flag.explanation
 
 
@@ -280,10 +285,12 @@ class ReportSerializer(SubmissionOutput, serializers.ModelSerializer):
             "state",
             "rejection_reasons",
             "flags",
+            "cluster_flags_pending",
             "geotag",
             "triage_status",
             "risk_score",
             "photos",
+            "source",
             "content_sha256",
         ]
 
@@ -310,5 +317,6 @@ class CheckInSerializer(SubmissionOutput, serializers.ModelSerializer):
             "rejection_reasons",
             "flags",
             "geotag",
+            "source",
             "content_sha256",
         ]

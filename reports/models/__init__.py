@@ -18,6 +18,7 @@ correction is a new report that `amends` the old one). The pipeline and the
 coordinators only write the derived fields: state, geotag, flags, risk, triage.
 """
 
+from .clusters import ClusterRefresh
 from .evidence import AppendOnlyError, Attachment, Checkpoint, ExportRecord, Flag, ReportEvent, ReportEventQuerySet, attachment_upload_to
 from .submissions import (
     OPEN_TRIAGE_STATUSES,
@@ -47,6 +48,7 @@ __all__ = [
     "CheckIn",
     "CheckInKind",
     "Checklist",
+    "ClusterRefresh",
     "ExportRecord",
     "Flag",
     "IncidentCategory",

@@ -127,6 +127,11 @@ class Submission(models.Model):
     processing_started_at = models.DateTimeField(_("processing started at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     last_error = models.CharField(_("last pipeline error"), max_length=500, blank=True)
+    # True from the moment an accepted incident report is stored until its
+    # cluster's batched refresh (reports.services.clusters) has recomputed its
+    # `duplicate` and `hotspot` flags: coordinators see "cluster flags pending"
+    # rather than a report that merely looks unflagged.
+    cluster_flags_pending = models.BooleanField(_("cluster flags pending"), default=False)
     # [{"code": "not_accredited", "params": {...}}]; text is rendered in the reader's language.
     rejection_reasons = models.JSONField(_("rejection reasons"), default=list, blank=True)
 

@@ -25,6 +25,7 @@ Callers use the package (`from reports import rules`; `rules.evaluate`,
 """
 
 from .checklist import CHECKLIST_RULES, checklist_critical, results_arithmetic, results_conflict, turnout_over_100
+from .clusters import CLUSTER_CODES, cluster_flags
 from .cross import (
     CROSS_CODES_BY_KIND,
     CROSS_REPORT_CODES,
@@ -58,6 +59,8 @@ from .measures import (
     number,
     off_site_allowance_m,
     text_similarity,
+    trigram_similarity,
+    trigrams,
     within_polling_hours,
 )
 from .risk import FLAG_SEVERITY, SEVERITY_WEIGHT, risk_score
@@ -79,10 +82,12 @@ from .single import (
 from .texts import FLAG_TEXT, FLAG_VARIANT_TEXT, OBSERVER_FLAG_TEXT, flag_text, observer_flag_text
 
 
-def evaluate(facts: RuleFacts) -> list[FlagResult]:
-    """Every flag the submission raises, in a stable order."""
+def evaluate(facts: RuleFacts, skip: tuple[str, ...] = ()) -> list[FlagResult]:
+    """Every flag the submission raises, in a stable order, but the
+    cross-report codes in `skip` (the pipeline leaves the cluster flags to the
+    cluster's batched refresh, `cluster_flags`)."""
     flags = [flag for rule in SINGLE_RULES_BY_KIND[facts.kind] if (flag := rule(facts)) is not None]
-    flags += evaluate_cross(facts.report, facts.peers, facts.thresholds)
+    flags += evaluate_cross(facts.report, facts.peers, facts.thresholds, [c for c in CROSS_REPORT_CODES if c not in skip])
     return flags
 
 
@@ -90,6 +95,7 @@ __all__ = [
     "CHECKIN",
     "CHECKLIST_RULES",
     "CHECKLIST",
+    "CLUSTER_CODES",
     "CROSS_CODES_BY_KIND",
     "CROSS_REPORT_CODES",
     "CROSS_REPORT_RULES",
@@ -115,6 +121,7 @@ __all__ = [
     "PhotoFacts",
     "RuleFacts",
     "accuracy_credit_m",
+    "cluster_flags",
     "critical_category",
     "current_reports",
     "densest_window",
@@ -142,5 +149,7 @@ __all__ = [
     "region_mismatch",
     "risk_score",
     "text_similarity",
+    "trigram_similarity",
+    "trigrams",
     "within_polling_hours",
 ]

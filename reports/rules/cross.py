@@ -5,7 +5,12 @@ do not depend on the order in which submissions were processed.
 
 `impossible_travel` counts every kind (a check-in puts the observer at a
 station as surely as a report does); `duplicate` and `hotspot` are about
-incidents, so they look at incident reports only (`CROSS_CODES_BY_KIND`)."""
+incidents, so they look at incident reports only (`CROSS_CODES_BY_KIND`), and
+only at those of the subject's own organization: what an organization sees
+and scores never depends on another organization's filings (a flag, its
+figures, +10 risk with no event in the report's trail would all leak them).
+An observer belongs to one organization, so `impossible_travel` stays
+within it too."""
 
 import bisect
 import datetime as dt
@@ -27,8 +32,9 @@ CROSS_REPORT_CODES = ("impossible_travel", "duplicate", "hotspot")
 CROSS_CODES_BY_KIND = {INCIDENT: CROSS_REPORT_CODES, CHECKIN: ("impossible_travel",), CHECKLIST: ("impossible_travel",)}
 
 
-def _incidents(peers: Sequence[PeerReport]) -> list[PeerReport]:
-    return [p for p in peers if p.kind == INCIDENT]
+def _own_incidents(subject: PeerReport, peers: Sequence[PeerReport]) -> list[PeerReport]:
+    """The incident reports among `peers` of the subject's own organization."""
+    return [p for p in peers if p.kind == INCIDENT and p.organization_id == subject.organization_id]
 
 
 def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
@@ -62,14 +68,15 @@ def impossible_travel(subject: PeerReport, peers: Sequence[PeerReport], threshol
 
 
 def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
-    """Another report (any observer, any organization) at the same station, in
-    the same category, close in time, telling a similar story. Symmetric."""
+    """Another report of the same organization (any of its observers) at the
+    same station, in the same category, close in time, telling a similar
+    story. Symmetric."""
     if subject.kind != INCIDENT:
         return None
     window = thresholds.duplicate_window_minutes * 60
     minimum = thresholds.duplicate_min_similarity
     matches = []
-    for peer in current_reports(subject, _incidents(peers)) or ():
+    for peer in current_reports(subject, _own_incidents(subject, peers)) or ():
         if peer.station_id != subject.station_id or peer.category_code != subject.category_code:
             continue
         gap = abs((peer.occurred_at - subject.occurred_at).total_seconds())
@@ -87,7 +94,6 @@ def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Pipe
         {
             "station": subject.station_code,
             "count": len(matches),
-            "other_organizations": len({p.organization_id for p, _, _ in matches} - {subject.organization_id}),
             "window_minutes": thresholds.duplicate_window_minutes,
             "closest_minutes": minutes(closest),
             "similarity": round(max(s for _, _, s in matches), 2),
@@ -113,13 +119,13 @@ def densest_window(subject: PeerReport, members: Sequence[PeerReport], window_se
 
 
 def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: PipelineThresholds) -> FlagResult | None:
-    """Many reports at one station, or in one district, within one time window.
-    Raised on every report of the window, so the whole cluster surfaces; the
+    """Many reports of the subject's organization at one station, or in one
+    district, within one time window. Raised on every report of the window, so the whole cluster surfaces; the
     station scope wins over the district one."""
     if subject.kind != INCIDENT:
         return None
     window = thresholds.hotspot_window_minutes * 60
-    others = current_reports(subject, _incidents(peers))
+    others = current_reports(subject, _own_incidents(subject, peers))
     if others is None:
         return None  # corrected: the correction carries the flag
     scopes = (

@@ -56,7 +56,7 @@ def within_polling_hours(occurred_at: dt.datetime, zone: str, voting_day: dt.dat
 _WORDS = re.compile(r"\w+")
 
 
-def _trigrams(text: str) -> frozenset[str]:
+def trigrams(text: str) -> frozenset[str]:
     words = " ".join(_WORDS.findall(text.casefold()))
     if not words:
         return frozenset()
@@ -69,7 +69,11 @@ def text_similarity(a: str, b: str) -> float:
     the same words, 0.0 for nothing in common. Works for Kazakh, Russian and
     English alike; paraphrases of one incident typically score 0.5–0.9, different
     incidents below 0.3. Two empty descriptions are identical."""
-    ga, gb = _trigrams(a), _trigrams(b)
+    return trigram_similarity(trigrams(a), trigrams(b))
+
+
+def trigram_similarity(ga: frozenset[str], gb: frozenset[str]) -> float:
+    """`text_similarity` of two texts from their `trigrams`."""
     if not ga and not gb:
         return 1.0
     if not ga or not gb:

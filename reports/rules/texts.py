@@ -21,9 +21,8 @@ FLAG_TEXT = {
         "{speed_kmh} km/h, faster than {threshold_kmh} km/h."
     ),
     "duplicate": _(
-        "Similar reports at station {station} in the same category within {window_minutes} min: {count} "
-        "({other_organizations} from other organizations); closest {closest_minutes} min apart, text similarity {similarity} "
-        "(at least {threshold})."
+        "Similar reports at station {station} in the same category within {window_minutes} min: {count}; "
+        "closest {closest_minutes} min apart, text similarity {similarity} (at least {threshold})."
     ),
     "hotspot": _(
         "Reports at station {place} within {window_minutes} min ({start}–{end}, {zone}): {count}; {threshold} or more make a hot spot."

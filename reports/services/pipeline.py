@@ -26,12 +26,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import rules, validation
+from ..enqueue import enqueue_report_alerts
 from ..geotag import GeotagResult
-from ..models import Flag, ReportEvent, ReportState, Submission, TriageStatus
+from ..models import Flag, ReportEvent, ReportState, Severity, Submission, TriageStatus
 from ..permissions import may_triage
 from ..pipeline_reads import (
     ResolvedPlace,
     corrected_report,
+    has_cluster_neighbours,
     peer_pool,
     peer_report,
     place_resolve,
@@ -41,6 +43,7 @@ from ..pipeline_reads import (
 )
 from ..writes import event_record, flags_store, report_give_up, report_risk_score, triage_status_set
 from .bulk import BulkOutcome, each_report
+from .clusters import ClusterKey, clusters_mark_pending, clusters_refresh_later
 from .neighbours import clusters_lock, neighbours_refresh
 
 DONE_STATES = (ReportState.ACCEPTED, ReportState.REJECTED, ReportState.FAILED)
@@ -62,6 +65,7 @@ REPORT_PIPELINE_FIELDS = [
     "nearest_station",
     "nearest_station_distance_m",
     "claimed_station_distance_m",
+    "cluster_flags_pending",
     "updated_at",
 ]
 
@@ -96,7 +100,8 @@ def report_process(*, report_id) -> ProcessOutcome:
             event_record(
                 report, actor=None, at=run.at, action=ReportEvent.Action.PROCESSED, from_value=run.previous_state, to_value=report.state
             )
-        _after_stages(report, run)
+        refresh = _after_stages(report, run)
+    clusters_refresh_later(refresh)
     return ProcessOutcome(str(report.pk), report.state, changed=True)
 
 
@@ -123,9 +128,10 @@ def report_reprocess(*, report_id, actor) -> ProcessOutcome:
             action=ReportEvent.Action.REPROCESSED,
             from_value=run.previous_state,
             to_value=report.state,
-            note=_flag_change_note(previous_flags, {f.code for f in run.flags}),
+            note=_flag_change_note(previous_flags, {f.code for f in run.flags}, keep=run.cluster_codes_kept),
         )
-        _after_stages(report, run)
+        refresh = _after_stages(report, run)
+    clusters_refresh_later(refresh)
     return ProcessOutcome(str(report.pk), report.state, changed=True)
 
 
@@ -156,7 +162,8 @@ def _claim(report_id) -> bool:
         ).update(state=ReportState.PROCESSING, processing_started_at=timezone.now(), processing_attempts=F("processing_attempts") + 1)
     if claimed:
         return True
-    report_give_up(report_id)
+    if report_give_up(report_id):
+        enqueue_report_alerts(report_id)
     return False
 
 
@@ -164,12 +171,13 @@ def _lock_report(report_id) -> Submission | None:
     """The report, locked after the cluster locks of its neighbourhood and of
     the one of the report it corrects (a correction withdraws it from its own
     clusters). Submitted fields never change, so reading them first is safe."""
-    own = Submission.objects.filter(pk=report_id).values_list("station__district_id", "submitted_by_id", "amends_id").first()
+    fields = ("organization_id", "station__district_id", "submitted_by_id")
+    own = Submission.objects.filter(pk=report_id).values_list(*fields, "amends_id").first()
     if own is None:
         return None
-    places = [own[:2]]
-    if own[2] is not None:
-        places += Submission.objects.filter(pk=own[2]).values_list("station__district_id", "submitted_by_id")
+    places = [own[:3]]
+    if own[3] is not None:
+        places += Submission.objects.filter(pk=own[3]).values_list(*fields)
     clusters_lock(places)
     return (
         Submission.objects.select_for_update(of=("self",))
@@ -190,6 +198,9 @@ class _Run:
     subject: rules.PeerReport
     centres: list[rules.PeerReport]  # the subject, then the report it corrects (if accepted)
     pool: list[rules.PeerReport]
+    # Cluster flags (`duplicate`, `hotspot`) are the batched refresh's: an
+    # accepted report keeps its stored ones until its cluster's refresh runs.
+    cluster_codes_kept: tuple[str, ...]
 
 
 def _run_stages(report: Submission) -> _Run:
@@ -204,23 +215,57 @@ def _run_stages(report: Submission) -> _Run:
     subject = peer_report(report)
     centres = [subject, *corrected_report(report)]
     pool = peer_pool(report.election_id, centres)
-    flags = rules.evaluate(rule_facts(report, location, place, subject, pool)) if accepted else []
+    # Cluster flags are the batched refresh's (see `clusters`): an accepted
+    # report with neighbours keeps its stored ones until its cluster's refresh
+    # runs; one without neighbours raises none, so its cluster needs no refresh.
+    clustered = accepted and subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, subject)
+    kept = rules.CLUSTER_CODES if clustered else ()
+    flags = rules.evaluate(rule_facts(report, location, place, subject, pool), skip=rules.CLUSTER_CODES) if accepted else []
 
     report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
     report.rejection_reasons = [r.as_json() for r in reasons]
     report.processed_at = now
     report.last_error = ""
-    flags_store(report.pk, flags, now)
+    report.cluster_flags_pending = bool(kept)
+    flags_store(report.pk, flags, now, keep=kept)
     report.risk_score = report_risk_score(report)
     report.save(update_fields=REPORT_PIPELINE_FIELDS)
-    return _Run(at=now, previous_state=previous_state, accepted=accepted, flags=flags, subject=subject, centres=centres, pool=pool)
+    return _Run(
+        at=now,
+        previous_state=previous_state,
+        accepted=accepted,
+        flags=flags,
+        subject=subject,
+        centres=centres,
+        pool=pool,
+        cluster_codes_kept=kept,
+    )
 
 
-def _after_stages(report: Submission, run: _Run) -> None:
-    """A critical report goes straight to the escalated queue; the neighbours' cross-report flags follow the report's new state."""
+def _after_stages(report: Submission, run: _Run) -> list[ClusterKey]:
+    """A critical report goes straight to the escalated queue, and its
+    coordinators are alerted once the result is committed (the alerts app
+    keeps it to once per report, whatever re-runs); the neighbours' travel
+    flags follow the report's new state, and its clusters (its own and that of
+    the report it corrects) are marked for their batched refresh. Returns the
+    clusters to hand to `clusters_refresh_later` after commit."""
     if any(f.code == "critical_category" for f in run.flags) and report.triage_status == TriageStatus.NEW:
         triage_status_set(report, TriageStatus.ESCALATED, actor=None, note="critical category: escalated automatically", at=run.at)
+    if run.accepted and (
+        (report.category is not None and report.category.critical) or any(f.severity == Severity.CRITICAL for f in run.flags)
+    ):
+        transaction.on_commit(lambda: enqueue_report_alerts(report.pk))
     neighbours_refresh(subject=run.subject, accepted=run.accepted, centres=run.centres, pool=run.pool, now=run.at)
+    # Its own cluster if it has neighbours there (accepted now or before: a
+    # rejection changes the neighbours too), and the corrected report's.
+    incidents = [c for c in run.centres[1:] if c.kind == rules.INCIDENT]
+    was_member = run.previous_state == ReportState.ACCEPTED
+    if run.cluster_codes_kept or (
+        was_member and run.subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, run.subject)
+    ):
+        incidents.append(run.subject)
+    keys = [ClusterKey(c.organization_id, report.election_id, c.district_id, c.occurred_at) for c in incidents]
+    return clusters_mark_pending(keys=keys, now=run.at)
 
 
 def _store_geotag(report: Submission, location: GeotagResult, place: ResolvedPlace) -> None:
@@ -237,9 +282,11 @@ def _store_geotag(report: Submission, location: GeotagResult, place: ResolvedPla
     report.geo_region = place.region
 
 
-def _flag_change_note(before: dict[str, str], after: set[str]) -> str:
-    """`before`: code → state of the stored flags; `after`: the codes raised now.
+def _flag_change_note(before: dict[str, str], after: set[str], keep: tuple[str, ...] = ()) -> str:
+    """`before`: code → state of the stored flags; `after`: the codes raised now;
+    `keep`: codes left to the cluster's refresh (unchanged here).
     Decided flags no longer raised are kept (see `writes.flags_store`), and said so."""
+    before = {code: state for code, state in before.items() if code not in keep}
     added = sorted(after - before.keys())
     removed = sorted(c for c in before.keys() - after if before[c] == Flag.State.OPEN)
     kept = sorted(f"{c} ({before[c]})" for c in before.keys() - after if before[c] != Flag.State.OPEN)

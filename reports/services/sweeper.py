@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from ..enqueue import enqueue_processing
+from ..enqueue import enqueue_processing, enqueue_report_alerts
 from ..models import ReportState, Submission
 from ..writes import report_give_up
 
@@ -26,7 +26,8 @@ def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 5
     enqueued = 0
     for report_id, attempts in stuck:
         if attempts >= settings.PIPELINE.max_attempts:
-            report_give_up(report_id)
+            if report_give_up(report_id):
+                enqueue_report_alerts(report_id)
         elif enqueue_processing(report_id):
             enqueued += 1
     return enqueued

@@ -43,10 +43,10 @@ from ..selectors import reports_visible_to, reports_with_details
 from ..services.intake import IdempotencyConflict, SubmissionRefused, submission_submit
 from ..throttles import PhotoUploadThrottle
 from ..validation import MAX_ACCURACY_M, reason_text
-from . import checkin
+from . import checkin, inbox
 
 # Files the service worker keeps for offline use (besides the pages themselves).
-SHELL_STATIC = ["css/app.css", "js/app.js", "js/checklists.js"]
+SHELL_STATIC = ["css/app.css", "js/app.js", "js/messages.js", "js/checklists.js"]
 SERVICE_WORKER_SOURCE = "js/sw.js"
 # A phone page of reports stays short even in Kazakh, the longest of the three languages.
 MY_REPORTS_PER_PAGE = 10
@@ -102,15 +102,20 @@ def _client_strings() -> dict:
         "logout_waiting": _("Reports are still waiting on this phone. They will be sent after you log in again. Log out?"),
         "offline_page": _("You are offline: this page was saved earlier."),
         **checkin.client_strings(),
+        **inbox.client_strings(),
     }
 
 
 def _page_data(request, observer, form_election: Election | None, panel: dict | None = None) -> dict:
     data = {
         "user": request.user.get_username(),
-        "api": {"reports": reverse("api:reports"), "checkins": reverse("api:checkins"),
+        "api": {
+            "reports": reverse("api:reports"),
+            "checkins": reverse("api:checkins"),
             "checklists": reverse("api:checklists"),
-            "stations": reverse("api:stations")},
+            "stations": reverse("api:stations"),
+            **inbox.api_urls(),
+        },
         "myReports": reverse("web:my-reports"),
         "login": reverse("web:login"),
         # A small page asked for to learn whether the server can be reached.

@@ -16,7 +16,7 @@
   }
   if (!mapEl) return;
   if (!window.L) {
-    status.textContent = "The map library did not load.";
+    status.textContent = mapEl.dataset.libraryFailed;
     return;
   }
   var COLOURS = { reporting: "#1b7a3a", arrived: "#3fa35b", silent: "#d64545", missing: "#7a0916", planned: "#9aa5b1", left: "#52606d" };

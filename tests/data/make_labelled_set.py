@@ -677,16 +677,21 @@ def stories(book: Book) -> None:  # noqa: C901 - one long, linear script of scen
     for (category, texts), city in zip(SAME_INCIDENT, cities, strict=True):
         station = w.at(city, 3 if len(w.by_settlement[city]) > 3 else 0)["code"]
         seen = book.local(station, rng.randint(9, 17), rng.randint(0, 30))
-        witnesses = [book.observer(org, station) for org in ("civic", "steppe", "civic")[: 2 + (len(book.reports) % 2)]]
+        # Two observers of one organization, and sometimes a third of another:
+        # duplicates are found within an organization only, never across.
+        organizations = ("civic", "civic", "steppe")[: 2 + (len(book.reports) % 2)]
+        witnesses = [book.observer(org, station) for org in organizations]
         for k, observer in enumerate(witnesses):
             book.report(
-                "duplicate: the same incident seen by several observers",
+                "duplicate: the same incident seen by several observers"
+                if organizations.count(organizations[k]) > 1
+                else "not a duplicate: the same incident seen by an observer of another organization",
                 observer,
                 station,
                 seen + dt.timedelta(minutes=[0, 7, 19][k]),
                 category=category,
                 text=texts[k],
-                labels=["duplicate"],
+                labels=["duplicate"] if organizations.count(organizations[k]) > 1 else [],
             )
         book.report(
             "not a duplicate: same category at the same station three hours later, a new incident",
@@ -707,7 +712,8 @@ def stories(book: Book) -> None:  # noqa: C901 - one long, linear script of scen
 
     # --- I. Hot spots ---
     station = w.at("Shymkent", 5)["code"]
-    crowd = [book.observer(("civic", "steppe")[k % 2], station) for k in range(6)]
+    # Five of one organization make its hot spot; the sixth, of another, is alone in its own.
+    crowd = [book.observer("steppe" if k == 5 else "civic", station) for k in range(6)]
     for k, observer in enumerate(crowd):
         category = ["carousel_voting", "intimidation", "secrecy_violated", "voting_without_id", "unauthorized_persons", "vote_buying"][k]
         book.report(
@@ -720,7 +726,7 @@ def stories(book: Book) -> None:  # noqa: C901 - one long, linear script of scen
     almaty = [w.at("Almaty", k)["code"] for k in (4, 5, 6, 7)]
     for k in range(13):  # a district-wide wave, at most four per station
         station = almaty[k % 4]
-        observer = book.observer(("civic", "steppe")[k % 2], station)
+        observer = book.observer("steppe" if k == 12 else "civic", station)
         book.report(
             "hot spot: a wave across the Almaty district",
             observer,
@@ -880,6 +886,10 @@ def label(book: Book, organizations: dict) -> None:
         r["expected_rejections"] = rejections
 
     accepted = [r for r in book.reports if r["expected_state"] == "accepted"]
+
+    def organization_of(r: dict) -> str:
+        return book.observers[r["observer"]]["organization"]
+
     # A report that was corrected is withdrawn: it counts toward no cross-report flag.
     corrected = {r["amends"] for r in accepted if r["amends"]}
     for r in book.reports:
@@ -890,10 +900,11 @@ def label(book: Book, organizations: dict) -> None:
         if r["key"] not in corrected:
             if _travels(r, [o for o in accepted if o["key"] not in corrected]):
                 flags.add("impossible_travel")
-            if _in_hotspot(r, [m for m in accepted if m["key"] not in corrected]):
+            own = [m for m in accepted if m["key"] not in corrected and organization_of(m) == organization_of(r)]
+            if _in_hotspot(r, own):
                 flags.add("hotspot")
         r["expected_flags"] = sorted(flags)
-    _refuse_ambiguous_pairs(accepted)
+    _refuse_ambiguous_pairs(accepted, organization_of)
     for r in book.reports:
         del r["_occurred"], r["_station"]
         r["story_truth"] = {k: v for k, v in r.pop("_truth").items() if k != "labels"}
@@ -957,13 +968,15 @@ def _in_hotspot(r: dict, others: list[dict]) -> bool:
     return False
 
 
-def _refuse_ambiguous_pairs(accepted: list[dict]) -> None:
+def _refuse_ambiguous_pairs(accepted: list[dict], organization_of) -> None:
     """Scenarios must not pair two different incidents at one station in one category
-    within half an hour by accident: whether those are duplicates is not a story's call."""
+    within half an hour by accident: whether those are duplicates is not a story's call.
+    (Reports of two organizations are never duplicates of each other.)"""
     for a in accepted:
         for b in accepted:
             if a["key"] < b["key"] and a["station"] == b["station"] and a["category"] == b["category"]:
-                if abs(a["_occurred"] - b["_occurred"]) <= dt.timedelta(minutes=30) and a["story"] != b["story"]:
+                same_organization = organization_of(a) == organization_of(b)
+                if same_organization and abs(a["_occurred"] - b["_occurred"]) <= dt.timedelta(minutes=30) and a["story"] != b["story"]:
                     raise AssertionError(f"ambiguous pair {a['key']} {b['key']}")
 
 

@@ -29,6 +29,8 @@ OBSERVERS = [
     # Checklists (tests/e2e/test_checklists.py).
     "e2e-checklist",
 ]
+# Posted at station 02002, so the messages scenario's message (to that station) reaches only them.
+MESSAGES_OBSERVER = "e2e-messages"
 COORDINATOR = "e2e-coordinator"
 STATION = {"code": "02001", "latitude": 43.25249, "longitude": 76.9115}
 
@@ -54,7 +56,9 @@ def main() -> None:
     astana = RegionFactory(code="nur-sultan", name_en="Nur-Sultan city", timezone="Asia/Almaty", geonames_admin1=["05"])
     almaly = DistrictFactory(region=almaty, code="almaly")
     station = PollingStationFactory(election=election, district=almaly, name="School No. 12", settlement="Almaty", **STATION)
-    PollingStationFactory(election=election, code="02002", district=almaly, name="Lyceum No. 3", latitude=43.2566, longitude=76.9286)
+    lyceum = PollingStationFactory(
+        election=election, code="02002", district=almaly, name="Lyceum No. 3", latitude=43.2566, longitude=76.9286
+    )
     PollingStationFactory(election=election, code="02003", district=almaly, name="House of Culture", latitude=43.2380, longitude=76.8890)
     PollingStationFactory(
         election=election, code="05001", district=DistrictFactory(region=astana, code="yesil"), name="School No. 1",
@@ -65,6 +69,9 @@ def main() -> None:
     for username in OBSERVERS:
         observer = make_observer(organization, "observer", username, password=PASSWORD)
         DeploymentFactory(observer=observer, election=election, station=station)
+    DeploymentFactory(
+        observer=make_observer(organization, "observer", MESSAGES_OBSERVER, password=PASSWORD), election=election, station=lyceum
+    )
     make_observer(organization, "coordinator", COORDINATOR, password=PASSWORD)
     _checklists(election)
 

@@ -60,7 +60,7 @@ def test_refused_geolocation_still_files_and_the_report_is_flagged_no_location(a
     assert report["latitude"] is None and report["location_source"] == "station"
     assert "no_location" in report["flags"].split(",")  # (other scenarios' reports at 02001 may make a hot spot)
     page.goto("/reports/")
-    assert "No location" in page.text_content("#server-reports")
+    assert "sent without the phone's location" in page.text_content("#server-reports")  # in the observer's words
 
 
 def test_a_fix_vaguer_than_the_server_accepts_is_dropped_and_the_report_still_files(app, new_context):

@@ -136,3 +136,23 @@ def test_situation_map_shows_registry_text_as_text(world, live_server, coordinat
     assert "<i id=injected>7</i>" in page.wait_for_selector(".leaflet-popup-content").inner_text()
     assert page.locator("#injected").count() == 0
     assert not _csp_problems(page), page.problems
+
+
+def test_the_console_speaks_kazakh_and_russian_from_the_buttons_in_its_header(coordinator_page, world):
+    from .conftest import save_screenshot
+
+    file_report(world, category="ballot_stuffing", gps=None)  # critical, no location
+    file_report(world, category="group_voting", gps=(43.2701, 76.9400, 20.0))  # off site
+    page = coordinator_page
+    page.reload()
+    page.click("#console-languages button[value=kk]")
+    page.wait_for_selector("html[lang=kk]")
+    assert "өңдеу күйі" in page.text_content("#changelist-filter")  # the filters
+    assert "Таңдалған хабарламаларды растау" in page.inner_text("select[name=action]")  # the bulk actions
+    # A flag's explanation in Kazakh, with the category's Kazakh name (the flag stores the English one).
+    assert page.locator(".flag-badge[title^='«Бюллетеньдерді заңсыз салу» санаты аса маңызды']").count() == 1
+    save_screenshot(page, "queue-kk", full_page=False)
+    page.click("#console-languages button[value=ru]")
+    page.wait_for_selector("html[lang=ru]")
+    assert "состояние обработки" in page.text_content("#changelist-filter")
+    assert _csp_problems(page) == []

@@ -64,7 +64,9 @@ def submit(observer, station, *, category="carousel_voting", description=None, g
 def wait_done(reports, timeout=60):
     ids = [r.pk for r in reports]
     wait_for(
-        lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=timeout, message="reports processed"
+        lambda: IncidentReport.objects.filter(pk__in=ids, state__in=DONE, cluster_flags_pending=False).count() == len(ids),
+        timeout=timeout,
+        message="reports processed, their clusters' flags refreshed",
     )
     return {r.pk: r for r in IncidentReport.objects.filter(pk__in=ids)}
 
@@ -146,7 +148,8 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
         # Same observer, 972 km in 35 minutes.
         "impossible_travel/a": submit(traveller, station, occurred_at=at(14, 5), category="intimidation"),
         "impossible_travel/b": submit(traveller, far, occurred_at=at(14, 40), category="intimidation"),
-        # Two organizations describe the same ballot stuffing.
+        # Two observers of one organization describe the same ballot stuffing
+        # (an observer of another organization telling it too makes no duplicate).
         "duplicate/a": submit(
             observer_at(world, almaty_2, "dup-civic"),
             almaty_2,
@@ -155,10 +158,17 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
             description="A man put a stack of ballots into box 2.",
         ),
     }
+    cases["duplicate/b"] = submit(
+        observer_at(world, almaty_2, "dup-civic-2"),
+        almaty_2,
+        occurred_at=at(15, 9),
+        category="ballot_stuffing",
+        description="Man stuffed a pack of ballots into ballot box 2",
+    )
     other = make_observer(world.other_observer.organization, "observer", "dup-other")
     Deployment.objects.create(observer=other, election=world.election, station=almaty_2)
-    cases["duplicate/b"] = submit(
-        other, almaty_2, occurred_at=at(15, 9), category="ballot_stuffing", description="Man stuffed a pack of ballots into ballot box 2"
+    cases["not_duplicate/other_organization"] = submit(
+        other, almaty_2, occurred_at=at(15, 5), category="ballot_stuffing", description="A man put a stack of ballots into box 2."
     )
     # Five reports at one station in 40 minutes: a hot spot on every one.
     categories = ["carousel_voting", "group_voting", "voting_without_id", "unauthorized_persons", "video_camera_off", "voter_list_problem"]
@@ -180,6 +190,7 @@ def test_every_flag_with_a_real_worker(world, celery_worker):
         "impossible_travel/b": {"impossible_travel"},
         "duplicate/a": {"duplicate", "critical_category"},
         "duplicate/b": {"duplicate", "critical_category"},
+        "not_duplicate/other_organization": {"critical_category"},
     }
     for name, submitted in cases.items():
         assert flag_codes(submitted) == expected[name] | {"late_filing"}, name
@@ -272,15 +283,16 @@ def _children(pid: int) -> list[int]:
 
 def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
     """acks_late + reject_on_worker_lost: the report a dying worker held is
-    delivered again and processed once. The test holds the report's district
-    lock so the worker is caught mid-task, kills the worker's pool processes
+    delivered again and processed once. The test holds the report's cluster
+    lock (its organization and district) so the worker is caught mid-task, kills the worker's pool processes
     (which the test started), then lets go."""
     from reports.services.neighbours import _lock_key
     from testkit.processes import database_url_for_tests
 
     blocker = psycopg.connect(database_url_for_tests(), autocommit=True)
     try:
-        blocker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("district", world.station.district_id)])
+        cluster = f"{world.observer.organization_id}:{world.station.district_id}"
+        blocker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("cluster", cluster)])
         report = submit(world.observer, world.station, occurred_at=at(16, 0))
 
         def waiting_with(attempts):
@@ -290,7 +302,7 @@ def test_a_worker_killed_mid_report_loses_nothing(world, celery_worker):
             ).fetchone()[0]
             return row == ("processing", attempts) and waiting > 0
 
-        wait_for(lambda: waiting_with(1), message="the worker to block on the district lock")
+        wait_for(lambda: waiting_with(1), message="the worker to block on the cluster lock")
         children = _children(celery_worker.proc.pid)
         assert children
         for child in children:

@@ -114,6 +114,17 @@ PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, 
 
 ROUTES: dict[str, list[Probe]] = {
     "healthz": [Probe("GET", "/healthz", everyone(200))],
+    "sms/inbound/": [
+        Probe(
+            "POST",
+            "/sms/inbound/",
+            everyone(403),
+            data={"id": "1", "from": "+77011234567", "text": "A 02001"},
+            note="the gateway's signature, not a login",
+        )
+    ],
+    # Off unless METRICS_TOKEN is set; then a bearer token, never a session (tests/unit/config/test_metrics.py).
+    "metrics": [Probe("GET", "/metrics", everyone(404), note="METRICS_TOKEN unset in tests: off for everyone")],
     "api/schema/": [Probe("GET", "/api/schema/", everyone(200), note="the OpenAPI document is public")],
     "api/docs/": [
         Probe("GET", "/api/docs/", everyone(200)),
@@ -173,6 +184,12 @@ ROUTES: dict[str, list[Probe]] = {
         )
     ],
     "evidence/public-key.pem": [Probe("GET", "/evidence/public-key.pem", everyone(200), note="the public half of the evidence key")],
+    "api/v1/messages/": [Probe("GET", "/api/v1/messages/", API_READ, note="content is scoped: see tests/unit/messaging")],
+    "api/v1/messages/<int:pk>/read/": [
+        Probe(
+            "POST", "/api/v1/messages/{message}/read/", by(404, anonymous=401, observer=200, observer_2=200), note="sent to A's observers"
+        )
+    ],
     "i18n/setlang/": [Probe("POST", "/i18n/setlang/", everyone(302), data={"language": "ru"}, content_type="form")],
     "": [Probe("GET", "/", signed_in(302, anonymous=302))],
     "login/": [Probe("GET", "/login/", signed_in(302, anonymous=200))],
@@ -208,10 +225,11 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command|alerts|messaging|sms)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/command/", by(200, **ADMIN_LOGIN_REDIRECT), note="coverage: every staff role"),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),
+        Probe("GET", "/admin/sms/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="the SMS log holds phone numbers"),
     ],
     # Personal data: the organization's coordinators (their own roster) and superusers only.
     "admin/roster/rosterentry/import/": [
@@ -340,8 +358,22 @@ ADMIN_MODELS = {
     "checklists.formversion": ("form_version", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.sample": ("sample", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     "checklists.officialresult": ("official_result", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    # The SMS log holds phone numbers: read-only, for superusers.
+    "sms.categoryshortcode": ("category_short_code", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "sms.inboundmessage": ("inbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
+    "sms.outboundmessage": ("outbound_sms", staff(NONE, NONE, NONE, NONE, READONLY_SU)),
     # The contact log: recorded from the coverage board's observer page, append-only here.
     "command.contactattempt": ("contact", staff(VIEW, VIEW, HIDDEN, VIEW, READONLY_SU)),
+    # Alerts: the organization's coordinators read their own (never change or delete them)
+    # and set their own organization's channels (nobody deletes those but a superuser).
+    # Auditors have no access; like the roster, the history page finds nothing in their scope.
+    "alerts.alertevent": ("alert_event", staff(VIEW, NO_ROSTER, HIDDEN, NO_ROSTER, READONLY_SU)),
+    # Messages to observers: written by the organization's coordinators, never changed or deleted.
+    "messaging.observermessage": (
+        "message",
+        staff((200, 200, 200, 403, 200), NO_ROSTER, (200, 200, 302, 403, 302), NO_ROSTER, (200, 200, 200, 403, 200)),
+    ),
+    "alerts.alertsettings": ("alert_settings", staff((200, 200, 200, 403, 200), NO_ROSTER, (200, 200, 302, 403, 302), NO_ROSTER, ALL)),
 }
 ADMIN_KINDS = [
     ("admin/{app}/{model}/", "/admin/{app}/{model}/", 0),
@@ -439,7 +471,23 @@ def scene(world, settings) -> Scene:
         ).pk,
     }
     scene.ids.update(_checklists_ids(world))
+    scene.ids.update(_alerts_ids(world))
+    scene.ids.update(_sms_ids())
     return scene
+
+
+def _sms_ids() -> dict:
+    from reports.models import IncidentCategory
+    from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
+
+    inbound = InboundMessage.objects.create(gateway_id="perm-1", sender="+77011234567", text="A 02001", sent_at=timezone.now())
+    return {
+        "category_short_code": CategoryShortCode.objects.get_or_create(
+            category=IncidentCategory.objects.first(), defaults={"short_code": "ZZ"}
+        )[0].pk,
+        "inbound_sms": inbound.pk,
+        "outbound_sms": OutboundMessage.objects.create(recipient="+77011234567", text="x", in_reply_to=inbound).pk,
+    }
 
 
 def _checklists_ids(world) -> dict:
@@ -455,6 +503,29 @@ def _checklists_ids(world) -> dict:
         "form_version": loaded.version.pk,
         "sample": sample_draw(election=world.election, size=2, seed=1).sample.pk,
         "official_result": world.election.official_results.get().pk,
+    }
+
+
+def _alerts_ids(world) -> dict:
+    from alerts.models import AlertEvent, AlertSettings
+
+    organization = world.observer.organization
+    event = AlertEvent.objects.create(
+        kind="critical_report", key="probe", organization=organization, election=world.election, occurred_at=timezone.now()
+    )
+    from messaging.services import message_send
+
+    message = message_send(
+        sender=world.coordinator.user,
+        organization_id=organization.pk,
+        election_id=world.election.pk,
+        audience="organization",
+        texts={"en": "probe"},
+    )
+    return {
+        "alert_event": event.pk,
+        "alert_settings": AlertSettings.objects.create(organization=organization).pk,
+        "message": message.pk,
     }
 
 

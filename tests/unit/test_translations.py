@@ -12,7 +12,7 @@ import pytest
 from django.utils import translation
 
 from reports.models import IncidentCategory, ReportState, Severity
-from reports.rules import FLAG_TEXT
+from reports.rules import FLAG_TEXT, FLAG_VARIANT_TEXT
 from reports.taxonomy import taxonomy
 from reports.validation import REASON_TEXT
 
@@ -76,6 +76,19 @@ def test_every_flag_explanation_is_translated_with_the_same_placeholders(languag
     english = str(FLAG_TEXT[code])
     with translation.override(language):
         translated = str(FLAG_TEXT[code])
+    assert translated != english
+    assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", english))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("key", list(FLAG_VARIANT_TEXT), ids=str)
+def test_every_variant_wording_is_translated_with_the_same_placeholders(language, key):
+    import re
+
+    template = FLAG_VARIANT_TEXT[key]
+    english = str(template)
+    with translation.override(language):
+        translated = str(template)
     assert translated != english
     assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", english))
 

@@ -114,7 +114,7 @@
         mapEl.dataset.coverageLoaded = String(data.points.length);
       })
       .catch(function () {
-        mapStatus.textContent = "Could not load the coverage points; retrying at the next refresh.";
+        mapStatus.textContent = mapEl.dataset.coverageFailed;
       });
   }
 

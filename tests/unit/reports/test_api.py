@@ -1,11 +1,13 @@
 """The report intake API: create, resend, conflict, refusals, bad input, scoping."""
 
+import datetime as dt
 import uuid
 
 import pytest
 from django.urls import reverse
 
 from reports.models import Attachment, IncidentReport, ReportEvent
+from testkit.factories import ALMATY
 from testkit.images import jpeg_bytes
 from tests.conftest import HUGE, report_payload
 from tests.filing import file_report
@@ -269,3 +271,23 @@ def test_sql_in_filters_and_search_is_just_text(world, as_user, post_report):
     stations = api.get("/api/v1/stations/", {"election": world.election.code, "q": "%' OR 1=1 --"})
     assert stations.status_code == 200 and stations.json()["count"] == 0
     assert IncidentReport.objects.get().description == "'; DROP TABLE reports_submission; --"
+
+
+def test_observers_learn_of_duplicates_without_their_timing_or_similarity(world, post_report, as_user):
+    """Security review #12.3: an observer refined a guess of another report's
+    text against the similarity shown. The observer is told how many similar
+    reports there are; the coordinator of the organization sees the figures;
+    another organization's identical report counts for neither."""
+    mine = post_report(world.observer, report_payload(world, description="A man put a stack of ballots into box 2.")).json()
+    post_report(world.other_observer, report_payload(world, description="A man put a stack of ballots into box 2."))
+    assert not [f for f in as_user(world.observer).get(f"{REPORTS}{mine['id']}/").json()["flags"] if f["code"] == "duplicate"]
+
+    later = dt.datetime(2021, 1, 10, 9, 36, tzinfo=ALMATY).isoformat()
+    post_report(world.observer_2, report_payload(world, description="Man stuffed a pack of ballots into ballot box 2", occurred_at=later))
+
+    seen_by_observer = as_user(world.observer).get(f"{REPORTS}{mine['id']}/").json()["flags"]
+    duplicate = next(f for f in seen_by_observer if f["code"] == "duplicate")
+    assert duplicate["explanation"] == "Other reports describe a similar incident at station 02001. A coordinator will compare them."
+    seen_by_coordinator = as_user(world.coordinator).get(f"{REPORTS}{mine['id']}/").json()["flags"]
+    figures = next(f for f in seen_by_coordinator if f["code"] == "duplicate")["explanation"]
+    assert "closest 6 min apart, text similarity" in figures and "other organizations" not in figures

@@ -1,7 +1,7 @@
 """The coordinators' console in Kazakh and Russian, chosen per user.
 
 Each console page (queue, report page, situation page, the roster and its
-import) is rendered in English and in each language; a text the English page
+import, the coverage board and an observer's coverage) is rendered in English and in each language; a text the English page
 shows that comes from the project's catalog must not appear in English on the
 translated page, and no run of English words may be left on it beyond the
 data itself (names, codes). A string added to the console without its
@@ -141,3 +141,18 @@ def test_users_without_a_roster_entry_keep_the_browsers_language(world, client):
     assert '<html lang="ru"' in html
     html = client.get("/admin/reports/submission/situation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en"' in html and "Reports by region" in html
+
+
+def test_the_language_buttons_of_the_console_choose_for_this_browser(world, client):
+    RosterEntry.objects.create(
+        observer=world.coordinator, organization=world.coordinator.organization, external_id="C-1", full_name="Ерлан Ахметов",
+        phone="+77015550102", language="kk",
+    )  # fmt: skip
+    client.force_login(world.coordinator.user)
+    html = client.get("/admin/reports/submission/").content.decode()
+    form = html.split('<form id="console-languages"')[1].split("</form>")[0]
+    assert 'value="kk" lang="kk" aria-pressed="true"' in form and 'value="ru" lang="ru" aria-pressed="false"' in form
+    response = client.post("/i18n/setlang/", {"language": "ru", "next": "/admin/reports/submission/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/reports/submission/"
+    html = client.get("/admin/reports/submission/").content.decode()
+    assert '<html lang="ru"' in html and 'value="ru" lang="ru" aria-pressed="true"' in html

@@ -1,6 +1,7 @@
 """The situation page: counts, charts, flags by code and the map's points,
 scoped to the user; CSP-friendly (no inline script) with the tile host allowed."""
 
+import datetime as dt
 import json
 import re
 
@@ -114,3 +115,14 @@ def test_situation_queries_do_not_grow_with_reports(world, admin_as, queue_of):
     small = count(SITUATION), count(POINTS)
     queue_of(480, seed=2)
     assert (count(SITUATION), count(POINTS)) == small
+
+
+def test_the_page_shows_the_pipeline_lag_and_the_queue(world, admin_as):
+    waiting = file_report(world, process=False)  # received, not processed: the pipeline is behind
+    type(waiting).objects.filter(pk=waiting.pk).update(received_at=waiting.received_at - dt.timedelta(seconds=90))
+    response = admin_as(world.coordinator).get(SITUATION + "?fragment=1")
+    health = response.context["pipeline"]
+    assert health.waiting == 1 and 90 <= health.oldest_waiting_s < 200
+    assert response.context["queue_depth"] is None  # the embedded mode has no broker: shown as "?"
+    html = response.content.decode()
+    assert "pipeline lag" in html and "queued tasks" in html

@@ -210,9 +210,16 @@ def test_incident_times_that_cannot_be_accepted(world, file_report):
 
 
 def _observers(world, n):
-    return [world.observer, world.observer_2, world.other_observer] + [
-        make_observer(world.observer.organization, "observer", f"extra-{i}") for i in range(max(0, n - 3))
+    """`n` observers of one organization (cross-report rules stay within it)."""
+    return [world.observer, world.observer_2] + [
+        make_observer(world.observer.organization, "observer", f"extra-{i}") for i in range(max(0, n - 2))
     ]
+
+
+def _accreditation_ends(world, at_time):
+    """The organization's accreditation expires at `at_time`: its reports
+    after that instant are rejected when (re-)run, the earlier ones stay."""
+    Accreditation.objects.filter(organization=world.observer.organization, election=world.election).update(valid_until=at_time)
 
 
 def test_hotspot_appears_on_every_report_of_the_cluster_and_grows(world, file_report):
@@ -240,7 +247,7 @@ def test_hotspot_appears_on_every_report_of_the_cluster_and_grows(world, file_re
     assert {flags_of(r)["hotspot"].params["count"] for r in reports} == {6}
 
 
-def test_duplicate_across_organizations_links_both_reports(world, file_report):
+def test_duplicate_is_found_within_the_organization_only(world, file_report):
     mine = file_report(world.observer, description="A man put a stack of ballots into box 2.", category="ballot_stuffing")
     theirs = file_report(
         world.other_observer,
@@ -249,9 +256,32 @@ def test_duplicate_across_organizations_links_both_reports(world, file_report):
         occurred_at=at(9, 41),
     )
     process(mine, theirs)
-    assert flags_of(mine)["duplicate"].params["related_reports"] == [str(theirs.pk)]
-    assert flags_of(theirs)["duplicate"].params["related_reports"] == [str(mine.pk)]
-    assert flags_of(theirs)["duplicate"].params["other_organizations"] == 1
+    # Another organization's telling of the same story is no business of ours, nor ours of theirs.
+    assert "duplicate" not in flags_of(mine) and "duplicate" not in flags_of(theirs)
+    risk_before = IncidentReport.objects.get(pk=theirs.pk).risk_score
+
+    colleague = file_report(
+        world.observer_2, description="Man stuffed a pack of ballots into ballot box 2", category="ballot_stuffing", occurred_at=at(9, 41)
+    )
+    process(colleague)
+    assert flags_of(mine)["duplicate"].params["related_reports"] == [str(colleague.pk)]
+    assert flags_of(colleague)["duplicate"].params["related_reports"] == [str(mine.pk)]
+    assert "other_organizations" not in flags_of(colleague)["duplicate"].params
+    assert "duplicate" not in flags_of(theirs) and IncidentReport.objects.get(pk=theirs.pk).risk_score == risk_before
+
+
+def test_another_organizations_reports_make_no_hotspot_of_ours(world, file_report):
+    ours = [
+        file_report(o, category=CATEGORIES[i][0], description=CATEGORIES[i][1], occurred_at=at(12, 5 * i))
+        for i, o in enumerate(_observers(world, 4))
+    ]
+    theirs = file_report(world.other_observer, category=CATEGORIES[4][0], description=CATEGORIES[4][1], occurred_at=at(12, 20))
+    process(*ours, theirs)
+    assert not any("hotspot" in flags_of(r) for r in [*ours, theirs])
+    fifth = file_report(make_observer(world.observer.organization, "observer", "fifth"), occurred_at=at(12, 25))
+    process(fifth)
+    assert {flags_of(r)["hotspot"].params["count"] for r in [*ours, fifth]} == {5}
+    assert "hotspot" not in flags_of(theirs)
 
 
 def test_impossible_travel_flags_both_reports(world, file_report):
@@ -324,9 +354,9 @@ def test_a_rejected_re_run_leaves_the_neighbours_clusters(world, file_report):
     process(*reports)
     assert all("hotspot" in flags_of(r) for r in reports)
 
-    # The other organization (reports[2]) loses its accreditation; a coordinator re-runs its report.
-    accreditation_set_status(accreditation=Accreditation.objects.get(organization=world.other_observer.organization), status="revoked")
-    report_reprocess(report_id=reports[2].pk, actor=world.superuser)
+    # The accreditation turns out to have ended at 12:17; a coordinator re-runs the 12:20 report.
+    _accreditation_ends(world, at(12, 17))
+    report_reprocess(report_id=reports[4].pk, actor=world.superuser)
     assert all("hotspot" not in flags_of(r) for r in reports)
 
 
@@ -437,15 +467,15 @@ def test_decisions_on_neighbours_survive_the_cluster_refresh(world, file_report)
     decided = {r.pk: decision_of(r, "hotspot") for r in reports[:2]}
 
     # The cluster grows: every hotspot is rewritten with the new count, the decisions stay.
-    late = file_report(world.other_observer, category=CATEGORIES[5][0], description=CATEGORIES[5][1], occurred_at=at(12, 22))
+    late = file_report(observers[0], category=CATEGORIES[5][0], description=CATEGORIES[5][1], occurred_at=at(12, 22))
     process(late)
-    flag_decide(flag_id=flags_of(late)["hotspot"].pk, actor=world.other_coordinator.user, decision="confirm", note="confirmed too")
+    flag_decide(flag_id=flags_of(late)["hotspot"].pk, actor=coordinator, decision="confirm", note="confirmed too")
     for r in reports[:2]:
         assert flags_of(r)["hotspot"].params["count"] == 6 and decision_of(r, "hotspot") == decided[r.pk]
 
-    # The other organization's two reports are rejected: the cluster falls apart.
-    accreditation_set_status(accreditation=Accreditation.objects.get(organization=world.other_observer.organization), status="revoked")
-    reprocess(reports[2], late, actor=world.superuser)
+    # The accreditation turns out to have ended at 12:17: re-run, the two later reports are rejected and the cluster falls apart.
+    _accreditation_ends(world, at(12, 17))
+    reprocess(reports[4], late, actor=world.superuser)
     for r in reports[3:]:
         assert "hotspot" not in flags_of(r)
     for r in reports[:2]:

@@ -1,6 +1,7 @@
 """Property-based tests (hypothesis) for the computations the rules stand on:
 distances, the spatial index, time zones, travel speed, clusters, similarity."""
 
+import dataclasses
 import datetime as dt
 import math
 import zoneinfo
@@ -13,7 +14,7 @@ from monitoring.geo import EARTH_RADIUS_M, haversine_m
 from monitoring.localtime import local_to_utc, to_local
 from monitoring.spatial import StationIndex
 from reports import rules
-from tests.unit.reports.pipeline.facts import STATION_05001, THRESHOLDS, facts, peer
+from tests.unit.reports.pipeline.facts import STATION_02002, STATION_02003, STATION_05001, THRESHOLDS, facts, peer
 
 # These tests are about values, not speed: no per-example deadline (CI machines are slow).
 untimed = settings(deadline=None)
@@ -265,5 +266,52 @@ def test_hotspot_flags_whole_clusters_whatever_the_order(offsets, rng):
 @given(texts, texts, st.integers(min_value=-40, max_value=40))
 def test_duplicate_is_symmetric(a, b, minutes):
     first = peer(description=a)
-    second = peer(observer_id=2, organization_id=8, description=b, occurred_at=first.occurred_at + dt.timedelta(minutes=minutes))
+    second = peer(observer_id=2, description=b, occurred_at=first.occurred_at + dt.timedelta(minutes=minutes))
     assert (rules.duplicate(first, [second], THRESHOLDS) is None) == (rules.duplicate(second, [first], THRESHOLDS) is None)
+
+
+CLUSTER_THRESHOLDS = dataclasses.replace(THRESHOLDS, hotspot_station_min_reports=3, hotspot_district_min_reports=6, related_reports_max=4)
+STORIES = ["Ballots stuffed into box 2.", "Ballots were stuffed into box 2", "A crowd at the door.", ""]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=200),  # minutes after 08:00
+            st.integers(min_value=0, max_value=2),  # station of the district
+            st.booleans(),  # category
+            st.integers(min_value=0, max_value=3),  # story
+            st.integers(min_value=-1, max_value=30),  # amends the report at this index (if any, and earlier)
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sets(st.integers(min_value=0, max_value=29), max_size=3),
+)
+def test_a_clusters_batched_flags_are_exactly_the_per_report_rules(rows, corrected_elsewhere):
+    """The batched refresh (`rules.cluster_flags`) gives each member exactly
+    what `duplicate` and `hotspot` give it among its peers, corrections inside
+    and outside the district included."""
+    start = dt.datetime(2021, 1, 10, 8, 0, tzinfo=dt.UTC)
+    stations = [{}, STATION_02002, STATION_02003]
+    members = []
+    for i, (minute, station, category, story, amends) in enumerate(rows):
+        members.append(
+            peer(
+                report_id=f"m{i:03d}",
+                observer_id=i,
+                occurred_at=start + dt.timedelta(minutes=minute),
+                category_code="carousel_voting" if category else "group_voting",
+                description=STORIES[story],
+                amends_id=f"m{amends:03d}" if 0 <= amends < i else None,
+                **stations[station],
+            )
+        )
+    # Corrections filed at a station of another district withdraw some members.
+    elsewhere = {k: v for k, v in STATION_05001.items()}
+    corrections = [peer(report_id=f"c{i:03d}", amends_id=f"m{i:03d}", **elsewhere) for i in corrected_elsewhere if i < len(members)]
+    batched = rules.cluster_flags(members, CLUSTER_THRESHOLDS, withdrawn=[c.amends_id for c in corrections])
+    for m in members:
+        others = [p for p in [*members, *corrections] if p is not m]
+        assert batched[m.report_id] == rules.evaluate_cross(m, others, CLUSTER_THRESHOLDS, ("duplicate", "hotspot")), m.report_id

@@ -251,21 +251,47 @@ def test_impossible_travel_at_the_same_minute_and_its_exclusions():
     assert rules.impossible_travel(here, [correction], THRESHOLDS) is None
 
 
-def test_duplicate_across_organizations_with_similar_text():
+def test_duplicate_within_the_organization_with_similar_text():
+    mine = peer(organization_id=7, description="A man put a stack of ballots into box 2.")
+    colleague = peer(
+        observer_id=200,
+        organization_id=7,
+        occurred_at=mine.occurred_at + dt.timedelta(minutes=6),
+        description="Man stuffed a pack of ballots into ballot box 2",
+    )
+    unrelated = peer(observer_id=201, description="Campaign posters for a party inside the station.")
+    result = rules.duplicate(mine, [colleague, unrelated], THRESHOLDS)
+    assert result.params["related_reports"] == [colleague.report_id]
+    assert result.explanation() == (
+        "Similar reports at station 02001 in the same category within 30 min: 1; closest 6 min apart, text similarity 0.71 (at least 0.5)."
+    )
+    # The observer learns that there is one, not when it was filed nor how close its text is.
+    assert rules.observer_flag_text("duplicate", result.params) == (
+        "Other reports describe a similar incident at station 02001. A coordinator will compare them."
+    )
+
+
+def test_another_organizations_report_is_never_a_duplicate():
     mine = peer(organization_id=7, description="A man put a stack of ballots into box 2.")
     theirs = peer(
         observer_id=200,
         organization_id=8,
         occurred_at=mine.occurred_at + dt.timedelta(minutes=6),
-        description="Man stuffed a pack of ballots into ballot box 2",
+        description="A man put a stack of ballots into box 2.",
     )
-    unrelated = peer(observer_id=201, description="Campaign posters for a party inside the station.")
-    result = rules.duplicate(mine, [theirs, unrelated], THRESHOLDS)
-    assert result.params["related_reports"] == [theirs.report_id]
-    assert result.explanation() == (
-        "Similar reports at station 02001 in the same category within 30 min: 1 (1 from other organizations); "
-        "closest 6 min apart, text similarity 0.71 (at least 0.5)."
-    )
+    assert rules.duplicate(mine, [theirs], THRESHOLDS) is None
+    assert rules.duplicate(theirs, [mine], THRESHOLDS) is None
+
+
+def test_another_organizations_reports_never_count_in_a_hotspot():
+    start = dt.datetime(2021, 1, 10, 9, 0, tzinfo=ALMATY)
+    ours = [peer(observer_id=300 + i, occurred_at=start + dt.timedelta(minutes=5 * i)) for i in range(4)]
+    theirs = [peer(observer_id=350 + i, organization_id=8, occurred_at=start + dt.timedelta(minutes=5 * i)) for i in range(4)]
+    assert rules.hotspot(ours[0], [*ours[1:], *theirs], THRESHOLDS) is None
+    assert rules.hotspot(theirs[0], [*ours, *theirs[1:]], THRESHOLDS) is None
+    fifth = peer(observer_id=399, occurred_at=start + dt.timedelta(minutes=30))
+    result = rules.hotspot(ours[0], [*ours[1:], fifth, *theirs], THRESHOLDS)
+    assert result.params["count"] == 5 and theirs[0].report_id not in result.params["related_reports"]
 
 
 def test_duplicate_needs_same_station_category_and_time_window():
@@ -289,6 +315,9 @@ def test_hotspot_is_raised_on_every_report_of_the_cluster():
     assert rules.hotspot(outside, cluster, THRESHOLDS) is None
     text = rules.hotspot(cluster[0], cluster[1:], THRESHOLDS).explanation()
     assert text == "Reports at station 02001 within 60 min (2021-01-10 09:00–09:48, Asia/Almaty): 5; 5 or more make a hot spot."
+    params = rules.hotspot(cluster[0], cluster[1:], THRESHOLDS).params
+    observer_text = rules.observer_flag_text("hotspot", params)
+    assert observer_text == "Many reports came from this place in a short time. A coordinator is looking at them."
 
 
 def test_hotspot_in_a_district_across_stations_and_below_the_minimum():
@@ -298,6 +327,7 @@ def test_hotspot_in_a_district_across_stations_and_below_the_minimum():
     result = rules.hotspot(reports[1], [r for r in reports if r is not reports[1]], THRESHOLDS)
     assert result.params["variant"] == "district" and result.params["count"] == 12
     assert result.explanation().startswith("Reports in district Almaly within 60 min (2021-01-10 15:00–15:44")
+    assert "15:00" not in rules.observer_flag_text("hotspot", result.params)
     assert rules.hotspot(reports[1], reports[2:], THRESHOLDS) is None  # eleven reports
 
 
