@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Verify a reports CSV export from the election field-reporting platform.
+"""Verify a CSV export from the election field-reporting platform: reports
+(`reports.csv`), counting protocols (`results.csv`) or checklists of one form
+(`checklists.csv`).
 
 Standard library only (Python 3.8+): an auditor can run it on any machine,
 without the platform.
@@ -21,6 +23,14 @@ What it checks (docs/export.md explains the format):
 - the closing manifest: row count, `rows_sha256` over the export id, the
   header and all row hashes, the per-election chain summary, and the
   manifest's own hash.
+
+Checklists and protocols (formats election-checklists-csv/1 and
+election-results-csv/1) are checked the same way, except their
+`content_sha256`: the submitted content it covers (answers as filed, the
+client's id, photos) is not all in the columns, so it cannot be recomputed
+from the file. It is bound by the chain link where the previous link of its
+chain is in the file and, through the chain, by the signed checkpoints;
+`manage.py verify_export` compares it with the platform's evidence.
 
 A file whose every hash was recomputed by a forger is self-consistent; compare
 its `manifest_sha256` with the value the platform recorded for the export (the
@@ -70,10 +80,73 @@ COLUMNS = [
     "photo_sha256s", "client_uuid", "amends", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256",
 ]  # fmt: skip
 MANIFEST_KEYS_2 = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
-MANIFEST_KEYS = [*MANIFEST_KEYS_2, "public_key", "checkpoints"]  # format /3
+MANIFEST_KEYS = [*MANIFEST_KEYS_2, "public_key", "checkpoints"]  # format /3 and the checklist formats
+CHECKLISTS_FORMAT = "election-checklists-csv/1"
+RESULTS_FORMAT = "election-results-csv/1"
+# Formats with per-organization chains, signed checkpoints and the public key in the manifest.
+SIGNED = (FORMAT, CHECKLISTS_FORMAT, RESULTS_FORMAT)
+# The checklist exports' columns (checklists/results_columns.py; a test keeps them in step):
+# identity, then one `q_<question>` per question (checklists) or the sample's facts,
+# the figures and one `votes_<party>` per party (results), then integrity.
+SUBMISSION_IDENTITY = ["submission_id", "election", "organization", "observer_code", "form", "form_version", "station_code",
+                       "region", "district", "received_at_utc"]  # fmt: skip
+SUBMISSION_INTEGRITY = ["flags", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256"]
+RESULTS_FIXED = ["sampled", "stratum", "stratum_stations", "stratum_sample", "counted", "registered_voters", "ballots_received",
+                 "ballots_issued", "ballots_spoiled", "ballots_unused", "ballots_cast", "ballots_invalid"]  # fmt: skip
 CHECKPOINT_FORMAT = "election-reports-checkpoint/1"
 
 csv.field_size_limit(2**31 - 1)
+
+
+def _submission_header(header, middle):
+    """Identity columns, the kind's own columns (each accepted by `middle`), integrity columns."""
+    start, end = len(SUBMISSION_IDENTITY), len(header) - len(SUBMISSION_INTEGRITY)
+    return header[:start] == SUBMISSION_IDENTITY and header[end:] == SUBMISSION_INTEGRITY and middle(header[start:end])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What differs between the kinds of export: the header, the id column,
+    the chains' kind, and whether the content hash follows from the columns."""
+
+    formats: tuple
+    header_ok: object  # header -> bool
+    id_column: str = "submission_id"
+    noun: str = "submission"
+    kind: str = "checklist"
+    content_recomputed: bool = False
+
+
+REPORTS = Layout(FORMATS, lambda h: h == COLUMNS, "report_id", "report", "incident", True)
+CHECKLISTS = Layout((CHECKLISTS_FORMAT,), lambda h: _submission_header(h, lambda m: all(c.startswith("q_") for c in m)))
+RESULTS = Layout(
+    (RESULTS_FORMAT,),
+    lambda h: _submission_header(
+        h, lambda m: m[: len(RESULTS_FIXED)] == RESULTS_FIXED and all(c.startswith("votes_") for c in m[len(RESULTS_FIXED) :])
+    ),
+)
+LAYOUTS = (REPORTS, RESULTS, CHECKLISTS)
+UNRECOMPUTED = (
+    "content_sha256 cannot be recomputed from this file: the submitted content it covers (answers as filed, the client's id, "
+    "photos) is not all in its columns; it is bound by the chain links checked here and by the signed checkpoints, "
+    "and `manage.py verify_export` compares it with the platform's evidence"
+)
+
+
+def _layout(header, manifest):
+    """The layout the manifest's format names, or (no manifest) the one the header fits."""
+    if manifest:
+        found = [layout for layout in LAYOUTS if manifest.get("format") in layout.formats]
+        if not found:
+            known = ", ".join(f for layout in LAYOUTS for f in layout.formats)
+            raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {known})")
+        return found[0]
+    fitting = [layout for layout in LAYOUTS if layout.header_ok(header)]
+    if fitting:
+        return fitting[0]
+    if "row_sha256" not in header or not ("report_id" in header or "submission_id" in header):
+        raise NotAnExport("the first line is not the header of an export")
+    return REPORTS if "report_id" in header else CHECKLISTS
 
 
 def _drop_cut_character(error):
@@ -267,7 +340,7 @@ class _Checkpoints:
         self.kept = list(kept)
         self.key_problem = None
         self.names = {}  # (election, organization id, kind) -> the organization's name in the rows
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in SIGNED:
             return
         try:
             self.embedded = json.loads(manifest.get("checkpoints") or "[]")
@@ -367,12 +440,13 @@ class Problem:
     line: int | None  # line of the file where that row starts
     report_id: str
     detail: str
+    noun: str = "report"  # what the id names: a report or a submission (checklist, protocol)
 
     def __str__(self):
         where = "the header" if self.row == 0 else (f"row {self.row}" if self.row else "the manifest")
         extras = [f"line {self.line}"] if self.line else []
         if self.report_id:
-            extras.append(f"report {self.report_id}")
+            extras.append(f"{self.noun} {self.report_id}")
         suffix = f" ({', '.join(extras)})" if extras else ""
         verbs = {
             "altered": "was altered",
@@ -494,16 +568,22 @@ def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None, publi
     `public_key` is the platform's key (32 raw bytes, `read_public_key`) and
     `checkpoints` the signed checkpoints the auditor kept (dicts)."""
     header, entries, counts, data_rows, after_manifest = _scan(path)
-    if header != COLUMNS:
-        if "report_id" not in header or "row_sha256" not in header:
-            raise NotAnExport("the first line is not the header of a reports export")
-        return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     manifest = dict(entries)
-    if manifest and manifest.get("format") not in FORMATS:
-        raise NotAnExport(f"unknown export format {manifest.get('format')!r} (this tool reads {', '.join(FORMATS)})")
+    layout = _layout(header, manifest)
+    result = _verify(path, layout, header, manifest, (entries, counts, data_rows, after_manifest),
+                     (expected_rows_sha256, expected_manifest_sha256), public_key, checkpoints)  # fmt: skip
+    if result.problem is not None:
+        result.problem.noun = layout.noun
+    return result
 
+
+def _verify(path, layout, header, manifest, scanned, expected, public_key, checkpoints):
+    entries, counts, data_rows, after_manifest = scanned
+    expected_rows_sha256, expected_manifest_sha256 = expected
+    if not layout.header_ok(header):
+        return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     signed = _Checkpoints(manifest, public_key, checkpoints)
-    walk = _Walk(header, manifest, counts, signed.wanted())
+    walk = _Walk(header, manifest, counts, signed.wanted(), layout)
     rows = (record for record in _records(path) if record[1] and record[1][0] != MANIFEST_MARK)
     next(rows)  # the header
     for position, ((line, cells), following) in enumerate(_lookahead(rows), start=1):
@@ -518,7 +598,9 @@ def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None, publi
             return Result(False, position - 1, manifest, problem)
     trusted = {"rows_sha256": expected_rows_sha256, "manifest_sha256": expected_manifest_sha256}
     result = walk.finish(entries, after_manifest, trusted)
-    if result.ok and manifest.get("format") == FORMAT:
+    if result.ok and not layout.content_recomputed:
+        result.notes.append(UNRECOMPUTED)
+    if result.ok and manifest.get("format") in SIGNED:
         problem = signed.check(walk.links, walk.chains)
         if problem is not None:
             return Result(False, result.rows, manifest, problem, result.notes)
@@ -532,8 +614,9 @@ class _Walk:
     """The rows in file order, each checked against itself and the rows before
     it: its hash, its position, its content hash and its chain link."""
 
-    def __init__(self, header, manifest, counts, wanted=frozenset()):
+    def __init__(self, header, manifest, counts, wanted=frozenset(), layout=REPORTS):
         self.header = header
+        self.layout = layout
         # Chain positions a checkpoint states a head for: (election, organization, seq)
         # → (row position, line, report id, chain_sha256, linked from the chain's first report).
         self.wanted = wanted
@@ -550,7 +633,7 @@ class _Walk:
         self.digest = RowsDigest(None if manifest.get("format") == FORMAT_1 else self.export_id, header)
         self.chains = {}
         # /3: a chain per election and organization (the file holds one kind); before: per election.
-        self.per_organization = manifest.get("format", FORMAT) == FORMAT
+        self.per_organization = manifest.get("format", layout.formats[0]) in SIGNED
         self.unlinked = 0
         self.expected = 1
 
@@ -573,9 +656,9 @@ class _Walk:
         if number != self.expected:
             return self._misplaced(position, line, report_id, number)
         row = {name: restore(cells[i]) for name, i in self.index.items()}
-        if content_sha256(row) != row["content_sha256"]:
+        if self.layout.content_recomputed and content_sha256(row) != row["content_sha256"]:
             return Problem("altered", position, line, report_id, "the submitted content does not match content_sha256")
-        link, entry = _link(row, self.chains, self.per_organization)
+        link, entry = _link(row, self.chains, self.per_organization, self.layout.id_column)
         if link is False:
             return Problem("altered", position, line, report_id, "the hash-chain link does not match chain_sha256")
         key = _chain_key(row, self.per_organization)
@@ -597,7 +680,8 @@ class _Walk:
         follows = following is not None and _row_number(following[1], self.header) == self.expected and self.hash_ok(following[1])
         if follows or (self.promised is not None and self.expected > self.promised):
             return Problem("added", position, line, report_id, "this row is not part of the export")
-        return Problem("altered", position, line, report_id, _what_changed(cells, self.index, self.chains, self.per_organization))
+        detail = _what_changed(cells, self.index, self.chains, self.per_organization, self.layout)
+        return Problem("altered", position, line, report_id, detail)
 
     def _misplaced(self, position, line, report_id, number):
         """A sound row whose row_number is not the one expected here."""
@@ -627,7 +711,7 @@ class _Walk:
             problem = Problem("added", rows_checked + 1, line, cells[0] if cells else "", "a row after the manifest")
             return Result(False, rows_checked, manifest, problem)
         problem = _check_manifest(entries, manifest, self.digest.hexdigest(), rows_checked, self.chains)
-        problem = problem or _check_chains(manifest, self.chains, self.per_organization)
+        problem = problem or _check_chains(manifest, self.chains, self.per_organization, self.layout.kind)
         problem = problem or _check_trusted(manifest, trusted)
         if problem is not None:
             return Result(False, rows_checked, manifest, problem)
@@ -647,7 +731,7 @@ def _chain_key(row, per_organization):
     return (row["election"], row["organization"]) if per_organization else (row["election"],)
 
 
-def _link(row, chains, per_organization=True):
+def _link(row, chains, per_organization=True, id_column="report_id"):
     """Check the row's hash-chain link against the previous row of its chain.
 
     Returns (status, chain entry after this row): status True if the link checks,
@@ -674,23 +758,25 @@ def _link(row, chains, per_organization=True):
         prior = GENESIS
     if prior is None:
         return None, entry
-    return chain_link(prior, seq, row["report_id"], row["received_at_utc"], row["content_sha256"]) == row["chain_sha256"], entry
+    return chain_link(prior, seq, row[id_column], row["received_at_utc"], row["content_sha256"]) == row["chain_sha256"], entry
 
 
-def _what_changed(cells, index, chains, per_organization=True):
+def _what_changed(cells, index, chains, per_organization=True, layout=REPORTS):
     if len(cells) != len(index):
         return f"it has {len(cells)} cells instead of {len(index)}"
     row = {name: restore(cells[i]) for name, i in index.items()}
-    if content_sha256(row) != row["content_sha256"]:
+    if layout.content_recomputed and content_sha256(row) != row["content_sha256"]:
         return "the submitted content (what the observer reported) was changed"
-    if _link(row, chains, per_organization)[0] is False:
-        return "the receipt data (id, time or chain position) was changed"
+    if _link(row, chains, per_organization, layout.id_column)[0] is False:
+        return "the receipt data (id, time, chain position or content hash) was changed"
+    if not layout.content_recomputed:
+        return "a cell was changed: row_sha256 does not match the row's cells"
     return "a column outside the submitted content (state, triage, flags, geotag, ...) was changed"
 
 
 def _check_manifest(entries, manifest, rows_sha256, rows, chains):
     keys = [k for k, _ in entries]
-    expected = MANIFEST_KEYS if manifest.get("format") == FORMAT else MANIFEST_KEYS_2
+    expected = MANIFEST_KEYS if manifest.get("format") in SIGNED else MANIFEST_KEYS_2
     if keys[:-1] != expected or keys[-1] != "manifest_sha256":
         return Problem("manifest", None, None, "", "manifest entries are missing, extra or out of order")
     if manifest_sha256(entries[:-1]) != manifest["manifest_sha256"]:
@@ -702,7 +788,7 @@ def _check_manifest(entries, manifest, rows_sha256, rows, chains):
     return None
 
 
-def _check_chains(manifest, chains, per_organization):
+def _check_chains(manifest, chains, per_organization, kind="incident"):
     """The manifest's chain summary against the chains of the rows."""
     try:
         stated = json.loads(manifest["chains"])
@@ -716,7 +802,7 @@ def _check_chains(manifest, chains, per_organization):
         entry = {"complete_from_start": c["contiguous"] and c["first_seq"] == 1, "election": key[0], "first_seq": c["first_seq"],
                  "last_seq": c["last_seq"], "last_sha256": c["last_sha256"]}  # fmt: skip
         if per_organization:
-            entry.update(organization=key[1], organization_id=ids.get(key), kind="incident")
+            entry.update(organization=key[1], organization_id=ids.get(key), kind=kind)
         summary.append(entry)
     if stated != summary:
         return Problem("manifest", None, None, "", "the chain summary does not match the rows")
@@ -740,7 +826,7 @@ def _check_trusted(manifest, trusted):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Verify a reports CSV export (reports OK or the first tampered row).")
+    parser = argparse.ArgumentParser(description="Verify a reports, results or checklists CSV export (OK or the first tampered row).")
     parser.add_argument("file", help="the exported CSV file")
     parser.add_argument(
         "--expect-manifest-sha256", help="the manifest_sha256 the platform recorded for this export (covers the rows and the labels)"

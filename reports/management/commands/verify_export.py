@@ -16,7 +16,7 @@ BATCH = 2000
 
 class Command(BaseCommand):
     help = (
-        "Verify an exported reports CSV: OK, or the first row that was altered, removed, reordered or added. "
+        "Verify an exported reports, results or checklists CSV: OK, or the first row that was altered, removed, reordered or added. "
         "Runs the same checks as the stand-alone tools/verify_export.py, then compares the file with this "
         "platform's records: every report's content and chain hashes, every row's chain link recomputed from "
         "the platform's previous link (also where that report is not in the file), and the export's recorded "
@@ -120,10 +120,12 @@ def _compare_rows(path) -> str | None:
     records = (r for r in verifier._records(path) if r[1] and r[1][0] != verifier.MANIFEST_MARK)
     header = next(records)[1]
     index = {name: i for i, name in enumerate(header)}
+    # Checklists and protocols are submissions too: their id column is `submission_id`.
+    id_column = "report_id" if "report_id" in index else "submission_id"
     position = 0
     while batch := list(itertools.islice(records, BATCH)):
         rows = [{name: verifier.restore(cells[i]) for name, i in index.items()} for _line, cells in batch]
-        ids = [row["report_id"] for row in rows if _is_uuid(row["report_id"])]
+        ids = [row[id_column] for row in rows if _is_uuid(row[id_column])]
         known = {
             str(pk): (content, "" if seq is None else str(seq), chain, (election, organization, kind), received_at)
             for pk, content, seq, chain, election, organization, kind, received_at in Submission.objects.filter(pk__in=ids).values_list(
@@ -133,10 +135,11 @@ def _compare_rows(path) -> str | None:
         previous = _previous_links(known.values())
         for (line, _cells), row in zip(batch, rows, strict=True):
             position += 1
-            where = f"row {position} (line {line}, report {row['report_id']})"
-            if row["report_id"] not in known:
-                return f"{where} was added: no such report on the platform"
-            content, seq, chain, key, received_at = known[row["report_id"]]
+            submission_id = row[id_column]
+            where = f"row {position} (line {line}, {id_column.removesuffix('_id')} {submission_id})"
+            if submission_id not in known:
+                return f"{where} was added: no such {id_column.removesuffix('_id')} on the platform"
+            content, seq, chain, key, received_at = known[submission_id]
             if (row["content_sha256"], row["chain_seq"], row["chain_sha256"]) != (content, seq, chain):
                 return f"{where} was altered: its hashes differ from the platform's evidence"
             if seq == "":
@@ -145,7 +148,7 @@ def _compare_rows(path) -> str | None:
             if prior is None:
                 return f"{where}: the platform has no report at chain position {int(seq) - 1} of its chain before it"
             link = integrity.chain_link(
-                previous=prior, seq=int(seq), report_id=row["report_id"], received_at_utc=format_utc(received_at), content_sha256=content
+                previous=prior, seq=int(seq), report_id=submission_id, received_at_utc=format_utc(received_at), content_sha256=content
             )
             if link != chain:
                 return (

@@ -1,0 +1,142 @@
+"""verify_export on the checklist exports (/exports/results.csv and
+/exports/checklists.csv): OK for the file as served, and refused, naming the
+row or the manifest entry, for an edited cell, a removed row and a relabelled
+manifest; the stand-alone tool and the management command alike."""
+
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from checklists import results_columns
+from checklists.services import exports
+from reports import signing
+from tools import verify_export
+
+from .filing import CHECKLISTS, checklist_payload, forms_load
+
+TOOL = Path(__file__).resolve().parents[3] / "tools" / "verify_export.py"
+STATIONS = ("02001", "05001", "13001")
+URLS = {"results": ("/exports/results.csv", {}), "checklists": ("/exports/checklists.csv", {"form": "counting"})}
+
+
+@pytest.fixture
+def filed(world, as_user, django_capture_on_commit_callbacks):
+    forms_load(world.election)
+    for station in STATIONS:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_user(world.observer).post(CHECKLISTS, checklist_payload(world, station=station), format="json")
+        assert response.status_code == 201, response.json()
+    return world
+
+
+def download(world, admin_as, kind, tmp_path) -> Path:
+    url, params = URLS[kind]
+    response = admin_as(world.coordinator).get(url, {"election": world.election.code, **params})
+    assert response.status_code == 200
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(b"".join(response.streaming_content))
+    return path
+
+
+def records(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def save(path: Path, rows: list[list[str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+    return path
+
+
+def platform_key() -> bytes:
+    return verify_export.read_public_key(signing.public_key_pem())
+
+
+def test_the_tools_column_names_are_the_exports():
+    assert verify_export.SUBMISSION_IDENTITY == exports.IDENTITY_NAMES
+    assert verify_export.SUBMISSION_INTEGRITY == exports.INTEGRITY_NAMES
+    fixed = [c.name for c in results_columns.SAMPLE + results_columns.FIGURES]
+    assert verify_export.RESULTS_FIXED == fixed
+    assert (verify_export.RESULTS_FORMAT, verify_export.CHECKLISTS_FORMAT) == (results_columns.FORMAT, exports.CHECKLISTS_FORMAT)
+
+
+@pytest.mark.parametrize("kind", ["results", "checklists"])
+def test_the_export_as_served_verifies_with_its_signed_checkpoints_and_against_the_platform(filed, admin_as, kind, tmp_path, capsys):
+    path = download(filed, admin_as, kind, tmp_path)
+    result = verify_export.verify(str(path), public_key=platform_key())
+    assert result.ok, result.summary()
+    assert result.rows == 3
+    summary = result.summary()
+    assert "complete from the first report" in summary and "1 signed checkpoint(s) checked" in summary
+    assert "content_sha256 cannot be recomputed from this file" in summary
+    call_command("verify_export", str(path))
+    assert "matches the export recorded by the platform" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["results", "checklists"])
+def test_an_edited_cell_is_refused_naming_the_row_and_the_submission(filed, admin_as, kind, tmp_path):
+    path = download(filed, admin_as, kind, tmp_path)
+    rows = records(path)
+    column = rows[0].index("q_assessment" if kind == "checklists" else "ballots_cast")
+    rows[2][column] = "bad" if kind == "checklists" else "700"
+    result = verify_export.verify(str(save(path, rows)), public_key=platform_key())
+    assert not result.ok
+    assert str(result.problem).startswith(f"row 2 (line 3, submission {rows[2][0]}) was altered: a cell was changed")
+    with pytest.raises(CommandError, match="row 2 .* was altered"):
+        call_command("verify_export", str(path))
+
+
+def test_an_edited_content_hash_breaks_the_chain_link(filed, admin_as, tmp_path):
+    path = download(filed, admin_as, "results", tmp_path)
+    rows = records(path)
+    rows[3][rows[0].index("content_sha256")] = hashlib.sha256(b"other answers").hexdigest()
+    result = verify_export.verify(str(save(path, rows)))
+    assert not result.ok and "row 3" in str(result.problem) and "content hash" in str(result.problem)
+
+
+@pytest.mark.parametrize("kind", ["results", "checklists"])
+def test_a_removed_row_is_refused_naming_it(filed, admin_as, kind, tmp_path):
+    path = download(filed, admin_as, kind, tmp_path)
+    rows = records(path)
+    del rows[2]
+    result = verify_export.verify(str(save(path, rows)), public_key=platform_key())
+    assert not result.ok
+    assert str(result.problem).startswith("row 2 (line 3) was removed: row 2 is missing")
+    out = subprocess.run([sys.executable, str(TOOL), str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "row 2 is missing" in out.stdout
+
+
+@pytest.mark.parametrize("kind", ["results", "checklists"])
+def test_a_relabelled_manifest_is_refused_naming_the_entry(filed, admin_as, kind, tmp_path):
+    path = download(filed, admin_as, kind, tmp_path)
+    trusted = {r[1]: r[2] for r in records(path) if r[0] == "#manifest"}["manifest_sha256"]
+    rows = records(path)
+    manifest = [r for r in rows if r[0] == "#manifest"]
+    scope = next(r for r in manifest if r[1] == "scope")
+    scope[2] = "all organizations"
+    result = verify_export.verify(str(save(path, rows)))
+    assert not result.ok and "a manifest entry was edited" in str(result.problem)
+
+    # A forger who also recomputes the manifest's hash: self-consistent, refused against the record.
+    manifest[-1][2] = verify_export.manifest_sha256([(r[1], verify_export.restore(r[2])) for r in manifest[:-1]])
+    save(path, rows)
+    assert verify_export.verify(str(path)).ok
+    result = verify_export.verify(str(path), expected_manifest_sha256=trusted)
+    assert not result.ok and "relabelled" in str(result.problem)
+    with pytest.raises(CommandError, match="relabelled: its scope entry differs"):
+        call_command("verify_export", str(path))
+
+
+def test_a_file_resigned_with_another_key_is_refused(filed, admin_as, tmp_path):
+    path = download(filed, admin_as, "checklists", tmp_path)
+    other = bytes(32)  # not the platform's key
+    result = verify_export.verify(str(path), public_key=other)
+    assert not result.ok and "not the platform's key" in str(result.problem)
+    assert json.loads({r[1]: r[2] for r in records(path) if r[0] == "#manifest"}["checkpoints"])
