@@ -27,8 +27,8 @@ What it checks (docs/export.md explains the format):
 Checklists and protocols (formats election-checklists-csv/1 and
 election-results-csv/1) are checked the same way, except their
 `content_sha256`: the submitted content it covers (answers as filed, the
-client's id, photos) is not all in the columns, so it cannot be recomputed
-from the file. It is bound by the chain link where the previous link of its
+client's id, time observed, position, photos) is not all in the columns, so
+it cannot be recomputed from the file. It is bound by the chain link where the previous link of its
 chain is in the file and, through the chain, by the signed checkpoints;
 `manage.py verify_export` compares it with the platform's evidence.
 
@@ -128,7 +128,7 @@ RESULTS = Layout(
 LAYOUTS = (REPORTS, RESULTS, CHECKLISTS)
 UNRECOMPUTED = (
     "content_sha256 cannot be recomputed from this file: the submitted content it covers (answers as filed, the client's id, "
-    "photos) is not all in its columns; it is bound by the chain links checked here and by the signed checkpoints, "
+    "time observed, position, photos) is not all in its columns; it is bound by the chain links checked here and by the signed checkpoints, "
     "and `manage.py verify_export` compares it with the platform's evidence"
 )
 
