@@ -1,6 +1,7 @@
 """Draw docs/performance-surge.svg from the `surge` key of a results file:
 per second, the submissions answered 201, the broker's queue length and the
-submissions pending in the database, over the played hour and its drain.
+submissions pending in the database, over the played hour and its drain; and
+below, each submission's lag from its 201 to its final state.
 
     .venv/bin/python bench/plot_surge.py bench/results/latest.json docs/performance-surge.svg
 """
@@ -24,6 +25,7 @@ def draw(surge: dict) -> str:
     tmax = max([s["t"] for s in samples] + [len(submissions)]) or 1
     ymax = max([s["queue"] for s in samples] + [s["pending"] for s in samples] + [1])
     smax = max(submissions + [1])
+    height = 2 * H if surge.get("lags") else H
 
     def sx(t):
         return PAD + t / tmax * (W - 2 * PAD)
@@ -32,8 +34,8 @@ def draw(surge: dict) -> str:
         return H - PAD - v / top * (H - 2 * PAD)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{W}" height="{H}" fill="white"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{W}" height="{height}" fill="white"/>',
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="black"/>',
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="black"/>',
         f'<line x1="{W - PAD}" y1="{PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#c0392b"/>',
@@ -57,8 +59,34 @@ def draw(surge: dict) -> str:
     parts.append(
         f'<text x="{W / 2}" y="18" text-anchor="middle" font-size="13">Surge: lag p95 {surge["lag_p95_s"]} s, drain {surge["drain_s"]} s</text>'
     )
+    parts.extend(_lag_panel(surge.get("lags") or [], sx))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+LAG_COLOURS = {"hotspot": "#c0392b", "report": "#1b5e9e", "checkin": "#bbbbbb"}
+
+
+def _lag_panel(lags: list, sx) -> list[str]:
+    """Below the first panel: each submission's lag (201 → final) against the time of its 201."""
+    if not lags:
+        return []
+    top = max(lag for _t, lag, _kind in lags) or 1
+
+    def sy(v):
+        return 2 * H - PAD - v / top * (H - 2 * PAD)
+
+    parts = [
+        f'<line x1="{PAD}" y1="{2 * H - PAD}" x2="{W - PAD}" y2="{2 * H - PAD}" stroke="black"/>',
+        f'<line x1="{PAD}" y1="{H + PAD}" x2="{PAD}" y2="{2 * H - PAD}" stroke="black"/>',
+        f'<text x="{PAD - 4}" y="{H + PAD - 6}" text-anchor="end">{top:.0f} s</text>',
+        f'<text x="{W / 2}" y="{2 * H - 12}" text-anchor="middle">lag from the 201 to the final state, by the time of the 201</text>',
+    ]
+    for kind in ("checkin", "report", "hotspot"):  # the reports drawn over the check-ins
+        parts += [f'<circle cx="{sx(t):.1f}" cy="{sy(lag):.1f}" r="1.2" fill="{LAG_COLOURS[kind]}"/>' for t, lag, k in lags if k == kind]
+    for i, (kind, label) in enumerate((("hotspot", "hot-spot reports"), ("report", "other reports"), ("checkin", "check-ins"))):
+        parts.append(f'<text x="{PAD + 10}" y="{H + PAD + 14 * (i + 1)}" fill="{LAG_COLOURS[kind]}">{label}</text>')
+    return parts
 
 
 def main() -> None:

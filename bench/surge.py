@@ -302,9 +302,11 @@ class Coordinator(threading.Thread):
 
 def _figures(sizes, world, plan, sent, watch, coordinator, last_201, drained, load_before) -> dict:
     lags = {"report": [], "hotspot": [], "checkin": []}
+    each = []  # [seconds from the start to its 201, lag, kind] of every submission seen final
     for s in sent:
         if s.get("id") in watch.final:
             lags[s["kind"]].append(watch.final[s["id"]] - s["acked"])
+            each.append([round(s["acked"] - watch.started_at, 1), round(watch.final[s["id"]] - s["acked"], 1), s["kind"]])
     reports = lags["report"] + lags["hotspot"]
     per_second: dict[int, int] = {}
     for s in sent:
@@ -354,6 +356,7 @@ def _figures(sizes, world, plan, sent, watch, coordinator, last_201, drained, lo
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "per_second": {"submissions": [per_second.get(i, 0) for i in range(int(submitted_s) + 1)], "samples": samples},
+        "lags": sorted(each),
         "ratio": None,
     }
 
