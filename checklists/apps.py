@@ -21,3 +21,9 @@ class ChecklistsConfig(AppConfig):
         from .demo import load_demo_checklists
 
         return load_demo_checklists(election=election)
+
+    def offline_pages(self) -> list[str]:
+        """The pages the observers' service worker keeps for offline use (it asks every app)."""
+        from .web import offline_pages
+
+        return offline_pages()

@@ -24,7 +24,7 @@ shift runs, else the next to start, else their first.
 
 import datetime as dt
 import enum
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -149,12 +149,12 @@ class Counts:
     silent: int = 0
     missing: int = 0
 
-    def add(self, state: State, arrived: bool) -> None:
-        self.planned += 1
-        self.arrived += arrived
-        self.reporting += state == State.REPORTING
-        self.silent += state == State.SILENT
-        self.missing += state == State.MISSING
+    def add(self, state: State, arrived: bool, n: int = 1) -> None:
+        self.planned += n
+        self.arrived += arrived * n
+        self.reporting += (state == State.REPORTING) * n
+        self.silent += (state == State.SILENT) * n
+        self.missing += (state == State.MISSING) * n
 
 
 @dataclass
@@ -226,19 +226,17 @@ def coverage_compute(
     observers = []
     for observer_id, own in by_observer.items():
         own.sort(key=lambda p: (p.position, p.station_code))
-        states = [
-            post_state(shift=p.shift, activity=activity.get((observer_id, p.station_id), NOTHING), now=now, thresholds=thresholds)
-            for p in own
-        ]
-        for post, state in zip(own, states, strict=True):
-            if post.station_id is None:
+        done = [activity.get((observer_id, p.station_id), NOTHING) for p in own]
+        states = [post_state(shift=p.shift, activity=a, now=now, thresholds=thresholds) for p, a in zip(own, done, strict=True)]
+        for post, state, here in zip(own, states, done, strict=True):
+            station_id = post.station_id
+            if station_id is None:
                 continue
-            best, arrived = stations.get(post.station_id, (State.PLANNED, False))
-            was_here = activity.get((observer_id, post.station_id), NOTHING).last_arrived_at is not None
+            best, arrived = stations.get(station_id, (State.PLANNED, False))
             if STATION_RANK[state.state] > STATION_RANK[best]:
                 best = state.state
-            stations[post.station_id] = (best, arrived or was_here)
-            station_region[post.station_id] = post.region_code
+            stations[station_id] = (best, arrived or here.last_arrived_at is not None)
+            station_region[station_id] = post.region_code
         current = _current_post(own, states, now)
         post, state = own[current], states[current]
         upcoming = sorted((p.shift[0], p.station_code) for p in own if p.shift and now < p.shift[0])
@@ -261,10 +259,12 @@ def coverage_compute(
                 zone=post.zone,
             )
         )
+    # Count (region, state, arrived) triples first: a handful of distinct ones for 10,000 stations.
+    tally = Counter((station_region[station_id], state, arrived) for station_id, (state, arrived) in stations.items())
     totals, regions = Counts(), defaultdict(Counts)
-    for station_id, (state, arrived) in stations.items():
-        totals.add(state, arrived)
-        regions[station_region[station_id]].add(state, arrived)
+    for (region, state, arrived), n in tally.items():
+        totals.add(state, arrived, n)
+        regions[region].add(state, arrived, n)
     observers.sort(key=lambda o: o.public_code)
     return Coverage(as_of=now, totals=totals, regions=sorted(regions.items()), observers=observers, stations=stations)
 

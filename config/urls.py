@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from checklists import views as checklists_views
+from checklists import web as checklists_web
 from checklists.api import views as checklists_api
 from command.api import views as command_api
 from messaging import api as messaging_api
@@ -12,6 +13,11 @@ from reports.api import views as reports_api
 from roster.api import views as roster_api
 
 from . import metrics, views
+
+checklists_web_urls = [
+    path("", checklists_web.checklist_list, name="list"),
+    path("<slug:code>/", checklists_web.checklist_form, name="form"),
+]
 
 api_v1 = [
     path("auth/token/", roster_api.TokenView.as_view(), name="token"),
@@ -44,6 +50,7 @@ urlpatterns = [
     path("exports/results.csv", checklists_views.export_results_csv, name="export-results-csv"),
     path("exports/checklists.csv", checklists_views.export_checklists_csv, name="export-checklists-csv"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("checklists/", include((checklists_web_urls, "checklists-web"), namespace="checklists-web")),
     path("", include("sms.urls")),
     path("", include("roster.urls")),
     path("", include("reports.urls")),

@@ -35,6 +35,7 @@ class InboundOutcome(models.TextChoices):
     PROBLEM = "problem", _("problem in the message")
     REFUSED = "refused", _("refused (accreditation, role)")
     UNKNOWN_SENDER = "unknown_sender", _("unknown sender")
+    # Of the messages answered before checklists and protocols were filed by SMS.
     NOT_OPEN = "not_open", _("not filed: this code does not file by SMS yet")
 
 

@@ -2,7 +2,7 @@
 observer's). Short: a reply is one or two SMS."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.utils.translation import gettext
 
@@ -37,8 +37,37 @@ def station_unknown(station: str) -> str:
     return gettext("station %(station)s is not in this election") % {"station": station}
 
 
-def answers_not_open() -> str:
-    return gettext("Checklists and protocols cannot be filed by SMS yet: use the app. Nothing was filed.")
+def checklist_confirmed(*, form: str, station: str, moment: dt.datetime, ref: str) -> str:
+    """`form`: the form's short code."""
+    return gettext("Received: checklist %(form)s at %(station)s, %(time)s. Ref %(ref)s") % {
+        "form": form,
+        "station": station,
+        "time": f"{moment:%H:%M}",
+        "ref": ref,
+    }
+
+
+def protocol_confirmed(*, station: str, moment: dt.datetime, ref: str) -> str:
+    return gettext("Received: results protocol of %(station)s, %(time)s. Ref %(ref)s") % {
+        "station": station,
+        "time": f"{moment:%H:%M}",
+        "ref": ref,
+    }
+
+
+def form_not_in_election(form: str) -> str:
+    return gettext("form %(form)s is not in this election") % {"form": form}
+
+
+def answers_refused(*, invalid: Sequence[tuple[str, str]], missing: Sequence[str]) -> str:
+    """What is wrong with a checklist's answers, each question by its short code:
+    `invalid` (short code, the answer check's message), then the required
+    questions left unanswered (`missing`)."""
+    parts = [f"{short}: {problem}" for short, problem in invalid]
+    if missing:
+        parts.append(gettext("Required, not answered: %(list)s.") % {"list": ", ".join(missing)})
+    parts.append(gettext("Nothing was filed."))
+    return " ".join(parts)
 
 
 def unknown_sender() -> str:

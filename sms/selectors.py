@@ -4,6 +4,7 @@ what the codes mean in an election, and whether a number was answered lately."""
 import datetime as dt
 from collections.abc import Mapping
 
+from checklists.models import FormVersion
 from checklists.selectors import form_document, forms_current
 from monitoring.models import Accreditation, Election, Observer, PollingStation
 from reports.models import IncidentCategory
@@ -87,6 +88,12 @@ def vocabulary_for(election) -> Vocabulary:
         return vocabulary_of(categories={}, documents=documents).forms
 
     return Vocabulary(categories=_Lazy(lambda: {normalize(k): v for k, v in category_short_codes().items()}), forms=_Lazy(forms))
+
+
+def form_version_current(*, election: Election, code: str) -> FormVersion | None:
+    """The version of form `code` that answers by SMS are filed against: the
+    current one (a message carries no version; a phone's form may be older)."""
+    return next((version for version in forms_current(election=election) if version.form.code == code), None)
 
 
 def unknown_sender_answered_since(*, phone: str, since: dt.datetime) -> bool:

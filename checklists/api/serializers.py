@@ -175,5 +175,6 @@ class ChecklistSerializer(SubmissionOutput, serializers.ModelSerializer):
             "triage_status",
             "risk_score",
             "photos",
+            "source",
             "content_sha256",
         ]

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -45,7 +46,7 @@ from ..validation import MAX_ACCURACY_M, reason_text
 from . import checkin, inbox
 
 # Files the service worker keeps for offline use (besides the pages themselves).
-SHELL_STATIC = ["css/app.css", "js/app.js", "js/messages.js"]
+SHELL_STATIC = ["css/app.css", "js/app.js", "js/messages.js", "js/checklists.js"]
 SERVICE_WORKER_SOURCE = "js/sw.js"
 # A phone page of reports stays short even in Kazakh, the longest of the three languages.
 MY_REPORTS_PER_PAGE = 10
@@ -111,6 +112,7 @@ def _page_data(request, observer, form_election: Election | None, panel: dict | 
         "api": {
             "reports": reverse("api:reports"),
             "checkins": reverse("api:checkins"),
+            "checklists": reverse("api:checklists"),
             "stations": reverse("api:stations"),
             **inbox.api_urls(),
         },
@@ -326,6 +328,11 @@ def _shell_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _app_offline_pages() -> list[str]:
+    """Pages other apps add to the web app (e.g. the checklists'), from their AppConfig.offline_pages()."""
+    return [page for config in django_apps.get_app_configs() for page in getattr(config, "offline_pages", lambda: [])()]
+
+
 @never_cache
 @require_GET
 def service_worker(request):
@@ -337,7 +344,7 @@ def service_worker(request):
     config = {
         "version": version,
         "shell": [static(name) for name in SHELL_STATIC],
-        "pages": [reverse("web:report-new"), reverse("web:my-reports")],
+        "pages": [reverse("web:report-new"), reverse("web:my-reports"), *_app_offline_pages()],
         "offline": reverse("web:offline"),
         "login": reverse("web:login"),
     }

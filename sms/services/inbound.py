@@ -7,28 +7,50 @@ fails half way leaves nothing, and the gateway's retry is handled afresh.
 A filed submission has no device fix: the pipeline geotags it from the
 station and flags `no_location`. Its client key is derived from the gateway's
 id, and the message as received is part of its content (hence of its content
-hash): an incident's description is the whole message, a check-in's content
-carries it under `sms`.
+hash): an incident's description is the whole message, a check-in's and a
+checklist's content carry it under `sms`. A checklist (C) or the results
+protocol (P) is filed against the current version of its form, its answers
+checked by the same `answers_check` as the API's.
 """
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from checklists.answers import answers_check
+from checklists.formdoc import FormDocument
+from checklists.selectors import form_document
+from checklists.services.filing import ChecklistInput
 from monitoring.localtime import to_local
-from monitoring.models import Observer, PollingStation
+from monitoring.models import Observer
 from reports.models import IncidentCategory, SubmissionSource
-from reports.services.intake import CheckInInput, IdempotencyConflict, ReportInput, SubmissionRefused, submission_submit
+from reports.services.intake import (
+    CheckInInput,
+    IdempotencyConflict,
+    ReportInput,
+    SubmissionInput,
+    SubmissionRefused,
+    submission_submit,
+)
 
 from .. import replies
-from ..codes import AnswersCommand, CheckInCommand, HelpCommand, IncidentCommand, ParseError, sms_parse
+from ..codes import AnswersCommand, CheckInCommand, HelpCommand, IncidentCommand, ParseError, Vocabulary, sms_parse
 from ..incoming import Incoming
 from ..models import InboundMessage, InboundOutcome, OutboundMessage
-from ..selectors import category_names, election_for, sender_of, station_for, unknown_sender_answered_since, vocabulary_for
+from ..selectors import (
+    category_names,
+    election_for,
+    form_version_current,
+    sender_of,
+    station_for,
+    unknown_sender_answered_since,
+    vocabulary_for,
+)
 from .outbound import sms_send
 
 # client_uuid = uuid5(SMS_NAMESPACE, gateway id): a delivery's key, whoever retries it.
@@ -41,6 +63,16 @@ TIME_AHEAD = dt.timedelta(minutes=5)
 @dataclass(frozen=True, kw_only=True)
 class SmsCheckInInput(CheckInInput):
     """A check-in by SMS: the message as received is part of its content."""
+
+    message: str
+
+    def content(self, *, photo_sha256s) -> dict:
+        return {**super().content(photo_sha256s=photo_sha256s), "sms": self.message}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsChecklistInput(ChecklistInput):
+    """A checklist or the results protocol by SMS: the message as received is part of its content."""
 
     message: str
 
@@ -112,38 +144,69 @@ def _answer(message: InboundMessage, observer: Observer) -> _Answer:
     station = station_for(observer=observer, code=command.station)
     if station is None:
         return _Answer(InboundOutcome.PROBLEM, replies.station_unknown(command.station), problem="station_unknown")
+    common = dict(client_uuid=uuid.uuid5(SMS_NAMESPACE, message.gateway_id), election=station.election, station=station)
     if isinstance(command, AnswersCommand):
-        return _Answer(InboundOutcome.NOT_OPEN, replies.answers_not_open(), problem="not_open")
-    try:
-        return _file(message, observer, station, command)
-    except SubmissionRefused as exc:
-        return _Answer(InboundOutcome.REFUSED, str(exc.message), problem=exc.code)
-
-
-def _file(message: InboundMessage, observer: Observer, station: PollingStation, command: CheckInCommand | IncidentCommand) -> _Answer:
-    common = dict(
-        client_uuid=uuid.uuid5(SMS_NAMESPACE, message.gateway_id),
-        election=station.election,
-        station=station,
-    )
-    zone_name = station.district.region.timezone
-    if isinstance(command, CheckInCommand):
-        data = SmsCheckInInput(**common, occurred_at=message.sent_at, checkin_kind=command.checkin_kind, message=message.text)
+        data = _checklist(message, command, common, vocabulary)
+        if isinstance(data, _Answer):
+            return data
     else:
-        category = IncidentCategory.objects.get(code=command.category)
-        occurred_at = _incident_moment(message.sent_at, command.local_time, zone_name)
-        data = ReportInput(**common, occurred_at=occurred_at, category=category, description=message.text)
+        data = _submission(message, command, common)
     try:
         submission = submission_submit(observer=observer, data=data, source=SubmissionSource.SMS).submission
     except IdempotencyConflict as exc:  # cannot happen: the key is the gateway id's, which is unique
         submission = exc.existing
-    ref = replies.reference(submission.pk)
-    local = to_local(data.occurred_at, zone_name)
+    except SubmissionRefused as exc:
+        return _Answer(InboundOutcome.REFUSED, str(exc.message), problem=exc.code)
+    return _Answer(InboundOutcome.FILED, _confirmation(command, data, replies.reference(submission.pk)), submission=submission)
+
+
+def _submission(message: InboundMessage, command: CheckInCommand | IncidentCommand, common: dict) -> SubmissionInput:
     if isinstance(command, CheckInCommand):
-        reply = replies.checkin_confirmed(checkin_kind=command.checkin_kind, station=station.code, moment=local, ref=ref)
-    else:
-        reply = replies.incident_confirmed(category=data.category.name, station=station.code, moment=local, ref=ref)
-    return _Answer(InboundOutcome.FILED, reply, submission=submission)
+        return SmsCheckInInput(**common, occurred_at=message.sent_at, checkin_kind=command.checkin_kind, message=message.text)
+    category = IncidentCategory.objects.get(code=command.category)
+    occurred_at = _incident_moment(message.sent_at, command.local_time, common["station"].district.region.timezone)
+    return ReportInput(**common, occurred_at=occurred_at, category=category, description=message.text)
+
+
+def _checklist(message: InboundMessage, command: AnswersCommand, common: dict, vocabulary: Vocabulary) -> SmsChecklistInput | _Answer:
+    """A checklist or protocol to file against the current version of its form
+    in the station's election, its answers checked as the API checks them; or
+    the answer naming each question whose answer does not fit (nothing filed)."""
+    version = form_version_current(election=common["election"], code=command.form)
+    if version is None:
+        short = next((short for short, form in vocabulary.forms.items() if form.code == command.form), command.form)
+        return _Answer(InboundOutcome.PROBLEM, replies.form_not_in_election(short), problem="form_unknown")
+    document = form_document(version)
+    check = answers_check(document, command.answers)
+    if not check.ok:
+        return _Answer(InboundOutcome.PROBLEM, _answers_refused(document, command.answers, check.errors), problem="answers_invalid")
+    return SmsChecklistInput(**common, occurred_at=message.sent_at, form_version=version, answers=check.values, message=message.text)
+
+
+def _answers_refused(document: FormDocument, answers: Mapping[str, object], errors: Mapping[str, list[str]]) -> str:
+    """The reply to answers the check refused: each question by its short code,
+    in the form's order; the required ones left out together."""
+
+    def short(code: str) -> str:
+        question = document.questions.get(code)
+        return question.short_code if question else code
+
+    ordered = [code for code in document.questions if code in errors] + [code for code in errors if code not in document.questions]
+    missing = [code for code in ordered if code in document.questions and document.questions[code].required and code not in answers]
+    invalid = [(short(code), errors[code][0]) for code in ordered if code not in missing]
+    return replies.answers_refused(invalid=invalid, missing=[short(code) for code in missing])
+
+
+def _confirmation(command, data: SubmissionInput, ref: str) -> str:
+    zone_name = data.station.district.region.timezone
+    local, station = to_local(data.occurred_at, zone_name), data.station.code
+    if isinstance(command, CheckInCommand):
+        return replies.checkin_confirmed(checkin_kind=command.checkin_kind, station=station, moment=local, ref=ref)
+    if isinstance(command, IncidentCommand):
+        return replies.incident_confirmed(category=data.category.name, station=station, moment=local, ref=ref)
+    if command.protocol:
+        return replies.protocol_confirmed(station=station, moment=local, ref=ref)
+    return replies.checklist_confirmed(form=data.form_version.form.short_code, station=station, moment=local, ref=ref)
 
 
 def _incident_moment(sent_at: dt.datetime, local_time: dt.time | None, zone_name: str) -> dt.datetime:

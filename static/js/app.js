@@ -146,6 +146,7 @@
   var sent = {}; // ids of reports this page saw the server accept
   var currentFix = function () { return null; }; // the report form's GPS fix, once it has one
   var timer = null;
+  var pageViews = []; // other page scripts' views of the outbox (observerOutbox.onChange)
 
   function changed() {
     if (channel) { channel.postMessage("changed"); }
@@ -322,6 +323,7 @@
       renderList(records);
       if (checkinView) { checkinView(records); }
       if (formView) { formView(records); }
+      pageViews.forEach(function (view) { view(records); });
     }).catch(function () { /* IndexedDB unavailable: the plain form still works */ });
   }
   function renderList(records) {
@@ -888,6 +890,25 @@
       });
   }
 
+  // ---- For the other page scripts (static/js/checklists.js): the one outbox -------
+  // They put records of their own kinds (record.endpoint names data.api's URL);
+  // sending, retrying and the outbox panel stay here.
+  function exposeOutbox() {
+    window.observerOutbox = {
+      data: data,
+      t: t,
+      el: el,
+      newUuid: newUuid,
+      zoneParts: zoneParts,
+      shrink: shrink,
+      put: function (record) {
+        return outbox.put(record).then(function () { changed(); flush(true); });
+      },
+      onChange: function (view) { pageViews.push(view); render(); },
+      sent: function (id) { return !!sent[id]; }
+    };
+  }
+
   function init() {
     enhanceLanguages();
     if (!data) {
@@ -896,6 +917,7 @@
       return;
     }
     registerWorker();
+    exposeOutbox();
     var logout = $("logout-form");
     if (logout) {
       logout.addEventListener("submit", function (event) {

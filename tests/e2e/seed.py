@@ -26,6 +26,8 @@ OBSERVERS = [
     "e2e-fix-thumb",
     "e2e-fix-offline",
     "e2e-fix-mine",
+    # Checklists (tests/e2e/test_checklists.py).
+    "e2e-checklist",
 ]
 # Posted at station 02002, so the messages scenario's message (to that station) reaches only them.
 MESSAGES_OBSERVER = "e2e-messages"
@@ -71,6 +73,26 @@ def main() -> None:
         observer=make_observer(organization, "observer", MESSAGES_OBSERVER, password=PASSWORD), election=election, station=lyceum
     )
     make_observer(organization, "coordinator", COORDINATOR, password=PASSWORD)
+    _checklists(election)
+
+
+def _checklists(election) -> None:
+    """The demo's four forms, a quick-count sample of every station (02001 among
+    them) and a national official result, through the commands' services."""
+    import json
+
+    from checklists.demo import DATA, FORM_FILES
+    from checklists.official_rows import COLUMNS
+    from checklists.services.forms import form_load
+    from checklists.services.official import official_results_import
+    from checklists.services.samples import sample_draw
+
+    for name in FORM_FILES:
+        form_load(election=election, document=json.loads((DATA / name).read_text(encoding="utf-8")))
+    sample_draw(election=election, size=4, seed=2021)
+    official = {"nur_otan": 1150, "ak_zhol": 180, "peoples_party": 150, "auyl": 90, "adal": 60}
+    lines = [",".join(COLUMNS) + "\n"] + [f"national,{p},{v},3000,1700\n" for p, v in official.items()]
+    official_results_import(election=election, lines=lines)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 PostgreSQL, processed by a real Celery worker through Redis, and the replies
 delivered by that worker to a real HTTP server on loopback standing in for the
 gateway's send API (replies checked there, with their token and signature).
-Every code, each refusal and gate, replays, and delivery retries."""
+Every code (a checklist and the results protocol filed and flagged by the
+worker), each refusal and gate, replays, and delivery retries."""
 
 import datetime as dt
 import hashlib
@@ -17,7 +18,7 @@ import pytest
 from checklists.services.forms import form_load
 from monitoring.models import Accreditation, Election
 from monitoring.services import accreditation_set_status
-from reports.models import CheckIn, Flag, IncidentCategory, IncidentReport, Submission
+from reports.models import CheckIn, Checklist, Flag, IncidentCategory, IncidentReport, Submission
 from roster.models import RosterEntry
 from sms.data import category_codes_sync
 from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
@@ -35,6 +36,12 @@ SEND_TOKEN = "send-token"
 SEND_SECRET = "send-secret"
 OBSERVER = "+77011234567"
 DONE = ("accepted", "rejected", "failed")
+OPENING = "C 02001 OP A1 Y A2 9 A3 8 A4 N A5 N B1 Y B2 Y B5 Y C1 N C2 Y D1 Y D3 2"  # C1 N: the box not shown empty
+# 618 cast, but 8 invalid + 430 + 70 + 55 + 33 + 40 votes = 636: the figures do not add up.
+PROTOCOL = (
+    "P 02001 A1 Y A2 Y A3 Y A4 N A5 N A6 N P1 950 P2 1000 P3 620 P4 5 P5 375 P6 618 P7 8 "
+    "NO 430 AZ 70 PP 55 AU 33 AD 40 C1 Y C2 N C3 Y C4 Y C6 2"
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +126,8 @@ def test_every_code_is_filed_or_answered_and_the_replies_reach_the_gateway(world
         ("s-3", "R 02001 BS 0930 мужчина с пачкой бюллетеней"),
         ("s-4", "Л 02001"),
         ("s-5", "HELP"),
-        ("s-6", "C 02001 OP A1 Y A2 7"),
-        ("s-7", "P 02001 NO 1234 AZ 345"),
+        ("s-6", OPENING),
+        ("s-7", PROTOCOL),
         ("s-8", "R 02001 BX"),
         ("s-9", "A 99999"),
     ]
@@ -131,7 +138,7 @@ def test_every_code_is_filed_or_answered_and_the_replies_reach_the_gateway(world
     outcomes = dict(InboundMessage.objects.values_list("gateway_id", "outcome"))
     assert outcomes == {
         "s-1": "filed", "s-2": "filed", "s-3": "filed", "s-4": "filed", "s-5": "help",
-        "s-6": "not_open", "s-7": "not_open", "s-8": "problem", "s-9": "problem",
+        "s-6": "filed", "s-7": "filed", "s-8": "problem", "s-9": "problem",
     }  # fmt: skip
     filed = InboundMessage.objects.filter(outcome="filed").order_by("gateway_id")
     submissions = processed(*[str(m.submission_id) for m in filed])
@@ -143,12 +150,22 @@ def test_every_code_is_filed_or_answered_and_the_replies_reach_the_gateway(world
     report = IncidentReport.objects.get()
     assert report.category.code == "ballot_stuffing" and report.occurred_at == dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY)
     assert report.description == "R 02001 BS 0930 мужчина с пачкой бюллетеней"
+    # The checklist and the protocol: stored against the forms' versions, flagged by the worker's pipeline.
+    opening, protocol = (Checklist.objects.get(pk=InboundMessage.objects.get(gateway_id=g).submission_id) for g in ("s-6", "s-7"))
+    assert (opening.filed_answers.form_version.form.code, opening.filed_answers.answers["ballot_box_shown_empty"]) == ("opening", False)
+    assert "checklist_critical" in {f.code for f in Flag.objects.filter(report=opening)}
+    assert protocol.filed_answers.form_version.form.code == "counting"
+    assert (protocol.filed_answers.answers["votes_nur_otan"], protocol.filed_answers.answers["votes_adal"]) == (430, 40)
+    arithmetic = Flag.objects.get(report=protocol, code="results_arithmetic")
+    assert arithmetic.params["codes"] == ["ballots_add_up"]
 
     replies = replies_to(gateway, OBSERVER, len(texts))
     ref = {m.gateway_id: str(m.submission_id)[:8].upper() for m in filed}
     assert f"Принято: на месте, участок 02001, 09:45. Ref {ref['s-1']}" in replies
     assert f"Принято: {report.category.name_ru}, участок 02001, 09:30. Ref {ref['s-3']}" in replies
     assert f"Принято: ушли с участка 02001, 09:45. Ref {ref['s-4']}" in replies
+    assert f"Принято: анкета OP, участок 02001, 09:45. Ref {ref['s-6']}" in replies
+    assert f"Принято: итоговый протокол участка 02001, 09:45. Ref {ref['s-7']}" in replies
     assert "BX — не категория; отправьте HELP" in replies and "участка 99999 нет в этих выборах" in replies
     assert any(r.startswith("A 02001 на месте") and "HELP R" in r for r in replies)
     for delivery in gateway.deliveries:

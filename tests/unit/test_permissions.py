@@ -108,6 +108,7 @@ WEB_OBSERVER_PAGE = by(200, anonymous=302, superuser=403)  # a superuser has no 
 # Filing: observers and coordinators; auditors and people without an observer
 # profile get a page that says so (403), not the form.
 WEB_REPORT_FORM = by(200, anonymous=302, auditor=403, platform_auditor=403, superuser=403)
+WEB_CHECKLISTS = {**WEB_REPORT_FORM, "revoked_observer": 404, "unaccredited_observer": 404}
 ADMIN_LOGIN_REDIRECT = dict.fromkeys(["anonymous", *OBSERVER_ROLES], 302)
 CAN_EXPORT = by(403, anonymous=302, coordinator=200, auditor=200, other_coordinator=200, platform_auditor=200, superuser=200)
 PHOTO_OF_A = by(404, anonymous=302, observer=200, coordinator=200, auditor=200, platform_auditor=200, superuser=200)
@@ -196,6 +197,8 @@ ROUTES: dict[str, list[Probe]] = {
     "logout/": [Probe("POST", "/logout/", everyone(302), content_type="form")],
     "reports/new/": [Probe("GET", "/reports/new/", WEB_REPORT_FORM)],
     "reports/": [Probe("GET", "/reports/", WEB_OBSERVER_PAGE)],
+    "checklists/": [Probe("GET", "/checklists/", WEB_CHECKLISTS, note="no accredited election: no forms to show")],
+    "checklists/<slug:code>/": [Probe("GET", "/checklists/counting/", WEB_CHECKLISTS)],
     "checkins/": [
         Probe("GET", "/checkins/", by(405, anonymous=302), note="POST only"),
         Probe(
@@ -225,7 +228,7 @@ ROUTES: dict[str, list[Probe]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         Probe("GET", "/admin/r/{report_ct}/{report}/", by(404, **ADMIN_LOGIN_REDIRECT), note="reports have no public URL")
     ],
-    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|command|alerts|messaging|sms)/$": [
+    "admin/^(?P<app_label>auth|axes|monitoring|roster|reports|checklists|sms|command|alerts|messaging)/$": [
         Probe("GET", "/admin/reports/", by(200, **ADMIN_LOGIN_REDIRECT)),
         Probe("GET", "/admin/command/", by(200, **ADMIN_LOGIN_REDIRECT), note="coverage: every staff role"),
         Probe("GET", "/admin/auth/", by(404, superuser=200, **ADMIN_LOGIN_REDIRECT), note="staff roles get no user admin"),

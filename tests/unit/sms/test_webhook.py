@@ -6,76 +6,21 @@ Redis and a worker: tests/integration/test_sms.py."""
 
 import datetime as dt
 import json
-import urllib.parse
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from checklists.services.forms import form_load
-from reports.models import CheckIn, IncidentCategory, IncidentReport, Submission
+from reports.models import CheckIn, IncidentReport, Submission
 from roster.models import RosterEntry
-from sms.data import category_codes_sync
-from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
+from sms.models import InboundMessage, OutboundMessage
 from sms.signature import sign
 from testkit.factories import ALMATY
 
+from .conftest import INBOUND, PHONE, SECRET, message, post, replies
+
 FORMS = Path(__file__).resolve().parents[3] / "checklists" / "data"
-SECRET = "gateway-secret"
-PHONE = "+77011234567"
-INBOUND = "/sms/inbound/"
-
-
-@pytest.fixture(autouse=True)
-def _gateway(settings, tmp_path):
-    settings.SMS_GATEWAY_SECRET = SECRET
-    settings.SMS_GATEWAY_SEND_URL = ""
-    settings.SMS_OUTBOX_DIR = tmp_path / "outbox"
-
-
-@pytest.fixture
-def phone(world):
-    # A transactional test earlier in the session flushes what the migration loaded.
-    category_codes_sync(CategoryShortCode, IncidentCategory)
-    return RosterEntry.objects.create(
-        observer=world.observer,
-        organization=world.observer.organization,
-        external_id="o-1",
-        full_name="A. Observer",
-        phone=PHONE,
-        language="ru",
-    )
-
-
-@pytest.fixture
-def webhook(client, django_capture_on_commit_callbacks):
-    """The test client, running what the request left for after its commit (the
-    pipeline, the reply's delivery) as the embedded mode does."""
-
-    class Committing:
-        def generic(self, *args, **kwargs):
-            with django_capture_on_commit_callbacks(execute=True):
-                return client.generic(*args, **kwargs)
-
-    return Committing()
-
-
-def post(webhook, payload: dict, *, secret=SECRET, form=False, signature=None):
-    if form:
-        body, content_type = urllib.parse.urlencode(payload).encode(), "application/x-www-form-urlencoded"
-    else:
-        body, content_type = json.dumps(payload).encode(), "application/json"
-    headers = {} if secret is None else {"HTTP_X_SIGNATURE": signature or sign(body, secret)}
-    return webhook.generic("POST", INBOUND, body, content_type=content_type, **headers)
-
-
-def message(text, *, gateway_id="m-1", sender=PHONE, at=None) -> dict:
-    at = at or dt.datetime(2021, 1, 10, 9, 45, tzinfo=ALMATY)
-    return {"id": gateway_id, "from": sender, "to": "7575", "text": text, "received_at": at.isoformat()}
-
-
-def replies() -> list[str]:
-    return list(OutboundMessage.objects.order_by("pk").values_list("text", flat=True))
 
 
 @pytest.mark.django_db
@@ -183,10 +128,14 @@ def test_problems_are_answered_exactly_and_file_nothing(webhook, world, phone):
     assert replies() == [
         "station 99999 is not in this election",
         "BX is not a category; send HELP",
-        "Checklists and protocols cannot be filed by SMS yet: use the app. Nothing was filed.",
+        "Required, not answered: A2, A3, A4, A5, B1, B2, B5, C1, C2, D1, D3. Nothing was filed.",
     ]
     assert Submission.objects.count() == 0
-    assert list(InboundMessage.objects.order_by("received_at").values_list("outcome", flat=True)) == ["problem", "problem", "not_open"]
+    assert list(InboundMessage.objects.order_by("received_at").values_list("problem", flat=True)) == [
+        "station_unknown",
+        "unknown_category",
+        "answers_invalid",
+    ]
 
 
 @pytest.mark.django_db

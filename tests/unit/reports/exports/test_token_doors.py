@@ -2,6 +2,9 @@
 same scoping as a session: the export download and the photos the API links
 to. A bad token is a 401, never the login page."""
 
+import csv
+import io
+
 import pytest
 from django.test import Client
 
@@ -32,7 +35,7 @@ def test_a_token_downloads_the_export_with_the_same_scope(world, photo_url):
     response = with_token(world.auditor).get("/exports/reports.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content).decode()
-    rows = [line for line in body.splitlines()[1:] if line and not line.startswith("#")]
+    rows = [r for r in list(csv.reader(io.StringIO(body)))[1:] if r and not r[0].startswith("#")]  # the manifest's key spans lines
     assert len(rows) == 1
     assert with_token(world.observer).get("/exports/reports.csv").status_code == 403
 
