@@ -140,3 +140,27 @@ def test_a_file_resigned_with_another_key_is_refused(filed, admin_as, tmp_path):
     result = verify_export.verify(str(path), public_key=other)
     assert not result.ok and "not the platform's key" in str(result.problem)
     assert json.loads({r[1]: r[2] for r in records(path) if r[0] == "#manifest"}["checkpoints"])
+
+
+OPENING = {
+    "observers_admitted": True, "commission_members_total": 9, "commission_members_present": 9, "unauthorized_present": False,
+    "unauthorized_interfering": False, "voter_list_present": True, "ballots_counted": True, "video_camera_working": True,
+    "ballot_box_shown_empty": False, "ballot_box_sealed": True, "opened_on_time": True, "assessment": "good",
+}  # fmt: skip
+
+
+def test_a_file_that_skips_positions_of_its_chain_says_which_links_it_could_not_check(
+    filed, as_user, admin_as, django_capture_on_commit_callbacks, tmp_path, capsys
+):
+    for payload in (checklist_payload(filed, form="opening", answers=OPENING), checklist_payload(filed, station=STATIONS[0])):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert as_user(filed.observer).post(CHECKLISTS, payload, format="json").status_code == 201
+    path = download(filed, admin_as, "results", tmp_path)  # positions 1-3 and 5: the opening checklist is position 4
+    result = verify_export.verify(str(path), public_key=platform_key())
+    assert result.ok and result.rows == 4, result.summary()
+    summary = result.summary()
+    assert "positions 1..5, not contiguous from the first report" in summary
+    assert "1 row(s) follow a chain position that is not in this file" in summary
+    assert "the file does not hold its chain from the first report" in summary
+    call_command("verify_export", str(path))  # the platform recomputes the skipped link
+    assert "every chain link checked against the platform" in capsys.readouterr().out
