@@ -92,7 +92,12 @@ class OutboundMessage(models.Model):
     )
     # The coordinators' message this SMS carries (one per recipient phone).
     observer_message = models.ForeignKey(
-        "messaging.ObserverMessage", on_delete=models.PROTECT, null=True, blank=True, related_name="sms", verbose_name=_("message to observers")
+        "messaging.ObserverMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sms",
+        verbose_name=_("message to observers"),
     )
     state = models.CharField(_("delivery"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
