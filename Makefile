@@ -100,6 +100,7 @@ messages: venv
 bench: venv-dev
 	$(PY) bench/run.py
 	$(PY) bench/plot.py bench/results/latest.json docs/performance-cost.svg
+	$(PY) bench/plot_surge.py bench/results/latest.json docs/performance-surge.svg
 
 bench-quick: venv-dev
 	$(PY) bench/run.py --quick

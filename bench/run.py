@@ -21,6 +21,10 @@ the same run (the machine is shared; only ratios travel between runs).
 - coverage (bench/coverage.py): the coverage board's and API's server time at
   2,000 observers, 10,000 planned stations and 100,000 submissions against the
   same pages at a tenth of the size.
+- surge (bench/surge.py): the opening hour with a hot spot, compressed in
+  time, through gunicorn and two worker processes: the lag from 201 to each
+  report's final state and the queue's drain time (no baseline: goals in
+  seconds).
 
 Everything runs on loopback against a private PostgreSQL cluster and a private
 Redis started here and stopped (by PID) at the end (bench/services.py); nothing
@@ -42,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import coverage, exports, geotag, hotspot, intake, pipeline, sms  # noqa: E402
+from bench import coverage, exports, geotag, hotspot, intake, pipeline, sms, surge  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
@@ -63,6 +67,12 @@ SIZES = {
         "hotspot_background": 5_000,
         "hotspot_sizes": [100, 500, 1_000],
         "coverage_observers": [200, 2_000],
+        "surge_observers": 2_000,
+        "surge_stations": 10_000,
+        "surge_reports": 1_000,
+        "surge_hotspot": 1_000,
+        "surge_seconds": 300,
+        "surge_drain_timeout": 900,
     },
     "quick": {
         "intake_clients": 32,
@@ -81,6 +91,12 @@ SIZES = {
         "hotspot_background": 1_000,
         "hotspot_sizes": [100],
         "coverage_observers": [20, 200],
+        "surge_observers": 60,
+        "surge_stations": 400,
+        "surge_reports": 30,
+        "surge_hotspot": 30,
+        "surge_seconds": 8,
+        "surge_drain_timeout": 120,
     },
 }
 GOALS = {
@@ -92,6 +108,7 @@ GOALS = {
     "geotag": "<= 1 ms per report and ratio <= 3",
     "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
     "coverage": "board and API <= 500 ms at 2,000 observers, 10,000 stations, 100,000 submissions",
+    "surge": "lag_p95_s <= 5 and drain_s <= 30 (the opening hour with a hot spot, 16 clients, 2 worker processes)",
 }
 BENCHES = {
     "intake": intake.run,
@@ -102,6 +119,7 @@ BENCHES = {
     "geotag": geotag.run,
     "hotspot": hotspot.run,
     "coverage": coverage.run,
+    "surge": surge.run,
 }
 
 
@@ -180,6 +198,7 @@ def summary(results: dict) -> str:
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
         "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
         "coverage": lambda r: (f"{r['board_ms']}/{r['api_ms']} ms", f"{r['baseline_board_ms']}/{r['baseline_api_ms']} ms"),
+        "surge": lambda r: (f"lag p95 {r['lag_p95_s']} s", f"drain {r['drain_s']} s"),
     }
     for name, fmt in rows.items():
         if name in results:
