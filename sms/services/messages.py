@@ -36,3 +36,10 @@ def sms_send_observer_message(*, message_id: int) -> int:
             continue
         queued += 1
     return queued
+
+
+def sms_queue_missed_messages() -> int:
+    """Queue the SMS of every message sent "also by SMS" that has none yet (its
+    handover was lost to a broker outage); returns how many SMS were queued."""
+    missed = ObserverMessage.objects.filter(by_sms=True, sms__isnull=True).values_list("pk", flat=True)
+    return sum(sms_send_observer_message(message_id=message_id) for message_id in list(missed))

@@ -4,7 +4,10 @@ language (delivered to the outbox folder, the embedded default); handed over
 again, it queues nothing twice; without the choice no SMS goes out. The
 admin shows how many were queued, sent and failed."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from messaging.models import ObserverMessage
@@ -88,3 +91,16 @@ def test_without_the_choice_no_sms_goes_out(world, admin_as, phones, django_capt
     assert not OutboundMessage.objects.exists()
     listed = admin_as(world.coordinator).get(reverse("admin:messaging_observermessage_changelist"))
     assert listed.context["cl"].result_list[0].n_sms_sent == 0
+
+
+def test_a_lost_handover_is_queued_by_sms_deliver_pending(world, admin_as, phones, django_capture_on_commit_callbacks):
+    role_groups_ensure()
+    data = {"election": world.election.pk, "audience": "organization", "text_en": "Seals.", "by_sms": "on"}
+    admin_as(world.coordinator).post(reverse("admin:messaging_observermessage_add"), data)  # its on-commit handover never runs
+    assert ObserverMessage.objects.get().by_sms and not OutboundMessage.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sms_deliver_pending", stdout=io.StringIO())
+    assert sorted(OutboundMessage.objects.values_list("recipient", "state")) == [(PHONE, "written"), (PHONE_2, "written")]
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sms_deliver_pending", stdout=io.StringIO())
+    assert OutboundMessage.objects.count() == 2
