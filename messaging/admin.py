@@ -1,7 +1,8 @@
 """Messages in the admin: a coordinator writes one to the organization's
 observers (all, a region's, or chosen stations'), in Kazakh, Russian and
-English; the list shows how many it went to, how many phones fetched it and
-how many observers opened it. Sent messages are never changed or deleted.
+English, and optionally also by SMS to every recipient with a roster phone;
+the list shows how many it went to, how many phones fetched it, how many
+observers opened it and how many SMS were queued, sent and failed. Sent messages are never changed or deleted.
 Scoped to the coordinator's organization (superusers: all)."""
 
 from django import forms
@@ -20,7 +21,8 @@ from .services import message_send
 class MessageForm(forms.ModelForm):
     class Meta:
         model = ObserverMessage
-        fields = ["organization", "election", "audience", "region", "stations", "text_kk", "text_ru", "text_en"]
+        fields = ["organization", "election", "audience", "region", "stations", "text_kk", "text_ru", "text_en", "by_sms"]
+        help_texts = {"by_sms": _("Each recipient with a roster phone also gets the text in their language by SMS.")}
 
     def clean(self):
         data = super().clean()
@@ -38,12 +40,12 @@ class MessageForm(forms.ModelForm):
 @admin.register(ObserverMessage)
 class ObserverMessageAdmin(admin.ModelAdmin):
     form = MessageForm
-    list_display = ["sent_at", "short_text", "election", "audience", "region", "sent", "delivered", "read"]
+    list_display = ["sent_at", "short_text", "election", "audience", "region", "sent", "delivered", "read", "sms_delivery"]
     list_filter = ["election", "audience"]
     list_select_related = ["election", "region"]
     search_fields = ["text_kk", "text_ru", "text_en"]
     raw_id_fields = ["stations"]
-    readonly_fields = ["sent", "delivered", "read"]
+    readonly_fields = ["sent", "delivered", "read", "sms_delivery"]
 
     def get_queryset(self, request):
         qs = messages_with_counts(super().get_queryset(request))
@@ -53,9 +55,9 @@ class ObserverMessageAdmin(admin.ModelAdmin):
         return qs.filter(Q(organization_id=organization_id)) if organization_id else qs.none()
 
     def get_fields(self, request, obj=None):
-        fields = ["organization", "election", "audience", "region", "stations", "text_kk", "text_ru", "text_en"]
+        fields = ["organization", "election", "audience", "region", "stations", "text_kk", "text_ru", "text_en", "by_sms"]
         if obj is not None:
-            return [*fields, "sent_by", "sent_at", "sent", "delivered", "read"]
+            return [*fields, "sent_by", "sent_at", "sent", "delivered", "read", "sms_delivery"]
         return fields if request.user.is_superuser else fields[1:]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -74,6 +76,7 @@ class ObserverMessageAdmin(admin.ModelAdmin):
             region_id=data["region"].pk if data.get("region") else None,
             station_ids=[s.pk for s in data.get("stations") or []],
             texts={"kk": data.get("text_kk"), "ru": data.get("text_ru"), "en": data.get("text_en")},
+            by_sms=bool(data.get("by_sms")),
         )
         obj.pk, obj.organization_id, obj.sent_at, obj.sent_by = sent.pk, sent.organization_id, sent.sent_at, sent.sent_by
 
@@ -95,6 +98,16 @@ class ObserverMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("read"), ordering="n_read")
     def read(self, obj):
         return obj.n_read
+
+    @admin.display(description=_("SMS"))
+    def sms_delivery(self, obj):
+        if not obj.by_sms:
+            return "-"
+        return _("%(queued)s queued, %(sent)s sent, %(failed)s failed") % {
+            "queued": obj.n_sms_queued,
+            "sent": obj.n_sms_sent,
+            "failed": obj.n_sms_failed,
+        }
 
     def has_change_permission(self, request, obj=None):
         return False

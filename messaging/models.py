@@ -28,6 +28,8 @@ class ObserverMessage(models.Model):
     text_en = models.TextField(_("text (English)"), max_length=2000, blank=True)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("sent by"))
     sent_at = models.DateTimeField(_("sent at"))
+    # Also sent as an SMS to every recipient with a roster phone (the sms app's delivery).
+    by_sms = models.BooleanField(_("also by SMS"), default=False)
 
     class Meta:
         ordering = ["-sent_at"]

@@ -26,11 +26,20 @@ def receipts_of(*, observer_id: int, limit: int = 50) -> QuerySet[MessageReceipt
     return MessageReceipt.objects.filter(observer_id=observer_id).select_related("message").order_by("-message__sent_at")[:limit]
 
 
+# The sms app's delivery states, named by value: it builds on this app, which never imports it.
+SMS_QUEUED, SMS_DONE, SMS_FAILED = ("pending",), ("sent", "written"), ("failed",)
+
+
 def messages_with_counts(qs: QuerySet[ObserverMessage]) -> QuerySet[ObserverMessage]:
+    """Receipts sent, delivered and read, and the SMS queued, sent and failed
+    (`sms` is the sms app's link back to the message); distinct, as the two joins multiply."""
     return qs.annotate(
-        n_sent=Count("receipts"),
-        n_delivered=Count("receipts", filter=Q(receipts__delivered_at__isnull=False)),
-        n_read=Count("receipts", filter=Q(receipts__read_at__isnull=False)),
+        n_sent=Count("receipts", distinct=True),
+        n_delivered=Count("receipts", filter=Q(receipts__delivered_at__isnull=False), distinct=True),
+        n_read=Count("receipts", filter=Q(receipts__read_at__isnull=False), distinct=True),
+        n_sms_queued=Count("sms", filter=Q(sms__state__in=SMS_QUEUED), distinct=True),
+        n_sms_sent=Count("sms", filter=Q(sms__state__in=SMS_DONE), distinct=True),
+        n_sms_failed=Count("sms", filter=Q(sms__state__in=SMS_FAILED), distinct=True),
     )
 
 

@@ -3,6 +3,9 @@ organization, a region's or chosen stations'), an observer's phone fetches
 them (delivered) and opens one (read). Receipts are written once per
 observer at sending; fetching and reading only fill their first time."""
 
+import logging
+
+from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -12,14 +15,21 @@ from django.utils import timezone
 from .models import Audience, MessageReceipt, ObserverMessage
 from .selectors import coordinated_organization, message_recipients, receipts_of
 
+logger = logging.getLogger(__name__)
+
+# The sms app's task (it builds on this app; this app never imports it).
+SEND_BY_SMS = "sms.tasks.send_observer_message"
+
 
 @transaction.atomic
 def message_send(
-    *, sender, organization_id: int, election_id: int, audience: str, texts: dict, region_id=None, station_ids=()
+    *, sender, organization_id: int, election_id: int, audience: str, texts: dict, region_id=None, station_ids=(), by_sms=False
 ) -> ObserverMessage:
     """Send a message: its row and one receipt per recipient, in one transaction.
     Raises PermissionDenied unless the sender coordinates the organization (or
-    is a superuser), ValidationError when there is no text or no audience."""
+    is a superuser), ValidationError when there is no text or no audience.
+    With `by_sms`, the sms app queues one SMS per recipient with a roster
+    phone after the commit."""
     if not (sender.is_superuser or coordinated_organization(sender) == organization_id):
         raise PermissionDenied("You may only message your own organization's observers.")
     if not any((texts.get(code) or "").strip() for code in ("kk", "ru", "en")):
@@ -38,6 +48,7 @@ def message_send(
         text_en=(texts.get("en") or "").strip(),
         sent_by=sender,
         sent_at=timezone.now(),
+        by_sms=by_sms,
     )
     if audience == Audience.STATIONS:
         message.stations.set(station_ids)
@@ -45,7 +56,24 @@ def message_send(
         organization_id=organization_id, election_id=election_id, audience=audience, region_id=region_id, station_ids=station_ids
     )
     MessageReceipt.objects.bulk_create([MessageReceipt(message=message, observer_id=o) for o in recipients])
+    if by_sms:
+        transaction.on_commit(lambda: message_hand_to_sms(message.pk))
     return message
+
+
+def message_hand_to_sms(message_id: int) -> bool:
+    """Ask the sms app to queue the message's SMS. Never raises: with the broker
+    down (or the sms app not installed) nothing is queued, and handing it over
+    again later queues each SMS once."""
+    task = current_app.tasks.get(SEND_BY_SMS)
+    if task is None:
+        return False
+    try:
+        task.delay(message_id)
+        return True
+    except Exception:
+        logger.warning("could not hand message %s to the SMS delivery", message_id, exc_info=True)
+        return False
 
 
 def messages_fetch(*, observer_id: int) -> list[MessageReceipt]:

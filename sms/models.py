@@ -6,6 +6,7 @@ in submissions, exports or logs.
 """
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Observer
@@ -89,6 +90,15 @@ class OutboundMessage(models.Model):
     in_reply_to = models.ForeignKey(
         InboundMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="replies", verbose_name=_("in reply to")
     )
+    # The coordinators' message this SMS carries (one per recipient phone).
+    observer_message = models.ForeignKey(
+        "messaging.ObserverMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sms",
+        verbose_name=_("message to observers"),
+    )
     state = models.CharField(_("delivery"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
@@ -101,6 +111,11 @@ class OutboundMessage(models.Model):
         verbose_name = _("outgoing SMS")
         verbose_name_plural = _("outgoing SMS")
         indexes = [models.Index(fields=["recipient", "reason", "created_at"], name="sms_outbound_recipient_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observer_message", "recipient"], condition=Q(observer_message__isnull=False), name="sms_message_once_per_phone"
+            )
+        ]
 
     def __str__(self):
         return f"SMS {self.pk} ({self.state})"

@@ -30,10 +30,18 @@ class DeliveryFailed(Exception):
 
 
 def sms_send(
-    *, recipient: str, text: str, language: str = "", reason: str = OutboundMessage.Reason.REPLY, in_reply_to: InboundMessage | None = None
+    *,
+    recipient: str,
+    text: str,
+    language: str = "",
+    reason: str = OutboundMessage.Reason.REPLY,
+    in_reply_to: InboundMessage | None = None,
+    observer_message=None,
 ) -> OutboundMessage:
     """Queue `text` for `recipient` (E.164); delivered by a worker after the caller's commit."""
-    message = OutboundMessage.objects.create(recipient=recipient, text=text, language=language, reason=reason, in_reply_to=in_reply_to)
+    message = OutboundMessage.objects.create(
+        recipient=recipient, text=text, language=language, reason=reason, in_reply_to=in_reply_to, observer_message=observer_message
+    )
     transaction.on_commit(lambda: _enqueue(message.pk))
     return message
 

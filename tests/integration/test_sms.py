@@ -3,7 +3,8 @@ PostgreSQL, processed by a real Celery worker through Redis, and the replies
 delivered by that worker to a real HTTP server on loopback standing in for the
 gateway's send API (replies checked there, with their token and signature).
 Every code (a checklist and the results protocol filed and flagged by the
-worker), each refusal and gate, replays, and delivery retries."""
+worker), each refusal and gate, replays, delivery retries, and a
+coordinators' message sent also by SMS (handed to the worker by task name)."""
 
 import datetime as dt
 import hashlib
@@ -16,12 +17,16 @@ from pathlib import Path
 import pytest
 
 from checklists.services.forms import form_load
+from messaging.models import ObserverMessage
+from messaging.selectors import messages_with_counts
+from messaging.services import message_send
 from monitoring.models import Accreditation, Election
 from monitoring.services import accreditation_set_status
 from reports.models import CheckIn, Checklist, Flag, IncidentCategory, IncidentReport, Submission
 from roster.models import RosterEntry
 from sms.data import category_codes_sync
 from sms.models import CategoryShortCode, InboundMessage, OutboundMessage
+from sms.services.messages import sms_send_observer_message
 from testkit.http import request
 from testkit.processes import child_env, gunicorn, start_worker, stop, wait_for
 from testkit.sms_gateway import sms_gateway
@@ -250,3 +255,23 @@ def test_a_reply_is_retried_until_the_gateway_takes_it_and_a_refused_one_fails(w
     deliver(web, "HELP", gateway_id="r-3")
     wait_for(lambda: OutboundMessage.objects.filter(state="failed").count() == 2, timeout=60, message="giving up")
     assert OutboundMessage.objects.filter(state="failed").order_by("-created_at").first().attempts == 3
+
+
+def test_a_coordinators_message_by_sms_reaches_each_recipient_phone_in_their_language(world, phones, sms_worker, gateway):
+    gateway.clear()
+    message = message_send(
+        sender=world.coordinator.user,
+        organization_id=world.observer.organization_id,
+        election_id=world.election.pk,
+        audience="organization",
+        texts={"ru": "Проверьте печати.", "kk": "Мөрлерді тексеріңіз."},
+        by_sms=True,
+    )
+    # observer reads Russian; observer_2 English, which the message lacks: the Russian text.
+    assert replies_to(gateway, OBSERVER, 1) == ["Проверьте печати."]
+    assert replies_to(gateway, "+77011234568", 1) == ["Проверьте печати."]
+    wait_for(lambda: OutboundMessage.objects.filter(observer_message=message, state="sent").count() == 2, timeout=60, message="sent")
+    assert sms_send_observer_message(message_id=message.pk) == 0  # handed over again: nothing twice
+    counted = messages_with_counts(ObserverMessage.objects.filter(pk=message.pk)).get()
+    assert (counted.n_sent, counted.n_sms_queued, counted.n_sms_sent, counted.n_sms_failed) == (2, 0, 2, 0)
+    assert OutboundMessage.objects.filter(observer_message=message).count() == len(gateway.deliveries) == 2
