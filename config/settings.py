@@ -331,7 +331,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Severity is one choice set used by several fields; one schema name keeps
     # `check --deploy --fail-level WARNING` clean (drf_spectacular.W001).
-    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "reports.models.Severity"},
+    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "reports.models.Severity", "SubmissionStateEnum": "reports.models.ReportState"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.document_error_responses"],
 }
 
