@@ -13,6 +13,10 @@ PORT ?= 8000
 CHECKOUT_ID := $(shell pwd | md5sum | cut -c1-8)
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/elmon_$(CHECKOUT_ID)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# pytest keeps its temporary folders under one root per user and prunes old ones:
+# two checkouts testing at once would delete each other's; give each its own root.
+export PYTEST_DEBUG_TEMPROOT := /tmp/elmon-pytest-$(CHECKOUT_ID)
+$(shell mkdir -p $(PYTEST_DEBUG_TEMPROOT))
 INTEGRATION_ENV := DATABASE_URL=$(TEST_PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	CELERY_TASK_DEFAULT_QUEUE=elmon-$(CHECKOUT_ID) CELERY_KEY_PREFIX=elmon-$(CHECKOUT_ID):
 # Unit tests always run on the embedded defaults, whatever the shell exports.
