@@ -22,7 +22,9 @@ def varied_reports(world):
     the API but for one by the web form and one by SMS."""
     reports = [
         file_report(world, description="Бюллетени вброшены в урну №2; председатель молчит.", category="ballot_stuffing", photos=2),
-        file_report(world, description="Сайлау учаскесінде бейне камера өшірілген, «Қазақстан».", category="video_camera_off", source="web"),
+        file_report(
+            world, description="Сайлау учаскесінде бейне камера өшірілген, «Қазақстан».", category="video_camera_off", source="web"
+        ),
         file_report(world, description='He said "vote for us", then left.\nSecond line, with a comma.', gps=None, source="sms"),
     ]
     reports += [file_report(world, description=text, observer=world.observer_2) for text in INJECTIONS]
