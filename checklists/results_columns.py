@@ -1,5 +1,5 @@
 """The results export's columns (`/exports/results.csv`, format
-`election-results-csv/1`): one row per counting protocol filed, defined once
+`election-results-csv/2`): one row per counting protocol filed, defined once
 here. The export, its verifier and `tools/quick_count.py` follow this table
 (a test keeps the tool in step); docs/quick-count.md is its data dictionary.
 
@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-FORMAT = "election-results-csv/1"
+# /2: the `source` column (the door the protocol came in by: api, web, sms),
+# after `received_at_utc`.
+FORMAT = "election-results-csv/2"
 VOTES_PREFIX = "votes_"
 
 
@@ -38,6 +40,7 @@ IDENTITY = (
     ResultsColumn("region", "the station's region code"),
     ResultsColumn("district", "the station's district code"),
     ResultsColumn("received_at_utc", "when the platform received it (UTC)"),
+    ResultsColumn("source", "the door it came in by: `api`, `web` or `sms` (empty: received before doors were recorded)"),
 )
 
 SAMPLE = (

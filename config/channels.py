@@ -50,6 +50,8 @@ def _sms(env: Env, base_dir: Path, broker_visibility_timeout: float) -> dict:
         # X-Signature: sha256=<hex HMAC-SHA256 of the raw body with this secret>; without a
         # secret the webhook refuses everything (403).
         "SMS_GATEWAY_SECRET": env.str("SMS_GATEWAY_SECRET", default=""),
+        # The number observers text (the gateway's), printed on the SMS card beside each badge.
+        "SMS_GATEWAY_NUMBER": env.str("SMS_GATEWAY_NUMBER", default=""),
         # Where replies go: the gateway's send API (POST JSON {id, to, text}), with a bearer
         # token and/or an X-Signature HMAC of the body. Unset: replies are written to
         # SMS_OUTBOX_DIR, one file each, and shown in the admin (the embedded default).

@@ -30,7 +30,9 @@ from .export_columns import NAMES
 # empty /1 export had the same rows hash as every other empty one).
 # /3: one chain per (election, organization, kind): `chains` names each
 # chain's organization and kind.
-FORMAT = "election-reports-csv/3"
+# /4: the `source` column (the door a report came in by: api, web, sms),
+# before `row_number`; the rows, manifest and hashes are built as in /3.
+FORMAT = "election-reports-csv/4"
 
 # The header, from the column table (stable: docs/export.md).
 COLUMNS = NAMES

@@ -155,6 +155,10 @@ TABLE: tuple[Column, ...] = (
     Column("content_sha256", ("content_sha256",), verbatim, "r.content_sha256"),
     Column("chain_seq", ("chain_seq",), _text_or_empty, "r.chain_seq::text"),
     Column("chain_sha256", ("chain_sha256",), verbatim, "r.chain_sha256"),
+    # Format /4: the door the report came in by (api, web, sms; empty for
+    # reports received before doors were recorded). A receipt fact, not
+    # submitted content: row_sha256 covers it, content_sha256 does not.
+    Column("source", ("source",), verbatim, "r.source"),
     # Every row ends with these two: its position in the file, and the hash of
     # every cell before it (reports.export.row_sha256), which both formatters
     # compute and the verifier and the COPY reader take from the row's end.

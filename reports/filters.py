@@ -15,6 +15,7 @@ is exact. Parameters (all optional, one value each):
 | `flag` | a flag code the report carries and that was not cleared |
 | `assignee` | `me`, `none` or a user id |
 | `has_photos` | `yes` / `no` |
+| `source` | the door it came in by: `api`, `web`, `sms` |
 | `received_within` | `1h`, `6h`, `24h`, `7d` (before now) |
 | `received_from`, `received_to` | ISO date or date-time (UTC unless an offset is given); `received_to` is exclusive, a date means the whole day |
 | `q` | search: a report id, an observer public code, a station code or name, words of the description |
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import District, Election, PollingStation, Region
 
-from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, TriageStatus, needs_triage
+from .models import Attachment, Flag, IncidentCategory, ReportState, Severity, SubmissionSource, TriageStatus, needs_triage
 from .rules import FLAG_TEXT
 
 
@@ -86,6 +87,7 @@ class ReportFilters:
     flag: str = ""
     assignee: str = ""
     has_photos: bool | None = None
+    source: str = ""
     received_within: str = ""
     received_from: dt.datetime | None = None
     received_to: dt.datetime | None = None
@@ -222,6 +224,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "flag": _choices([(code, code) for code in FLAG_TEXT]),
     "assignee": _assignee,
     "has_photos": _yes_no,
+    "source": _choices(SubmissionSource.choices),
     "received_within": _choices([(k, k) for k in RECEIVED_WINDOWS]),
     "received_from": lambda name, value: _moment(name, value, end=False),
     "received_to": lambda name, value: _moment(name, value, end=True),
@@ -276,6 +279,7 @@ EQUAL_TO = {
     "phase": "category__phase",
     "severity": "severity",
     "state": "state",
+    "source": "source",
 }
 
 

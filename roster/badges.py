@@ -1,5 +1,6 @@
 """The badge sheet (standalone HTML, A4, eight badges a page, each in its
-observer's language) and the CSV of the same codes for an SMS or e-mail merge.
+observer's language; with the SMS door open, four, each with its SMS card
+beside it) and the CSV of the same codes for an SMS or e-mail merge.
 
 Both carry live activation codes: they are handed to the coordinator once and
 never stored. The sheet is one self-contained file (its CSS and the QR codes'
@@ -9,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import segno
@@ -47,6 +49,35 @@ class Badge:
     qr_svg: str
     expires: str
     plan: list[PlanLine]
+
+
+@dataclass(frozen=True)
+class SmsCard:
+    """The SMS codes an observer needs, in one language: the number to text
+    ("" where none is configured), the codes, one kind of message a line, and
+    the categories' short codes with their names."""
+
+    number: str
+    lines: list[str]
+    categories: list[tuple[str, str]]
+
+
+# Who makes the SMS card: the sms app, which builds on the roster (the roster
+# never imports it), registers a function of no arguments that gives the card
+# in the active language, or None while SMS is off.
+_SMS_CARD: list[Callable[[], SmsCard | None]] = []
+
+
+def badge_sms_card_provide(provider: Callable[[], SmsCard | None]) -> None:
+    _SMS_CARD[:] = [provider]
+
+
+def _sms_card_html(language: str, cards: dict[str, str]) -> str:
+    """The SMS card in `language`, rendered once per language of the sheet ("" without one)."""
+    if language not in cards:
+        card = _SMS_CARD[0]() if _SMS_CARD else None
+        cards[language] = render_to_string("roster/sms_card.html", {"card": card, "language": language}) if card else ""
+    return cards[language]
 
 
 def activation_url(base_url: str, code: str) -> str:
@@ -102,6 +133,7 @@ def badge_sheet(*, issued: list[IssuedCode], base_url: str) -> tuple[str, str]:
     by_observer = {i.observer.pk: i for i in issued}
     entries = roster_for_badges(observer_ids=list(by_observer))
     badges_html = []
+    cards: dict[str, str] = {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -110,11 +142,13 @@ def badge_sheet(*, issued: list[IssuedCode], base_url: str) -> tuple[str, str]:
         badge = _badge(entry, code, base_url, _zone_of(entry))
         with translation.override(entry.language):
             badges_html.append(render_to_string("roster/badge.html", {"badge": badge}))
+            # Beside its badge, in the same row: fold along the line, or cut.
+            badges_html.append(_sms_card_html(entry.language, cards))
         writer.writerow(
             [entry.external_id, badge.public_code, entry.full_name, entry.phone, entry.email, entry.language, code.code, badge.url,
              code.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
         )  # fmt: skip
-    sheet = render_to_string("roster/badge_sheet.html", {"badges": badges_html, "count": len(badges_html)})
+    sheet = render_to_string("roster/badge_sheet.html", {"badges": [b for b in badges_html if b], "count": len(entries)})
     return sheet, out.getvalue()
 
 

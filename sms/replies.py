@@ -87,11 +87,15 @@ def help_text(*, vocabulary: Vocabulary, category_names: Mapping[str, str], topi
         if protocol is not None:
             lines.append(gettext("Parties: %(list)s") % {"list": ", ".join(protocol.parties)})
         return "\n".join(lines)
-    return "\n".join(
-        [
-            gettext("A 02001 arrived; Q 02001 all quiet; L 02001 left"),
-            gettext("R 02001 BS 0930 text: incident (time optional)"),
-            gettext("C 02001 OP A1 Y A2 7: checklist; P 02001 NO 1234: protocol"),
-            gettext("HELP R: categories; HELP C: forms"),
-        ]
-    )
+    return "\n".join(help_lines())
+
+
+def help_lines() -> list[str]:
+    """The codes, one kind of message a line: the HELP reply, and the SMS card
+    printed beside each badge (sms.badges)."""
+    return [
+        gettext("A 02001 arrived; Q 02001 all quiet; L 02001 left"),
+        gettext("R 02001 BS 0930 text: incident (time optional)"),
+        gettext("C 02001 OP A1 Y A2 7: checklist; P 02001 NO 1234: protocol"),
+        gettext("HELP R: categories; HELP C: forms"),
+    ]

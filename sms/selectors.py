@@ -50,6 +50,13 @@ def category_short_codes() -> dict[str, str]:
     return dict(CategoryShortCode.objects.filter(category__is_active=True).values_list("short_code", "category__code"))
 
 
+def category_codes_named() -> list[tuple[str, str]]:
+    """(short code, name in the active language) of the active categories, in
+    the taxonomy's order (by phase, as the report form lists them)."""
+    rows = CategoryShortCode.objects.filter(category__is_active=True).select_related("category")
+    return [(row.short_code, row.category.name) for row in rows.order_by("category__sort_order", "category__code")]
+
+
 def category_names() -> dict[str, str]:
     """category code -> name in the active language."""
     return {category.code: category.name for category in IncidentCategory.objects.filter(is_active=True)}

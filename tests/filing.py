@@ -35,6 +35,7 @@ def file_report(
     received_after: dt.timedelta | None = None,
     received_at: dt.datetime | None = None,
     process: bool = True,
+    source: str = "api",
 ) -> IncidentReport:
     """File a report as `observer` (default: the world's observer at the world's
     station, carousel voting at 09:30 Almaty time on voting day). `gps` is
@@ -44,7 +45,8 @@ def file_report(
     Intake stamps the real clock as the time of receipt; `received_after` (after
     the incident) or `received_at` says when the story has it arrive instead.
     With `process`, the pipeline runs at once, in this process; without, the
-    report stays `received` (and goes to the worker on commit where there is one)."""
+    report stays `received` (and goes to the worker on commit where there is one).
+    `source` is the door it came in by (api, web, sms)."""
     station = station or world.station
     occurred_at = occurred_at or dt.datetime(2021, 1, 10, 9, 30, tzinfo=ALMATY)
     latitude, longitude, accuracy = gps or (None, None, None)
@@ -63,7 +65,16 @@ def file_report(
         accuracy_m=accuracy,
         amends=amends,
     )
-    return _file(world, data, observer=observer, photos=photos, received_after=received_after, received_at=received_at, process=process)
+    return _file(
+        world,
+        data,
+        observer=observer,
+        photos=photos,
+        received_after=received_after,
+        received_at=received_at,
+        process=process,
+        source=source,
+    )
 
 
 def file_checkin(
@@ -98,8 +109,8 @@ def file_checkin(
     return _file(world, data, observer=observer, received_after=received_after, received_at=received_at, process=process)
 
 
-def _file(world, data: SubmissionInput, *, observer, photos=(), received_after, received_at, process) -> Submission:
-    submission = submission_submit(observer=observer or world.observer, data=data, source="api", photos=list(photos)).submission
+def _file(world, data: SubmissionInput, *, observer, photos=(), received_after, received_at, process, source="api") -> Submission:
+    submission = submission_submit(observer=observer or world.observer, data=data, source=source, photos=list(photos)).submission
     if received_after is not None:
         received_at = data.occurred_at + received_after
     if received_at is not None:

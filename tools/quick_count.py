@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recompute the quick count from a results export of the election
 field-reporting platform (`/exports/results.csv`, format
-`election-results-csv/1`).
+`election-results-csv/2`; `/1`, without the `source` column, reads the same way).
 
 Standard library only (Python 3.8+): anyone holding the export can check the
 platform's estimates without the platform.
@@ -34,7 +34,8 @@ import json
 import math
 import sys
 
-FORMAT = "election-results-csv/1"
+# The format it is written for; it reads columns by name, so /1 files (no `source` column) too.
+FORMAT = "election-results-csv/2"
 MANIFEST_MARK = "#manifest"
 VOTES_PREFIX = "votes_"
 NATIONAL = "national"

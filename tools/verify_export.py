@@ -24,8 +24,8 @@ What it checks (docs/export.md explains the format):
   header and all row hashes, the per-election chain summary, and the
   manifest's own hash.
 
-Checklists and protocols (formats election-checklists-csv/1 and
-election-results-csv/1) are checked the same way, except their
+Checklists and protocols (formats election-checklists-csv/2 and
+election-results-csv/2, and /1 of both, without the `source` column) are checked the same way, except their
 `content_sha256`: the submitted content it covers (answers as filed, the
 client's id, time observed, position, photos) is not all in the columns, so
 it cannot be recomputed from the file. It is bound by the chain link where the previous link of its
@@ -40,7 +40,11 @@ time), so it also refuses a file whose labels were edited and re-hashed.
 `--expect-rows-sha256` vouches for the rows only. `manage.py verify_export`
 does the comparison with the database itself.
 
-Signed checkpoints (format /3) need no trust in the platform's database:
+Older files verify as they did: reports formats /3, /2 and /1 (no `source`
+column), checklists and results /1. The format is read from the manifest and
+the header must be that format's.
+
+Signed checkpoints (reports formats /3 and /4, every checklist format) need no trust in the platform's database:
 with `--public-key` (the platform's `GET /evidence/public-key.pem`, kept
 apart from any file) each checkpoint's Ed25519 signature is checked (in pure
 Python, RFC 8032), and each chain of the file, recomputed link by link from
@@ -61,13 +65,15 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-FORMAT = "election-reports-csv/3"
-# Formats /1 and /2 (read for files exported before /3) had one chain per
-# election; /1 also started `rows_sha256` with the header alone, so every
-# empty /1 export had the same rows hash.
+FORMAT = "election-reports-csv/4"
+# /3 is /4 without the `source` column. Formats /1 and /2 (read for files
+# exported before /3) had one chain per election; /1 also started
+# `rows_sha256` with the header alone, so every empty /1 export had the same
+# rows hash.
+FORMAT_3 = "election-reports-csv/3"
 FORMAT_2 = "election-reports-csv/2"
 FORMAT_1 = "election-reports-csv/1"
-FORMATS = (FORMAT, FORMAT_2, FORMAT_1)
+FORMATS = (FORMAT, FORMAT_3, FORMAT_2, FORMAT_1)
 MANIFEST_MARK = "#manifest"
 GENESIS = "0" * 64
 # The export's columns, in order, as the platform's column table defines them
@@ -77,19 +83,25 @@ COLUMNS = [
     "severity", "occurred_at_utc", "occurred_at_local", "received_at_utc", "latitude", "longitude", "state", "flags",
     "triage_status", "description", "station_name", "phase", "accuracy_m", "geotag_source", "claimed_station_distance_m",
     "rejection_reasons", "flags_cleared", "risk_score", "assignee", "decided_by", "decided_at", "photo_count",
-    "photo_sha256s", "client_uuid", "amends", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256",
+    "photo_sha256s", "client_uuid", "amends", "content_sha256", "chain_seq", "chain_sha256", "source", "row_number", "row_sha256",
 ]  # fmt: skip
+# Formats /1 to /3: the same columns without `source`.
+COLUMNS_3 = [name for name in COLUMNS if name != "source"]
 MANIFEST_KEYS_2 = ["format", "export_id", "generated_at", "generated_by", "scope", "filters", "row_count", "chains", "rows_sha256"]
 MANIFEST_KEYS = [*MANIFEST_KEYS_2, "public_key", "checkpoints"]  # format /3 and the checklist formats
-CHECKLISTS_FORMAT = "election-checklists-csv/1"
-RESULTS_FORMAT = "election-results-csv/1"
+CHECKLISTS_FORMAT = "election-checklists-csv/2"
+RESULTS_FORMAT = "election-results-csv/2"
+# /1 of both: the identity columns without `source`.
+CHECKLISTS_FORMAT_1 = "election-checklists-csv/1"
+RESULTS_FORMAT_1 = "election-results-csv/1"
 # Formats with per-organization chains, signed checkpoints and the public key in the manifest.
-SIGNED = (FORMAT, CHECKLISTS_FORMAT, RESULTS_FORMAT)
+SIGNED = (FORMAT, FORMAT_3, CHECKLISTS_FORMAT, CHECKLISTS_FORMAT_1, RESULTS_FORMAT, RESULTS_FORMAT_1)
 # The checklist exports' columns (checklists/results_columns.py; a test keeps them in step):
 # identity, then one `q_<question>` per question (checklists) or the sample's facts,
 # the figures and one `votes_<party>` per party (results), then integrity.
 SUBMISSION_IDENTITY = ["submission_id", "election", "organization", "observer_code", "form", "form_version", "station_code",
-                       "region", "district", "received_at_utc"]  # fmt: skip
+                       "region", "district", "received_at_utc", "source"]  # fmt: skip
+SUBMISSION_IDENTITY_1 = SUBMISSION_IDENTITY[:-1]  # checklists and results /1
 SUBMISSION_INTEGRITY = ["flags", "content_sha256", "chain_seq", "chain_sha256", "row_number", "row_sha256"]
 RESULTS_FIXED = ["sampled", "stratum", "stratum_stations", "stratum_sample", "counted", "registered_voters", "ballots_received",
                  "ballots_issued", "ballots_spoiled", "ballots_unused", "ballots_cast", "ballots_invalid"]  # fmt: skip
@@ -98,32 +110,68 @@ CHECKPOINT_FORMAT = "election-reports-checkpoint/1"
 csv.field_size_limit(2**31 - 1)
 
 
-def _submission_header(header, middle):
-    """Identity columns, the kind's own columns (each accepted by `middle`), integrity columns."""
-    start, end = len(SUBMISSION_IDENTITY), len(header) - len(SUBMISSION_INTEGRITY)
-    return header[:start] == SUBMISSION_IDENTITY and header[end:] == SUBMISSION_INTEGRITY and middle(header[start:end])
+def _submission_header(identity, middle):
+    """A header check: identity columns, the kind's own columns (each accepted by `middle`), integrity columns."""
+
+    def check(header):
+        start, end = len(identity), len(header) - len(SUBMISSION_INTEGRITY)
+        return header[:start] == identity and header[end:] == SUBMISSION_INTEGRITY and middle(header[start:end])
+
+    return check
+
+
+def _questions(middle):
+    return all(c.startswith("q_") for c in middle)
+
+
+def _results(middle):
+    return middle[: len(RESULTS_FIXED)] == RESULTS_FIXED and all(c.startswith("votes_") for c in middle[len(RESULTS_FIXED) :])
 
 
 @dataclass(frozen=True)
 class Layout:
-    """What differs between the kinds of export: the header, the id column,
-    the chains' kind, and whether the content hash follows from the columns."""
+    """What differs between the kinds of export: the formats and each one's
+    header, the id column, the chains' kind, and whether the content hash
+    follows from the columns."""
 
-    formats: tuple
-    header_ok: object  # header -> bool
+    headers: dict  # format -> (header -> bool), the newest first
     id_column: str = "submission_id"
     noun: str = "submission"
     kind: str = "checklist"
     content_recomputed: bool = False
 
+    @property
+    def formats(self):
+        return tuple(self.headers)
 
-REPORTS = Layout(FORMATS, lambda h: h == COLUMNS, "report_id", "report", "incident", True)
-CHECKLISTS = Layout((CHECKLISTS_FORMAT,), lambda h: _submission_header(h, lambda m: all(c.startswith("q_") for c in m)))
+    def header_ok(self, header, export_format=None):
+        """The header is the one of `export_format`, or (no format known) of any of the layout's formats."""
+        checks = [self.headers[export_format]] if export_format in self.headers else self.headers.values()
+        return any(check(header) for check in checks)
+
+
+def _exactly(columns):
+    return lambda header: header == columns
+
+
+REPORTS = Layout(
+    {FORMAT: _exactly(COLUMNS), FORMAT_3: _exactly(COLUMNS_3), FORMAT_2: _exactly(COLUMNS_3), FORMAT_1: _exactly(COLUMNS_3)},
+    "report_id",
+    "report",
+    "incident",
+    True,
+)
+CHECKLISTS = Layout(
+    {
+        CHECKLISTS_FORMAT: _submission_header(SUBMISSION_IDENTITY, _questions),
+        CHECKLISTS_FORMAT_1: _submission_header(SUBMISSION_IDENTITY_1, _questions),
+    }
+)
 RESULTS = Layout(
-    (RESULTS_FORMAT,),
-    lambda h: _submission_header(
-        h, lambda m: m[: len(RESULTS_FIXED)] == RESULTS_FIXED and all(c.startswith("votes_") for c in m[len(RESULTS_FIXED) :])
-    ),
+    {
+        RESULTS_FORMAT: _submission_header(SUBMISSION_IDENTITY, _results),
+        RESULTS_FORMAT_1: _submission_header(SUBMISSION_IDENTITY_1, _results),
+    }
 )
 LAYOUTS = (REPORTS, RESULTS, CHECKLISTS)
 UNRECOMPUTED = (
@@ -580,7 +628,7 @@ def verify(path, expected_rows_sha256=None, expected_manifest_sha256=None, publi
 def _verify(path, layout, header, manifest, scanned, expected, public_key, checkpoints):
     entries, counts, data_rows, after_manifest = scanned
     expected_rows_sha256, expected_manifest_sha256 = expected
-    if not layout.header_ok(header):
+    if not layout.header_ok(header, manifest.get("format")):
         return Result(False, problem=Problem("altered", 0, 1, "", "the column names differ from the export format"))
     signed = _Checkpoints(manifest, public_key, checkpoints)
     walk = _Walk(header, manifest, counts, signed.wanted(), layout)

@@ -1,8 +1,8 @@
 """The auditors' checklist exports, with the reports export's integrity:
 
-- `/exports/results.csv` (format `election-results-csv/1`): one row per
+- `/exports/results.csv` (format `election-results-csv/2`): one row per
   counting protocol filed in an election that the requester may see;
-- `/exports/checklists.csv` (format `election-checklists-csv/1`): one row per
+- `/exports/checklists.csv` (format `election-checklists-csv/2`): one row per
   checklist of one form filed, one column per question of the form (every
   version's questions, in the order of the latest).
 
@@ -36,7 +36,8 @@ from ..results_columns import FIGURES, FORMAT, IDENTITY, INTEGRITY, results_head
 from ..selectors import counted_protocols, election_parties, form_document
 
 CHUNK = 500
-CHECKLISTS_FORMAT = "election-checklists-csv/1"
+# /2: the identity columns end with `source` (checklists.results_columns).
+CHECKLISTS_FORMAT = "election-checklists-csv/2"
 QUESTION_PREFIX = "q_"
 # The checklists export shares the results export's identity and integrity columns.
 IDENTITY_NAMES = [c.name for c in IDENTITY]
@@ -154,6 +155,7 @@ def _identity(filed: FiledAnswers, election: Election) -> list[str]:
         s.station.district.region.code,
         s.station.district.code,
         format_utc(s.received_at),
+        s.source,
     ]
 
 

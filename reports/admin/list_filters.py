@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.models import District, Election, Observer, ObserverOrganization, Region
 
 from ..filters import RECEIVED_WINDOWS, FilterError, apply_report_filters, parse_report_filters
-from ..models import IncidentCategory, ReportState, Severity, SubmissionKind, TriageStatus
+from ..models import IncidentCategory, ReportState, Severity, SubmissionKind, SubmissionSource, TriageStatus
 from ..permissions import report_scope
 from ..rules import FLAG_TEXT
 
@@ -197,6 +197,14 @@ class HasPhotosFilter(ChoicesFilter):
     title = _("photos")
     parameter_name = "has_photos"
     choices_list = [("yes", _("with photos")), ("no", _("without photos"))]
+
+
+class SourceFilter(ChoicesFilter):
+    """The door a submission came in by (API, web form, SMS)."""
+
+    title = _("received through")
+    parameter_name = "source"
+    choices_list = SubmissionSource.choices
 
 
 class ReceivedFilter(admin.ListFilter):

@@ -44,6 +44,7 @@ from .list_filters import (
     ReceivedFilter,
     RegionFilter,
     SeverityFilter,
+    SourceFilter,
     StateFilter,
     StationFilter,
     TriageStatusFilter,
@@ -117,6 +118,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "triage_column",
         "assignee_column",
         "age_column",
+        "source_column",
         "risk_score",
     ]
     list_display_links = ["station_column"]
@@ -135,6 +137,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         OrganizationFilter,
         AssigneeFilter,
         HasPhotosFilter,
+        SourceFilter,
         ReceivedFilter,
     ]
     # The search itself is reports.filters.search_reports (see get_search_results).
@@ -250,6 +253,11 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description=_("age"), ordering="-received_at")
     def age_column(self, obj):
         return format_html('<span title="{}">{}</span>', format_utc(obj.received_at), age_label(obj.received_at, timezone.now()))
+
+    @admin.display(description=_("received through"), ordering="source")
+    def source_column(self, obj):
+        # Blank: received before doors were recorded.
+        return obj.get_source_display() if obj.source else "–"
 
     # --- Changelist extras -------------------------------------------------------
 

@@ -3,7 +3,9 @@ reports.export in Python (used on SQLite), must write the same bytes: the same
 cells, neutralization, quoting, row hashes, file digest and chain summary. Fed
 here with everything hostile a report can carry."""
 
+import csv
 import datetime as dt
+import io
 import threading
 
 import pytest
@@ -66,6 +68,8 @@ def test_copy_and_python_write_the_same_bytes(world):
                 photos=1 if n % 5 == 0 else 0,
                 station=[world.station, world.station_far, world.station_west][n % 3],
                 amends=reports[0] if n == 3 else None,
+                # Every door, and the last one received before doors were recorded (blank).
+                source=["sms", "api", "web"][n % 3] if n < len(HOSTILE) - 1 else "",
             )
         )
     first = reports[0]
@@ -96,6 +100,8 @@ def test_copy_and_python_write_the_same_bytes(world):
     python, postgresql = out["python"], out["postgresql"]
     assert python[0].count(b"\r\n") >= len(HOSTILE)
     assert b"'=HYPERLINK" in postgresql[0] and b"'+7 701" in postgresql[0] and b"'-71.44598" in postgresql[0]
+    sources = [row[export.COLUMNS.index("source")] for row in csv.reader(io.StringIO(postgresql[0].decode("utf-8"), newline=""))]
+    assert sorted(set(sources)) == ["", "api", "sms", "web"]
     assert python[0].split(b"\r\n") == postgresql[0].split(b"\r\n")
     assert python[1:] == postgresql[1:]  # the file digest and the chain summary
 

@@ -18,8 +18,8 @@ class Command(BaseCommand):
     help = (
         "Verify an exported reports, results or checklists CSV: OK, or the first row that was altered, removed, reordered or added. "
         "Runs the same checks as the stand-alone tools/verify_export.py, then compares the file with this "
-        "platform's records: every report's content and chain hashes, every row's chain link recomputed from "
-        "the platform's previous link (also where that report is not in the file), and the export's recorded "
+        "platform's records: every report's content and chain hashes and its source (the door it came in by), "
+        "every row's chain link recomputed from the platform's previous link (also where that report is not in the file), and the export's recorded "
         "manifest: filters, scope, requester, time, rows hash. That also catches a forger who recomputed every "
         "hash or relabelled the file, and a report rewritten in the database after it was received. "
         "--offline skips the comparison."
@@ -127,9 +127,11 @@ def _compare_rows(path) -> str | None:
         rows = [{name: verifier.restore(cells[i]) for name, i in index.items()} for _line, cells in batch]
         ids = [row[id_column] for row in rows if _is_uuid(row[id_column])]
         known = {
-            str(pk): (content, "" if seq is None else str(seq), chain, (election, organization, kind), received_at)
-            for pk, content, seq, chain, election, organization, kind, received_at in Submission.objects.filter(pk__in=ids).values_list(
-                "pk", "content_sha256", "chain_seq", "chain_sha256", "election_id", "organization_id", "kind", "received_at"
+            str(pk): (content, "" if seq is None else str(seq), chain, (election, organization, kind), received_at, source)
+            for pk, content, seq, chain, election, organization, kind, received_at, source in Submission.objects.filter(
+                pk__in=ids
+            ).values_list(
+                "pk", "content_sha256", "chain_seq", "chain_sha256", "election_id", "organization_id", "kind", "received_at", "source"
             )
         }
         previous = _previous_links(known.values())
@@ -139,9 +141,12 @@ def _compare_rows(path) -> str | None:
             where = f"row {position} (line {line}, {id_column.removesuffix('_id')} {submission_id})"
             if submission_id not in known:
                 return f"{where} was added: no such {id_column.removesuffix('_id')} on the platform"
-            content, seq, chain, key, received_at = known[submission_id]
+            content, seq, chain, key, received_at, source = known[submission_id]
             if (row["content_sha256"], row["chain_seq"], row["chain_sha256"]) != (content, seq, chain):
                 return f"{where} was altered: its hashes differ from the platform's evidence"
+            # The door is not in the content hash (docs/export.md): only the platform can vouch for it.
+            if "source" in row and row["source"] != source:
+                return f"{where} was altered: its source {row['source']!r} differs from the platform's ({source!r})"
             if seq == "":
                 continue  # not in a chain (never the case for a received report)
             prior = integrity.GENESIS if seq == "1" else previous.get((key, int(seq) - 1))
@@ -164,7 +169,7 @@ def _previous_links(reports) -> dict[tuple[tuple, int], str]:
     """(chain, position) → chain link of the submissions just before
     `reports` in their chains; a chain is (election id, organization id, kind)."""
     wanted: dict[tuple, set[int]] = {}
-    for _content, seq, _chain, key, _received in reports:
+    for _content, seq, _chain, key, _received, _source in reports:
         if seq not in ("", "1"):
             wanted.setdefault(key, set()).add(int(seq) - 1)
     if not wanted:

@@ -121,7 +121,7 @@ def test_the_results_export_carries_the_integrity_and_the_tool_recomputes_the_qu
     rows = [r for r in records[1:] if r[0] != "#manifest"]
     assert len(rows) == 3  # the organization's three protocols, not the other organization's
     manifest = {r[1]: r[2] for r in records if r[0] == "#manifest"}
-    assert manifest["format"] == "election-results-csv/1" and manifest["row_count"] == "3"
+    assert manifest["format"] == "election-results-csv/2" and manifest["row_count"] == "3"
     record = ExportRecord.objects.get(pk=response["X-Export-Id"])
     assert record.finished_at is not None and record.row_count == 3 and record.manifest_sha256 == manifest["manifest_sha256"]
 
@@ -154,7 +154,7 @@ def test_the_checklists_export_has_one_column_per_question_and_the_same_integrit
     assert len(rows) == 3 and {r[header.index("q_assessment")] for r in rows} == {"good"}
     assert [r[header.index("q_observers_admitted")] for r in rows] == ["1", "1", "1"]
     manifest = {r[1]: r[2] for r in records if r[0] == "#manifest"}
-    assert manifest["format"] == "election-checklists-csv/1" and manifest["row_count"] == "3"
+    assert manifest["format"] == "election-checklists-csv/2" and manifest["row_count"] == "3"
     assert admin_as(counted.coordinator).get("/exports/checklists.csv", {"election": counted.election.code}).status_code == 400
 
 

@@ -134,6 +134,49 @@ def test_a_relabelled_manifest_is_refused_naming_the_entry(filed, admin_as, kind
         call_command("verify_export", str(path))
 
 
+def as_format_1(path: Path) -> Path:
+    """The file as the platform wrote it before /2: the identity columns
+    without `source`, every row hash, the rows hash and the manifest's hash
+    computed without it."""
+    rows = records(path)
+    drop = rows[0].index("source")
+    manifest = [r for r in rows if r[0] == "#manifest"]
+    entries = {r[1]: r for r in manifest}
+    export_id = entries["export_id"][2]
+    data = [r for r in rows[1:] if r[0] != "#manifest"]
+    for record in [rows[0], *data]:
+        del record[drop]
+    digest = verify_export.RowsDigest(export_id, rows[0])
+    for row in data:
+        row[-1] = verify_export.row_sha256(export_id, [verify_export.restore(c) for c in row[:-1]])
+        digest.update(row[-1])
+    entries["rows_sha256"][2] = digest.hexdigest()
+    entries["format"][2] = entries["format"][2].replace("/2", "/1")
+    manifest[-1][2] = verify_export.manifest_sha256([(r[1], verify_export.restore(r[2])) for r in manifest[:-1]])
+    return save(path, rows)
+
+
+@pytest.mark.parametrize("kind", ["results", "checklists"])
+def test_each_row_says_its_door_and_a_format_1_file_still_verifies(filed, admin_as, kind, tmp_path):
+    path = download(filed, admin_as, kind, tmp_path)
+    header = records(path)[0]
+    assert header[len(exports.IDENTITY_NAMES) - 2 : len(exports.IDENTITY_NAMES)] == ["received_at_utc", "source"]
+    assert [row[header.index("source")] for row in records(path)[1:4]] == ["api"] * 3  # filed through the API
+    as_format_1(path)
+    result = verify_export.verify(str(path), public_key=platform_key())
+    assert result.ok and result.rows == 3, result.summary()
+    # The format names its header: a /1 file labelled /2 is refused.
+    rows = records(path)
+    manifest = [r for r in rows if r[0] == "#manifest"]
+    next(r for r in manifest if r[1] == "format")[2] = RESULTS_OR_CHECKLISTS[kind]
+    manifest[-1][2] = verify_export.manifest_sha256([(r[1], verify_export.restore(r[2])) for r in manifest[:-1]])
+    result = verify_export.verify(str(save(path, rows)))
+    assert not result.ok and str(result.problem).startswith("the header (line 1) was altered")
+
+
+RESULTS_OR_CHECKLISTS = {"results": verify_export.RESULTS_FORMAT, "checklists": verify_export.CHECKLISTS_FORMAT}
+
+
 def test_a_file_resigned_with_another_key_is_refused(filed, admin_as, tmp_path):
     path = download(filed, admin_as, "checklists", tmp_path)
     other = bytes(32)  # not the platform's key

@@ -5,7 +5,9 @@ hash), the answers checked by the API's rules, the flags the pipeline raises,
 and the replies: a confirmation with a reference, or each question at fault.
 The same on gunicorn, PostgreSQL, Redis and a worker: tests/integration/test_sms.py."""
 
+import csv
 import datetime as dt
+import io
 import uuid
 
 import pytest
@@ -19,6 +21,7 @@ from sms.services.inbound import SMS_NAMESPACE
 from testkit.factories import ALMATY
 from tests.unit.checklists.conftest import demo_document
 from tests.unit.checklists.filing import counting_answers
+from tools import verify_export
 
 from .conftest import message, post, replies
 
@@ -130,3 +133,16 @@ def test_the_reply_in_the_observers_language(webhook, forms, phone):
         f"Принято: итоговый протокол участка 02001, 20:40. Ref {str(protocol.pk)[:8].upper()}",
         "A2: Должно быть не больше 50. Ничего не принято.",
     ]
+
+
+def test_the_checklist_and_results_exports_say_they_came_by_sms(webhook, forms, admin_as, tmp_path):
+    post(webhook, message(OPENING, gateway_id="x-1"))
+    post(webhook, message(PROTOCOL, gateway_id="x-2", at=COUNT))
+    for url, params in (("/exports/checklists.csv", {"form": "opening"}), ("/exports/results.csv", {})):
+        response = admin_as(forms.coordinator).get(url, {"election": forms.election.code, **params})
+        text = b"".join(response.streaming_content).decode("utf-8")
+        header, row = list(csv.reader(io.StringIO(text)))[:2]
+        assert row[header.index("source")] == "sms", url
+        path = tmp_path / "export.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        assert verify_export.verify(str(path)).ok

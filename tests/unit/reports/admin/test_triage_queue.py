@@ -23,7 +23,8 @@ def shown(response) -> list:
 
 @pytest.fixture
 def mixed(world):
-    """Four reports of the world's organization and one of another."""
+    """Four reports of the world's organization and one of another; one by SMS,
+    one by the web form, the others through the API."""
     stuffing = file_report(world, category="ballot_stuffing", photos=1)  # critical: escalated, highest risk
     late = file_report(
         world,
@@ -31,8 +32,8 @@ def mixed(world):
         description="Families voting together at 22:10.",
         occurred_at=dt.datetime(2021, 1, 10, 22, 10, tzinfo=dt.timezone(dt.timedelta(hours=6))),
     )  # outside polling hours
-    far = file_report(world, observer=world.observer_2, station=world.station_far, category="voter_list_problem", gps=None)
-    west = file_report(world, station=world.station_west, category="other", gps=(50.28, 57.2071, 12.0), severity="low")
+    far = file_report(world, observer=world.observer_2, station=world.station_far, category="voter_list_problem", gps=None, source="sms")
+    west = file_report(world, station=world.station_west, category="other", gps=(50.28, 57.2071, 12.0), severity="low", source="web")
     other = file_report(world, observer=world.other_observer, category="violence")
     return {"stuffing": stuffing, "late": late, "far": far, "west": west, "other": other}
 
@@ -79,6 +80,7 @@ def test_columns_show_station_region_badges_with_explanations_and_age(world, mix
     assert 'class="flag-badge sev-critical flag-open"' in html
     assert f'name="v-{mixed["stuffing"].pk}" value="{mixed["stuffing"].triage_version}"' in html
     assert "min</span>" in html or " h " in html  # age
+    assert '<td class="field-source_column">SMS</td>' in html and '<td class="field-source_column">web form</td>' in html
     assert 'style="' not in html.split('id="result_list"')[1].split("</table>")[0]  # CSP: no inline styles
 
 
@@ -87,6 +89,7 @@ def test_auditor_gets_export_but_no_triage_actions(world, mixed, admin_as):
     actions = [value for value, _label in response.context["action_form"].fields["action"].choices if value]
     assert actions == ["export_csv"]
     assert "/exports/reports.csv?region=almaty" in response.content.decode()
+    assert "/exports/reports.csv?source=sms" in admin_as(world.auditor).get(QUEUE + "?source=sms").content.decode()
 
     coordinator_actions = [v for v, _ in admin_as(world.coordinator).get(QUEUE).context["action_form"].fields["action"].choices if v]
     assert set(coordinator_actions) == {
@@ -124,6 +127,9 @@ FILTER_CASES = [
     ("has_photos=no", {"late", "far", "west"}),
     ("received_within=1h", {"stuffing", "late", "far", "west"}),
     ("received_to=2000-01-01", set()),
+    ("source=sms", {"far"}),
+    ("source=web", {"west"}),
+    ("source=api", {"stuffing", "late"}),
     ("q=02001", {"stuffing", "late"}),
     ("q=Families", {"late"}),
 ]

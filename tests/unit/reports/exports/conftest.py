@@ -18,11 +18,14 @@ STATION_NAMES = {"far": "\tTab station", "west": "\rCR station"}
 @pytest.fixture
 def varied_reports(world):
     """Reports with Cyrillic and Kazakh text, commas, quotes and line breaks,
-    photos, every formula trigger, and one of another organization."""
+    photos, every formula trigger, and one of another organization; through
+    the API but for one by the web form and one by SMS."""
     reports = [
         file_report(world, description="Бюллетени вброшены в урну №2; председатель молчит.", category="ballot_stuffing", photos=2),
-        file_report(world, description="Сайлау учаскесінде бейне камера өшірілген, «Қазақстан».", category="video_camera_off"),
-        file_report(world, description='He said "vote for us", then left.\nSecond line, with a comma.', gps=None),
+        file_report(
+            world, description="Сайлау учаскесінде бейне камера өшірілген, «Қазақстан».", category="video_camera_off", source="web"
+        ),
+        file_report(world, description='He said "vote for us", then left.\nSecond line, with a comma.', gps=None, source="sms"),
     ]
     reports += [file_report(world, description=text, observer=world.observer_2) for text in INJECTIONS]
     for key, station in (("far", world.station_far), ("west", world.station_west)):

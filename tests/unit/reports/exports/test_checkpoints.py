@@ -148,7 +148,7 @@ def _tool(*args) -> subprocess.CompletedProcess:
 def test_an_export_carries_the_key_and_the_checkpoint_at_its_last_link(world, download, tmp_path, key_file):
     reports = [file_report(world) for _ in range(3)]
     path, manifest = _export(download, world.auditor, tmp_path)
-    assert manifest["format"] == "election-reports-csv/3" and manifest["public_key"] == signing.public_key_pem()
+    assert manifest["format"] == "election-reports-csv/4" and manifest["public_key"] == signing.public_key_pem()
     (chain,) = json.loads(manifest["chains"])
     (checkpoint,) = json.loads(manifest["checkpoints"])
     assert (checkpoint["seq"], checkpoint["head"]) == (chain["last_seq"], chain["last_sha256"]) == (3, reports[-1].chain_sha256)

@@ -67,6 +67,20 @@ def test_rows_carry_the_reports_facts(world, varied_reports, download):
     assert row["occurred_at_utc"] == "2021-01-10T03:30:00Z" and row["occurred_at_local"] == "2021-01-10T09:30:00+06:00"
 
 
+def test_rows_say_the_door_each_report_came_in_by(world, varied_reports, download):
+    _response, text = download(world.auditor)
+    header, rows, manifest = parse(text)
+    by_id = {r["report_id"]: r["source"] for r in rows}
+    api, web, sms = (str(r.pk) for r in varied_reports[:3])
+    assert (by_id[api], by_id[web], by_id[sms]) == ("api", "web", "sms")
+    # A report received before doors were recorded has an empty cell.
+    before = file_report(world, source="")
+    assert {r["report_id"]: r["source"] for r in parse(download(world.auditor)[1])[1]}[str(before.pk)] == ""
+    # The new column comes before the row's number and hash, in a new format.
+    assert header[-3:] == ["source", "row_number", "row_sha256"]
+    assert manifest["format"] == "election-reports-csv/4"
+
+
 def test_no_names_only_public_codes(world, varied_reports, download):
     for persona in (world.observer, world.observer_2, world.coordinator):
         persona.user.first_name, persona.user.last_name = "Aigerim", "Nurlanova"

@@ -144,10 +144,44 @@ def _rows_digest(f: ExportFile, export_id) -> str:
     return digest.hexdigest()
 
 
-def test_a_format_1_file_still_verifies_and_a_rows_hash_without_the_export_id_does_not(world, filed, export_as):
-    """Files exported before format /2 hash the rows without the export id."""
-    path, _record = export_as(world.auditor, f"?election={world.election.code}")
+def as_format_3(path) -> ExportFile:
+    """The file as the platform wrote it before format /4: without the `source`
+    column, so with every row hash and the rows hash computed without it."""
     f = ExportFile(path)
+    export_id = _manifest(f)["export_id"][2]
+    drop = f.header.index("source")
+    for record in [f.header, *f.data]:
+        del record[drop]
+    digest = export.RowsDigest(export_id, f.header)
+    for row in f.data:
+        row[-1] = export.row_sha256(export_id, [export.restore(cell) for cell in row[:-1]])
+        digest.update(row[-1])
+    f.save()
+    return relabel(path, format="election-reports-csv/3", rows_sha256=digest.hexdigest())
+
+
+def test_a_format_3_file_without_the_source_column_still_verifies(world, filed, export_as):
+    path, _record = export_as(world.auditor, f"?election={world.election.code}")
+    assert check(path)[1] == "ok"
+    f = as_format_3(path)
+    assert "source" not in f.header and len(f.header) == len(export.COLUMNS) - 1
+    result, kind, _ = check(path)
+    assert kind == "ok" and result.rows == 3, result.summary()
+    tool = run_tool(path, cwd=path.parent)
+    assert tool.returncode == 0 and tool.stdout.startswith("OK: 3 rows verified"), tool.stdout + tool.stderr
+    # The format names its header: a /3 file with /4's columns, or the reverse, is refused.
+    relabel(path, format=export.FORMAT)
+    assert check(path)[1:] == ("altered", 0)
+    path, _record = export_as(world.auditor, f"?election={world.election.code}", name="current.csv")
+    relabel(path, format="election-reports-csv/3")
+    assert check(path)[1:] == ("altered", 0)
+
+
+def test_a_format_1_file_still_verifies_and_a_rows_hash_without_the_export_id_does_not(world, filed, export_as):
+    """Files exported before format /2 hash the rows without the export id (and,
+    like /3, have no `source` column)."""
+    path, _record = export_as(world.auditor, f"?election={world.election.code}")
+    f = as_format_3(path)
     export_id = _manifest(f)["export_id"][2]
     legacy = _rows_digest(f, None)
     assert legacy != _rows_digest(f, export_id)

@@ -138,6 +138,7 @@ def test_the_bom_version_verifies(world, exported):
         ("triage_status", "dismissed", "a column outside the submitted content"),
         ("flags", "off_site", "a column outside the submitted content"),
         ("decided_by", "OBS-AAAAAAAA", "a column outside the submitted content"),
+        ("source", "web", "a column outside the submitted content"),
     ],
 )
 def test_an_altered_cell_is_found(world, exported, column, value, detail):
@@ -323,6 +324,22 @@ def test_a_forged_triage_decision_is_caught_by_the_platform_record(world, export
     with pytest.raises(CommandError) as failure:
         call_command("verify_export", str(path))
     assert "does not match export" in str(failure.value)
+
+
+def test_a_forged_source_is_named_by_the_platform(world, exported):
+    """`source` is not in the content hash: a file whose door was changed and
+    every hash recomputed is self-consistent; the platform names the row."""
+    f = ExportFile(exported())
+    row = next(n for n in range(1, len(f.data) + 1) if f.row(n)[f.header.index("source")] == "sms")
+    path = f.set(row, "source", "api").reseal().save()
+    # Neither the content hash nor the chain covers it, so even the signed checkpoints still hold...
+    assert check(path)[1] == "ok"
+    # ...but the rows are not those the platform served, and the platform knows each report's door.
+    record = ExportRecord.objects.get()
+    assert check(path, expected_manifest_sha256=record.manifest_sha256)[1] == "manifest"
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_export", str(path))
+    assert f"row {row} (line " in str(failure.value) and "its source 'api' differs from the platform's ('sms')" in str(failure.value)
 
 
 def _rewrite_in_the_database(report, description: str) -> None:
