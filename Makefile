@@ -58,7 +58,9 @@ run: demo
 # Chromium (Debian package) and axe-core (npm) for the end-to-end tests.
 browser:
 	@command -v chromium >/dev/null || (echo "installing chromium" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core >/dev/null)
-	@if [ -f package.json ]; then [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund; fi
+	@# A linked node_modules (a worktree sharing another checkout's) is left alone:
+	@# npm ci would empty the folder it points to.
+	@if [ -f package.json ] && [ ! -L node_modules ]; then [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund; fi
 
 test: venv-dev browser
 	$(MAKE) lint
