@@ -45,7 +45,7 @@ def test_a_report_waiting_when_the_session_ends_stays_and_is_sent_once_after_log
     assert "log in again" in page.text_content("#outbox-sync")
     assert outbox_count(page) == 1
     assert app.reports_of(USER) == []
-    assert set(server_log_responses(app, log_offset)) == {401}
+    assert set(server_log_responses(app, log_offset)) <= {401}  # (the log line may trail the answer)
     save_screenshot(page, "session-ended-report-waiting", full_page=False)
 
     page.click("#outbox-login")
@@ -62,5 +62,5 @@ def test_a_report_waiting_when_the_session_ends_stays_and_is_sent_once_after_log
     page.wait_for_timeout(1000)  # nothing else goes out afterwards
     assert len(app.reports_of(USER)) == 1
     statuses = server_log_responses(app, log_offset)
-    assert statuses.count(201) == 1 and set(statuses) <= {401, 201}
+    assert 401 in statuses and statuses.count(201) == 1 and set(statuses) == {401, 201}
     assert page.locator("#outbox-login").count() == 0
