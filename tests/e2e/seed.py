@@ -28,6 +28,8 @@ OBSERVERS = [
     "e2e-fix-mine",
     # Checklists (tests/e2e/test_checklists.py).
     "e2e-checklist",
+    # A session that ends while a report waits (tests/e2e/test_session_end.py).
+    "e2e-relogin",
 ]
 # Posted at station 02002, so the messages scenario's message (to that station) reaches only them.
 MESSAGES_OBSERVER = "e2e-messages"

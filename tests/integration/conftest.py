@@ -9,7 +9,7 @@ import os
 import pytest
 from django.conf import settings
 
-from testkit.processes import start_worker, stop
+from testkit.processes import gunicorn, start_worker, stop
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -74,3 +74,13 @@ def celery_worker(integration_services, django_db_setup, tmp_path_factory):
     worker = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker
     stop(worker.proc)
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(integration_services, django_db_setup, tmp_path_factory):
+    """One real gunicorn (2 workers, the test database, this checkout's queue,
+    otherwise the default environment) shared by every test that only needs a
+    plain server: started once per run, stopped before the test database goes.
+    Tests that need their own environment start their own (testkit.processes.gunicorn)."""
+    with gunicorn(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as base:
+        yield base

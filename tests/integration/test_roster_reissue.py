@@ -16,7 +16,6 @@ from roster.credentials import credentials_issue, observer_reissue
 from roster.importing import roster_import
 from roster.models import RosterEntry
 from testkit.http import get, post_json, request
-from testkit.processes import gunicorn
 from tests.conftest import report_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -43,36 +42,36 @@ def _activate_browser(base, code) -> dict:
     return jar
 
 
-def test_reissue_revokes_every_token_and_session_at_once(world, tmp_path):
+def test_reissue_revokes_every_token_and_session_at_once(world, gunicorn_server):
     roster_import(organization=world.observer.organization, election=world.election, lines=io.StringIO(ROSTER))
     observer = RosterEntry.objects.select_related("observer__user").get(external_id="A-1").observer
     (phone_code,) = credentials_issue(observers=[observer])
-    with gunicorn(tmp_path / "gunicorn.log") as base:
-        activated = post_json(base, "/api/v1/auth/activate/", {"code": phone_code.code, "device_label": "phone"})
-        assert activated.status == 201, activated.body
-        token = activated.json()["token"]
-        filed = post_json(base, "/api/v1/reports/", report_payload(world), token=token)
-        assert filed.status == 201, filed.body
+    base = gunicorn_server
+    activated = post_json(base, "/api/v1/auth/activate/", {"code": phone_code.code, "device_label": "phone"})
+    assert activated.status == 201, activated.body
+    token = activated.json()["token"]
+    filed = post_json(base, "/api/v1/reports/", report_payload(world), token=token)
+    assert filed.status == 201, filed.body
 
-        (browser_code,) = credentials_issue(observers=[observer])
-        jar = _activate_browser(base, browser_code.code)
-        browser = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-        assert request(base, "GET", "/reports/new/", headers=browser).status == 200
-        assert get(base, "/api/v1/me/", token=token).status == 200
+    (browser_code,) = credentials_issue(observers=[observer])
+    jar = _activate_browser(base, browser_code.code)
+    browser = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    assert request(base, "GET", "/reports/new/", headers=browser).status == 200
+    assert get(base, "/api/v1/me/", token=token).status == 200
 
-        new = observer_reissue(observer=observer)
+    new = observer_reissue(observer=observer)
 
-        refused = get(base, "/api/v1/me/", token=token)
-        assert refused.status == 401 and refused.json()["code"] == "authentication_failed"
-        page = request(base, "GET", "/reports/new/", headers=browser)
-        assert page.status == 302 and page.headers["location"].startswith("/login/")
-        assert get(base, "/api/v1/me/", headers={**browser, "Accept": "application/json"}).status in (401, 403)
-        old = post_json(base, "/api/v1/auth/activate/", {"code": browser_code.code})
-        assert old.status == 410 and old.json()["code"] == "activation_code_used"
+    refused = get(base, "/api/v1/me/", token=token)
+    assert refused.status == 401 and refused.json()["code"] == "authentication_failed"
+    page = request(base, "GET", "/reports/new/", headers=browser)
+    assert page.status == 302 and page.headers["location"].startswith("/login/")
+    assert get(base, "/api/v1/me/", headers={**browser, "Accept": "application/json"}).status in (401, 403)
+    old = post_json(base, "/api/v1/auth/activate/", {"code": browser_code.code})
+    assert old.status == 410 and old.json()["code"] == "activation_code_used"
 
-        report = IncidentReport.objects.get(submitted_by=observer)
-        assert report.chain_seq is not None and report.chain_sha256
+    report = IncidentReport.objects.get(submitted_by=observer)
+    assert report.chain_seq is not None and report.chain_sha256
 
-        again = post_json(base, "/api/v1/auth/activate/", {"code": new.code, "device_label": "new phone"})
-        assert again.status == 201
-        assert get(base, "/api/v1/me/", token=again.json()["token"]).json()["public_code"] == observer.public_code
+    again = post_json(base, "/api/v1/auth/activate/", {"code": new.code, "device_label": "new phone"})
+    assert again.status == 201
+    assert get(base, "/api/v1/me/", token=again.json()["token"]).json()["public_code"] == observer.public_code
