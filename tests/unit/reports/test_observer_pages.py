@@ -250,3 +250,12 @@ def test_web_form_files_through_the_same_service(world, client, django_capture_o
     assert report.state == "accepted"
     page = client.get("/reports/").content.decode()
     assert report.station.code in page and report.category.name in page
+
+
+def test_the_login_page_leads_an_observer_with_a_badge_code_to_activation(world, client):
+    # An observer who only ever activated with a badge has no password: when the
+    # session ends, the way back in is the badge's code, one tap from the login page.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "kk"
+    page = client.get("/login/").content.decode()
+    assert 'href="/activate/" id="activate-link"' in page
+    assert "I have a code from my badge" not in page  # translated
