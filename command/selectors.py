@@ -7,7 +7,7 @@ see them all); `now` is the clock time the coverage is computed at, so only
 what happened up to then counts."""
 
 import datetime as dt
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.db import connection
 from django.db.models import CharField, FloatField, Func, Max, Q
@@ -104,20 +104,8 @@ def plan_posts(*, election: Election, organization_id: int | None) -> list[Post]
             (s_region, s_zone) if s_region is not None else (d_region, d_zone) if d_region is not None else (r_region, r_zone)
         )
         shift = _shift(day, start, end, zone) if start is not None else None
-        posts.append(
-            Post(
-                observer_id=observer_id,
-                public_code=code,
-                station_id=station_id,
-                station_code=station_code or "",
-                region_code=region_code,
-                position=position,
-                shift=shift,
-                latitude=lat,
-                longitude=lon,
-                zone=zone,
-            )
-        )
+        # Positional, in Post's field order: 10,000 of these per reading.
+        posts.append(Post(observer_id, code, station_id, station_code or "", region_code, position, shift, lat, lon, zone))
     return posts
 
 
@@ -136,7 +124,7 @@ def activity_by_post(
     the later of the latest arrival and the latest other), read on PostgreSQL
     as epoch numbers: parsing timestamps was most of the cost of this read."""
     epoch = connection.vendor == "postgresql"
-    read, instant = (_Epoch, _instant) if epoch else (lambda e: e, lambda t: t)
+    read, instant = (_Epoch, partial(dt.datetime.fromtimestamp, tz=dt.UTC)) if epoch else (lambda e: e, lambda t: t)
     rows = (
         _counted(election=election, organization_id=organization_id, now=now)
         .values_list("submitted_by_id", "station_id")
@@ -149,9 +137,11 @@ def activity_by_post(
     )
     activity: dict[tuple[int, int | None], Activity] = {}
     for observer_id, station_id, arrived_s, left_s, other_s in _fetch(rows) if epoch else rows:
-        arrived, other = instant(arrived_s), instant(other_s)
+        arrived = None if arrived_s is None else instant(arrived_s)
+        other = None if other_s is None else instant(other_s)
         last = arrived if other is None or (arrived is not None and arrived_s > other_s) else other
-        here = Activity(last_arrived_at=arrived, last_left_at=instant(left_s), last_at=last, last_other_at=other)
+        # Positional, in Activity's field order (arrived, left, last, other).
+        here = Activity(arrived, None if left_s is None else instant(left_s), last, other)
         activity[(observer_id, station_id)] = here
         if observer_id in mobile:
             activity[(observer_id, None)] = activity.get((observer_id, None), here).merged(here)
