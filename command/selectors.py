@@ -19,7 +19,7 @@ from monitoring.models import Deployment, Election, Observer, PollingStation
 from reports.models import ReportState, Submission, SubmissionKind
 
 from .coverage import Activity, Contact, LastSeen, Post
-from .models import ContactAttempt
+from .models import ContactAttempt, PostActivity
 
 
 class _Epoch(Func):
@@ -118,13 +118,20 @@ def _counted(*, election: Election, organization_id: int | None, now: dt.datetim
 def activity_by_post(
     *, election: Election, organization_id: int | None, now: dt.datetime, mobile: set[int]
 ) -> dict[tuple[int, int | None], Activity]:
-    """(observer, station) -> Activity, one aggregate over the submissions;
-    the observers of `mobile` (mobile teams) also get (observer, None), all
-    their stations together. Three timestamps a row (the latest of anything is
-    the later of the latest arrival and the latest other), read on PostgreSQL
-    as epoch numbers: parsing timestamps was most of the cost of this read."""
+    """(observer, station) -> Activity; the observers of `mobile` (mobile
+    teams) also get (observer, None), all their stations together. On
+    PostgreSQL from the kept rows (`PostActivity`, one per post sent from)
+    when nothing counted happened after `now`, else (a replay of the day, or
+    SQLite) one aggregate over the submissions. Three timestamps a row (the
+    latest of anything is the later of the latest arrival and the latest
+    other), read on PostgreSQL as epoch numbers: parsing timestamps was most
+    of the cost of this read."""
+    if connection.vendor == "postgresql":
+        kept = _kept_activity(election=election, organization_id=organization_id, now=now, mobile=mobile)
+        if kept is not None:
+            return kept
     epoch = connection.vendor == "postgresql"
-    read, instant = (_Epoch, partial(dt.datetime.fromtimestamp, tz=dt.UTC)) if epoch else (lambda e: e, lambda t: t)
+    read, instant = (_Epoch, _utc) if epoch else (lambda e: e, lambda t: t)
     rows = (
         _counted(election=election, organization_id=organization_id, now=now)
         .values_list("submitted_by_id", "station_id")
@@ -135,8 +142,35 @@ def activity_by_post(
         )
         .order_by()
     )
+    return _activities(_fetch(rows) if epoch else rows, instant, mobile)
+
+
+_utc = partial(dt.datetime.fromtimestamp, tz=dt.UTC)
+
+
+def _kept_activity(*, election: Election, organization_id: int | None, now: dt.datetime, mobile: set[int]):
+    """`activity_by_post` from the rows the triggers keep (command 0002), or
+    None when a kept time is after `now`: the rows hold the latest of
+    everything, so only a reading at or after all of it may use them."""
+    scope = "" if organization_id is None else "AND organization_id = %(organization)s"
+    sql = f"""
+        SELECT observer_id, station_id, EXTRACT(EPOCH FROM last_arrived_at)::float8,
+               EXTRACT(EPOCH FROM last_left_at)::float8, EXTRACT(EPOCH FROM last_other_at)::float8
+        FROM {PostActivity._meta.db_table}
+        WHERE election_id = %(election)s {scope} AND (last_arrived_at IS NOT NULL OR last_other_at IS NOT NULL)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"election": election.pk, "organization": organization_id})
+        rows = cursor.fetchall()
+    limit = now.timestamp()
+    if any((a is not None and a > limit) or (o is not None and o > limit) for _obs, _st, a, _left, o in rows):
+        return None
+    return _activities(rows, _utc, mobile)
+
+
+def _activities(rows, instant, mobile: set[int]) -> dict[tuple[int, int | None], Activity]:
     activity: dict[tuple[int, int | None], Activity] = {}
-    for observer_id, station_id, arrived_s, left_s, other_s in _fetch(rows) if epoch else rows:
+    for observer_id, station_id, arrived_s, left_s, other_s in rows:
         arrived = None if arrived_s is None else instant(arrived_s)
         other = None if other_s is None else instant(other_s)
         last = arrived if other is None or (arrived is not None and arrived_s > other_s) else other
