@@ -165,8 +165,11 @@ class Coverage:
     observers: list[ObserverCoverage]
     # station id -> (state, arrived): the map's points.
     stations: dict[int, tuple[State, bool]] = field(default_factory=dict)
-    # The map's points, filled by the service (station coordinates and state).
+    # The map's points, filled by the service when asked (station coordinates and state).
     points: list[dict] = field(default_factory=list)
+    # Set by the service when the observers' last submissions were left
+    # unread: what it needs to read them for a few rows later.
+    unread_last_seen: tuple | None = None
 
 
 def post_state(*, shift, activity: Activity, now: dt.datetime, thresholds: Thresholds) -> PostState:

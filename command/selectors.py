@@ -152,19 +152,20 @@ def _kept_activity(*, election: Election, organization_id: int | None, now: dt.d
     """`activity_by_post` from the rows the triggers keep (command 0002), or
     None when a kept time is after `now`: the rows hold the latest of
     everything, so only a reading at or after all of it may use them."""
-    scope = "" if organization_id is None else "AND organization_id = %(organization)s"
-    sql = f"""
-        SELECT observer_id, station_id, EXTRACT(EPOCH FROM last_arrived_at)::float8,
-               EXTRACT(EPOCH FROM last_left_at)::float8, EXTRACT(EPOCH FROM last_other_at)::float8
-        FROM {PostActivity._meta.db_table}
-        WHERE election_id = %(election)s {scope} AND (last_arrived_at IS NOT NULL OR last_other_at IS NOT NULL)
-    """
+    table = PostActivity._meta.db_table
+    where = "election_id = %(election)s" + ("" if organization_id is None else " AND organization_id = %(organization)s")
+    params = {"election": election.pk, "organization": organization_id, "now": now}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"election": election.pk, "organization": organization_id})
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where} AND (last_arrived_at > %(now)s OR last_other_at > %(now)s))", params)
+        if cursor.fetchone()[0]:
+            return None
+        cursor.execute(
+            f"""SELECT observer_id, station_id, EXTRACT(EPOCH FROM last_arrived_at)::float8,
+                       EXTRACT(EPOCH FROM last_left_at)::float8, EXTRACT(EPOCH FROM last_other_at)::float8
+                FROM {table} WHERE {where} AND (last_arrived_at IS NOT NULL OR last_other_at IS NOT NULL)""",
+            params,
+        )
         rows = cursor.fetchall()
-    limit = now.timestamp()
-    if any((a is not None and a > limit) or (o is not None and o > limit) for _obs, _st, a, _left, o in rows):
-        return None
     return _activities(rows, _utc, mobile)
 
 

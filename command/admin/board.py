@@ -27,7 +27,7 @@ from ..coverage import State, silent_now
 from ..models import ContactAttempt
 from ..permissions import may_record_contact, may_view_coverage
 from ..services.contacts import ContactDenied, contact_record
-from ..services.coverage import coverage_for, observer_page
+from ..services.coverage import coverage_for, observer_page, with_last_seen
 
 ROWS_PER_PAGE = 200
 FILTERS = {
@@ -119,9 +119,12 @@ def board_view(model_admin, request):
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
     if election is not None:
-        coverage = coverage_for(user=request.user, election=election, now=now)
+        # Every observer's state (the totals, the filters and the order need
+        # them), but the last submission only of the page's rows.
+        coverage = coverage_for(user=request.user, election=election, now=now, points=True, last_seen=False)
         wanted = request.GET.get("show", "")
         page = Paginator(_chosen(coverage, wanted), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        with_last_seen(coverage, list(page.object_list))
         names = {r.code: r.name for r in Region.objects.filter(code__in=[code for code, _ in coverage.regions])}
         base = {"election": election.code, **({"show": wanted} if wanted in FILTERS else {})}
         context.update(
@@ -144,7 +147,7 @@ def points_view(model_admin, request):
     if not may_view_coverage(request.user):
         raise PermissionDenied
     _elections, election = _election(request)
-    points = coverage_for(user=request.user, election=election, now=timezone.now()).points if election else []
+    points = coverage_for(user=request.user, election=election, now=timezone.now(), points=True, last_seen=False).points if election else []
     response = JsonResponse({"election": election.code if election else None, "points": points})
     response["Cache-Control"] = "no-store"
     return response
