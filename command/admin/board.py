@@ -28,6 +28,7 @@ from ..models import ContactAttempt
 from ..permissions import may_record_contact, may_view_coverage
 from ..services.contacts import ContactDenied, contact_record
 from ..services.coverage import coverage_for, observer_page, with_last_seen
+from ..services.gc_pause import gc_paused
 
 ROWS_PER_PAGE = 200
 FILTERS = {
@@ -105,6 +106,13 @@ def _chosen(coverage, wanted: str) -> list:
 def board_view(model_admin, request):
     if not may_view_coverage(request.user):
         raise PermissionDenied
+    with gc_paused():  # the reading, the rows and the page: see command.services.gc_pause
+        response = _board(model_admin, request)
+        response.render()
+    return response
+
+
+def _board(model_admin, request):
     elections, election = _election(request)
     now = timezone.now()
     context = {

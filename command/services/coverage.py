@@ -15,6 +15,7 @@ from reports.selectors import submissions_visible_to
 from ..coverage import Coverage, ObserverCoverage, Thresholds, coverage_compute
 from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
 from ..selectors import activity_by_post, contact_log, last_checkins, last_seen_of, latest_contacts, plan_posts
+from .gc_pause import gc_paused
 
 
 class CoverageDenied(PermissionError):
@@ -37,6 +38,11 @@ def coverage_of_organization(
     (one per planned station). `last_seen=False` leaves each observer's last
     submission unread (a page showing a few rows reads them with
     `with_last_seen`): nothing else depends on it."""
+    with gc_paused():
+        return _coverage(organization_id=organization_id, election=election, now=now, points=points, last_seen=last_seen)
+
+
+def _coverage(*, organization_id: int | None, election: Election, now: dt.datetime, points: bool, last_seen: bool) -> Coverage:
     posts = plan_posts(election=election, organization_id=organization_id)
     mobile = {p.observer_id for p in posts if p.station_id is None}
     contacts = latest_contacts(election=election, organization_id=organization_id, now=now)
