@@ -177,7 +177,10 @@ def _activities(rows, instant, mobile: set[int]) -> dict[tuple[int, int | None],
         last = arrived if other is None or (arrived is not None and arrived_s > other_s) else other
         # Positional, in Activity's field order (arrived, left, last, other).
         here = Activity(arrived, None if left_s is None else instant(left_s), last, other)
-        activity[(observer_id, station_id)] = here
+        key = (observer_id, station_id)
+        if key in activity:  # kept rows of one observer under two organizations, read for everyone
+            here = activity[key].merged(here)
+        activity[key] = here
         if observer_id in mobile:
             activity[(observer_id, None)] = activity.get((observer_id, None), here).merged(here)
     return activity

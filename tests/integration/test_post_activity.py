@@ -155,3 +155,22 @@ def test_the_kept_rows_read_as_the_aggregate_does(live):
     here = from_rows[(w.observer.pk, w.station.pk)]
     assert (here.last_arrived_at, here.last_left_at, here.last_other_at, here.last_at) == (arrived, left, other, other)
     assert here.last_at == now - dt.timedelta(minutes=7, microseconds=17)
+
+
+def test_an_observer_who_changed_organization_is_read_as_one_for_everyone(live):
+    """Kept rows are per organization; read for platform staff (every
+    organization), one observer's rows at one station are one activity, as
+    in the aggregate."""
+    w, now = live, live.now
+    CheckInFactory(election=w.election, station=w.station, submitted_by=w.observer, occurred_at=now - dt.timedelta(hours=2))
+    CheckInFactory(
+        election=w.election,
+        station=w.station,
+        submitted_by=w.observer,
+        organization=w.other_observer.organization,
+        checkin_kind="all_quiet",
+        occurred_at=now - dt.timedelta(hours=1),
+    )
+    assert PostActivity.objects.filter(observer=w.observer).count() == 2
+    here = activity_by_post(election=w.election, organization_id=None, now=now, mobile=set())[(w.observer.pk, w.station.pk)]
+    assert (here.last_arrived_at, here.last_other_at) == (now - dt.timedelta(hours=2), now - dt.timedelta(hours=1))
