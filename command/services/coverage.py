@@ -1,6 +1,7 @@
 """Coverage of the deployment plan: the one operation the board, the API and
 the alerts call. Reads the plan and what observers sent (command.selectors,
-four or five queries whatever the size), then computes the states at the given clock
+five or six queries whatever the size; the board reads the last
+submissions of its page's rows only), then computes the states at the given clock
 time (command.coverage, pure)."""
 
 import datetime as dt
