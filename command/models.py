@@ -61,3 +61,30 @@ class ContactAttempt(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Contact attempts are append-only: they are never deleted.")
+
+
+class PostActivity(models.Model):
+    """What one observer sent from one station in an election, as the
+    coverage board reads it: the latest arrival, the latest "left" and the
+    latest other submission (all quiet, a report), what the pipeline rejected
+    left out. A read model kept by PostgreSQL triggers on the submissions
+    (migration 0002): an insert raises the row's times (GREATEST, safe for
+    concurrent writers), a submission entering or leaving `rejected` recounts
+    its row under the row's lock. The code never writes it. SQLite has no
+    triggers: there the coverage reads the submissions themselves."""
+
+    election = models.ForeignKey(Election, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    organization_id = models.IntegerField()
+    observer = models.ForeignKey(Observer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    station_id = models.IntegerField()
+    last_arrived_at = models.DateTimeField(null=True)
+    last_left_at = models.DateTimeField(null=True)
+    last_other_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["election", "organization_id", "observer", "station_id"], name="postactivity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.observer_id}@{self.station_id}"

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..services.coverage import CoverageDenied, coverage_for
+from ..services.gc_pause import gc_paused
 from .serializers import CoverageQuerySerializer, CoverageSerializer, coverage_payload
 
 ErrorSerializer = inline_serializer("CoverageError", {"detail": serializers.CharField(), "code": serializers.CharField()})
@@ -33,12 +34,13 @@ class CoverageView(APIView):
         query.is_valid(raise_exception=True)
         now = query.validated_data.get("at") or timezone.now()
         try:
-            coverage = coverage_for(user=request.user, election=query.validated_data["election"], now=now)
+            with gc_paused():  # see command.services.gc_pause
+                payload = coverage_payload(coverage_for(user=request.user, election=query.validated_data["election"], now=now))
         except CoverageDenied:
             return Response(
                 {"detail": _("Only the organization's coordinators and auditors see coverage."), "code": "coverage_forbidden"},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        response = Response(coverage_payload(coverage))
+        response = Response(payload)
         response["Cache-Control"] = "no-store"
         return response

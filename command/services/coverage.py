@@ -1,6 +1,7 @@
 """Coverage of the deployment plan: the one operation the board, the API and
 the alerts call. Reads the plan and what observers sent (command.selectors,
-four or five queries whatever the size), then computes the states at the given clock
+five or six queries whatever the size; the board reads the last
+submissions of its page's rows only), then computes the states at the given clock
 time (command.coverage, pure)."""
 
 import datetime as dt
@@ -15,6 +16,7 @@ from reports.selectors import submissions_visible_to
 from ..coverage import Coverage, ObserverCoverage, Thresholds, coverage_compute
 from ..permissions import EVERY_ORGANIZATION, NOBODY, coverage_organization
 from ..selectors import activity_by_post, contact_log, last_checkins, last_seen_of, latest_contacts, plan_posts
+from .gc_pause import gc_paused
 
 
 class CoverageDenied(PermissionError):
@@ -28,10 +30,20 @@ def thresholds() -> Thresholds:
     )
 
 
-def coverage_of_organization(*, organization_id: int | None, election: Election, now: dt.datetime) -> Coverage:
+def coverage_of_organization(
+    *, organization_id: int | None, election: Election, now: dt.datetime, points: bool = False, last_seen: bool = True
+) -> Coverage:
     """The coverage of one organization's plan at `now` (None: every
     organization's, for platform staff). No permission check: for callers
-    that act for the organization (alerts)."""
+    that act for the organization (alerts). `points`: also the map's points
+    (one per planned station). `last_seen=False` leaves each observer's last
+    submission unread (a page showing a few rows reads them with
+    `with_last_seen`): nothing else depends on it."""
+    with gc_paused():
+        return _coverage(organization_id=organization_id, election=election, now=now, points=points, last_seen=last_seen)
+
+
+def _coverage(*, organization_id: int | None, election: Election, now: dt.datetime, points: bool, last_seen: bool) -> Coverage:
     posts = plan_posts(election=election, organization_id=organization_id)
     mobile = {p.observer_id for p in posts if p.station_id is None}
     contacts = latest_contacts(election=election, organization_id=organization_id, now=now)
@@ -45,22 +57,39 @@ def coverage_of_organization(*, organization_id: int | None, election: Election,
     coverage = coverage_compute(
         posts=posts,
         activity=activity,
-        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, latest=latest),
+        last_seen=last_seen_of(election=election, organization_id=organization_id, now=now, latest=latest) if last_seen else {},
         last_checkin=last_checkins(election=election, organization_id=organization_id, now=now, observer_ids=unreachable),
         contacts=contacts,
         now=now,
         thresholds=thresholds(),
     )
-    coverage.points = _points(posts, coverage)
+    if not last_seen:
+        coverage.unread_last_seen = (election, organization_id, latest)
+    if points:
+        coverage.points = _points(posts, coverage)
     return coverage
 
 
-def coverage_for(*, user, election: Election, now: dt.datetime) -> Coverage:
-    """The coverage `user` may see: their organization's (platform staff: everyone's)."""
+def coverage_for(*, user, election: Election, now: dt.datetime, **options) -> Coverage:
+    """The coverage `user` may see: their organization's (platform staff:
+    everyone's); `options` as for `coverage_of_organization`."""
     scope = coverage_organization(user)
     if scope == NOBODY:
         raise CoverageDenied
-    return coverage_of_organization(organization_id=None if scope == EVERY_ORGANIZATION else scope, election=election, now=now)
+    return coverage_of_organization(organization_id=None if scope == EVERY_ORGANIZATION else scope, election=election, now=now, **options)
+
+
+def with_last_seen(coverage: Coverage, observers: list[ObserverCoverage]) -> list[ObserverCoverage]:
+    """`observers` (rows of `coverage`, read with `last_seen=False`) with
+    their last submission read: one index probe each."""
+    if coverage.unread_last_seen is None:
+        return observers
+    election, organization_id, latest = coverage.unread_last_seen
+    wanted = {o.observer_id: latest[o.observer_id] for o in observers if o.observer_id in latest}
+    seen = last_seen_of(election=election, organization_id=organization_id, now=coverage.as_of, latest=wanted)
+    for o in observers:
+        o.last_seen = seen.get(o.observer_id)
+    return observers
 
 
 def _points(posts, coverage: Coverage) -> list[dict]:
@@ -105,7 +134,8 @@ def observer_page(*, user, election: Election, public_code: str, now: dt.datetim
     observer = observers_visible_to(user).select_related("organization").filter(public_code=public_code).first()
     if observer is None:
         return None
-    coverage = coverage_of_organization(organization_id=observer.organization_id, election=election, now=now)
+    coverage = coverage_of_organization(organization_id=observer.organization_id, election=election, now=now, last_seen=False)
+    row = next((o for o in coverage.observers if o.observer_id == observer.pk), None)
     submissions = (
         submissions_visible_to(user)
         .filter(submitted_by=observer, election=election)
@@ -114,7 +144,7 @@ def observer_page(*, user, election: Election, public_code: str, now: dt.datetim
     )
     return ObserverPage(
         observer=observer,
-        row=next((o for o in coverage.observers if o.observer_id == observer.pk), None),
+        row=with_last_seen(coverage, [row])[0] if row is not None else None,
         deployments=list(deployments_of(observer=observer, election=election)),
         submissions=list(submissions),
         contacts=list(contact_log(observer=observer, election=election)),

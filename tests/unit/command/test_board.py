@@ -5,10 +5,13 @@ filter lists the silent, longest first; a coordinator records a contact
 next check-in and shows on the observer's registry page."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
+from django.utils.html import json_script
 
+from command.admin.board import json_block
 from command.models import AppendOnlyError, ContactAttempt
 from testkit.factories import CheckInFactory, DeploymentFactory, make_observer
 
@@ -108,3 +111,19 @@ def test_the_contact_log_is_append_only(live):
         ContactAttempt.objects.filter(pk=attempt.pk).update(text="rewritten")
     with pytest.raises(AppendOnlyError):
         ContactAttempt.objects.all().delete()
+
+
+def test_the_board_carries_the_map_points_in_a_json_data_block_like_its_points_view(live, admin_as):
+    client = admin_as(live.coordinator)
+    html = client.get(BOARD, {"election": live.election.code}).content.decode()
+    block = html.split('<script id="coverage-points" type="application/json">', 1)[1].split("</script>", 1)[0]
+    expected = client.get(BOARD + "points.json", {"election": live.election.code}).json()["points"]
+    assert json.loads(block) == expected and len(expected) == 3
+
+
+def test_the_json_data_block_escapes_what_would_end_the_script():
+    value = [{"station": "</script><b>&", "lat": 43.25}]
+    block = json_block(value, "coverage-points")
+    inner = block.split(">", 1)[1].rsplit("</script>", 1)[0]
+    assert "<" not in inner and ">" not in inner and "&" not in inner
+    assert json.loads(inner) == value and block == json_script(value, "coverage-points").replace(", ", ",").replace(": ", ":")
