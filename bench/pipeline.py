@@ -8,6 +8,7 @@ import time
 import redis
 
 from bench.services import Services, child
+from config.queues import queue_names
 
 QUEUE = "bench-pipeline"
 PENDING = "SELECT count(*) FROM reports_submission WHERE state IN ('received', 'processing')"
@@ -25,7 +26,7 @@ def run(services: Services, sizes: dict) -> dict:
     )
     worker, worker_log = services.spawn(
         [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", "1", "--pool", "prefork",
-         "--queues", QUEUE, "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--queues", ",".join(queue_names(QUEUE)), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env,
         "worker.log",
     )  # fmt: skip
