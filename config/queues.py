@@ -15,14 +15,18 @@ Redis never share a queue:
 | `<default>.outbound` | alerts, webhooks and SMS (`alerts.tasks.*`, `sms.tasks.*`) |
 | `<default>` | the rest: beat's sweeps and checkpoints |
 
-A worker started without `-Q` consumes all of them (they are `task_queues`).
+A worker started without `-Q` consumes all of them (they are `task_queues`), in
+priority order: it takes from the first queue holding a message (settings set
+the Redis transport's `queue_order_strategy` to `priority`), so reports never
+wait behind check-ins, and check-ins are processed whenever no report, refresh,
+alert or sweep waits. With `-Q`, the order given is the priority.
 Pure: no Django import, so settings can build its values from it."""
 
 from kombu import Queue
 
-# Suffixes of the work queues, in the order a worker lists them.
 REPORTS, CHECKINS, REFRESH, OUTBOUND = "reports", "checkins", "refresh", "outbound"
-SUFFIXES = (REPORTS, CHECKINS, REFRESH, OUTBOUND)
+# Every queue in priority order (None: the default queue itself, beat's tasks).
+PRIORITY = (REPORTS, REFRESH, OUTBOUND, None, CHECKINS)
 
 # Task name -> queue suffix. Unlisted tasks go to the default queue.
 ROUTED_TASKS = {
@@ -42,9 +46,9 @@ def queue_name(default: str, suffix: str | None) -> str:
 
 
 def queue_names(default: str) -> list[str]:
-    """Every queue of the deployment whose default queue is `default`: the ones
-    a worker consumes (`celery worker -Q ",".join(...)`), the default first."""
-    return [default, *(queue_name(default, s) for s in SUFFIXES)]
+    """Every queue of the deployment whose default queue is `default`, in
+    priority order: the ones a worker consumes (`celery worker -Q ",".join(...)`)."""
+    return [queue_name(default, s) for s in PRIORITY]
 
 
 def task_queues(default: str) -> tuple[Queue, ...]:

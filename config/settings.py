@@ -372,6 +372,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A worker takes from its queues in the order listed (config/queues.py), not in turn.
+    "queue_order_strategy": "priority",
 }
 if env.str("CELERY_KEY_PREFIX", default=""):
     # Lets several deployments (or test runs) share one Redis without seeing each other's messages.

@@ -150,16 +150,24 @@ def validation_facts(report: Submission) -> validation.ValidationFacts:
     )
 
 
-def report_location(report: Submission) -> GeotagResult:
-    """Where the submission was made: device fix, else the first photo's EXIF
-    fix, else the claimed station; with the nearest station and settlement."""
-    device = Point(report.latitude, report.longitude) if report.latitude is not None else None
-    photo_fix = (
-        report.attachments.filter(exif_latitude__isnull=False, exif_longitude__isnull=False)
-        .order_by("position", "pk")
-        .values_list("exif_latitude", "exif_longitude")
-        .first()
+def report_photos(report: Submission) -> tuple[rules.PhotoFacts, ...]:
+    """The submission's photos in order, with their EXIF fix and time: one read
+    for the geotag (`report_location`) and the photo rules (`rule_facts`)."""
+    return tuple(
+        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
+        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
+            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
+        )
     )
+
+
+def report_location(report: Submission, photos: tuple[rules.PhotoFacts, ...] | None = None) -> GeotagResult:
+    """Where the submission was made: device fix, else the first photo's EXIF
+    fix, else the claimed station; with the nearest station and settlement.
+    `photos`: `report_photos(report)` if already read."""
+    device = Point(report.latitude, report.longitude) if report.latitude is not None else None
+    photos = report_photos(report) if photos is None else photos
+    photo_fix = next(((p.latitude, p.longitude) for p in photos if p.latitude is not None and p.longitude is not None), None)
     photo = Point(*photo_fix) if photo_fix else None
     station = report.station
     return geotag(
@@ -187,11 +195,12 @@ def place_resolve(report: Submission, location: GeotagResult) -> ResolvedPlace:
     if location.source == "station":
         district = report.station.district
         return ResolvedPlace(district=district, region=district.region, gps_region=None, admin_region=admin_region)
-    district = (
-        District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
-        if location.nearest_station_district_id
-        else None
-    )
+    if location.nearest_station_district_id == report.station.district_id:
+        district = report.station.district  # near its own station's district (the usual case): loaded already
+    elif location.nearest_station_district_id:
+        district = District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
+    else:
+        district = None
     gps_region = district.region if district else None
     return ResolvedPlace(district=district, region=gps_region or admin_region, gps_region=gps_region, admin_region=admin_region)
 
@@ -203,17 +212,13 @@ def _region_for_admin1(admin1: str) -> Region | None:
     return None
 
 
-def _photo_facts(report: Submission) -> tuple[rules.PhotoFacts, ...]:
-    return tuple(
-        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
-        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
-            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
-        )
-    )
-
-
 def rule_facts(
-    report: Submission, location: GeotagResult, place: ResolvedPlace, subject: rules.PeerReport, pool: list[rules.PeerReport]
+    report: Submission,
+    location: GeotagResult,
+    place: ResolvedPlace,
+    subject: rules.PeerReport,
+    pool: list[rules.PeerReport],
+    photos: tuple[rules.PhotoFacts, ...] | None = None,
 ) -> rules.RuleFacts:
     election = report.election
     region = report.station.district.region
@@ -240,7 +245,7 @@ def rule_facts(
         settlement=location.settlement,
         deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station),
         thresholds=settings.PIPELINE,
-        photos=_photo_facts(report),
+        photos=report_photos(report) if photos is None else photos,
         peers=tuple(pool),
         checklist=_checklist_facts(report),
     )

@@ -2,7 +2,8 @@
 intake puts a check-in and a report each on its own queue of this checkout
 (named after CELERY_TASK_DEFAULT_QUEUE), the sweeper puts them back on the same
 ones, and a worker started the way the tests and the docs start it consumes
-every queue, so both reach their final state."""
+every queue, so both reach their final state; reports are taken before the
+check-ins waiting with them (the queues' priority order)."""
 
 import pytest
 from django.conf import settings
@@ -49,3 +50,19 @@ def test_a_check_in_and_a_report_go_to_their_own_queues_and_a_worker_takes_both(
         assert ReportEvent.objects.filter(report_id=submission.pk, action="processed").count() == 1
     log = worker.log_text()
     assert "reports.tasks.process_checkin[" in log and "reports.tasks.process_report[" in log
+
+
+def test_a_worker_takes_reports_before_the_check_ins_waiting_with_them(world, tmp_path):
+    purge_queue()
+    checkins = [file_checkin(world, process=False) for _ in range(4)]
+    reports = [file_report(world, process=False) for _ in range(2)]  # filed last
+    assert waiting() == {"checkins": 4, "reports": 2}
+    worker = start_worker(tmp_path / "worker.log", concurrency=1)
+    try:
+        ids = [s.pk for s in checkins + reports]
+        wait_for(lambda: Submission.objects.filter(pk__in=ids, state="accepted").count() == 6, timeout=60, message="the worker")
+    finally:
+        stop(worker.proc)
+    processed = dict(Submission.objects.filter(pk__in=ids).values_list("pk", "processed_at"))
+    # Taken in turn, a check-in would come between the two reports.
+    assert max(processed[r.pk] for r in reports) < min(processed[c.pk] for c in checkins)

@@ -34,7 +34,8 @@ def test_each_task_is_routed_to_its_queue(task, suffix):
 
 def test_queue_names_derive_from_the_default_queue_so_checkouts_never_share_one():
     mine, theirs = queue_names("elmon-aaaa1111"), queue_names("elmon-bbbb2222")
-    assert mine == ["elmon-aaaa1111", *(f"elmon-aaaa1111.{s}" for s in ("reports", "checkins", "refresh", "outbound"))]
+    # in priority order: reports first, the default queue (beat's tasks) before the check-ins' wave
+    assert mine == [f"elmon-aaaa1111.{s}" for s in ("reports", "refresh", "outbound")] + ["elmon-aaaa1111", "elmon-aaaa1111.checkins"]
     assert not set(mine) & set(theirs)
     assert {r["queue"] for r in task_routes("elmon-aaaa1111").values()} <= set(mine)
     assert [q.name for q in task_queues("elmon-aaaa1111")] == mine
