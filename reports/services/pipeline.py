@@ -38,8 +38,8 @@ from ..pipeline_reads import (
     peer_report,
     place_resolve,
     report_location,
-    report_photos,
     rule_facts,
+    side_facts,
     validation_facts,
 )
 from ..writes import event_record, flags_store_scored, report_give_up, triage_status_set
@@ -235,10 +235,10 @@ def _run_stages(report: Submission) -> _Run:
     """Validate, geotag and flag the locked report, and store the result on it."""
     now = timezone.now()
     previous_state = report.state
-    reasons = validation.validate(validation_facts(report))
-    photos = report_photos(report)
-    location = report_location(report, photos)
-    place = place_resolve(report, location)
+    side = side_facts(report)  # accreditations, photos, regions, deployment: one read
+    reasons = validation.validate(validation_facts(report, side))
+    location = report_location(report, side.photos)
+    place = place_resolve(report, location, side.regions)
     _store_geotag(report, location, place)
     accepted = not reasons
     subject = peer_report(report)
@@ -249,7 +249,11 @@ def _run_stages(report: Submission) -> _Run:
     # runs; one without neighbours raises none, so its cluster needs no refresh.
     clustered = accepted and subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, subject)
     kept = rules.CLUSTER_CODES if clustered else ()
-    flags = rules.evaluate(rule_facts(report, location, place, subject, pool, photos), skip=rules.CLUSTER_CODES) if accepted else []
+    flags = (
+        rules.evaluate(rule_facts(report, location, place, subject, pool, side.photos, side.deployed), skip=rules.CLUSTER_CODES)
+        if accepted
+        else []
+    )
 
     report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
     report.rejection_reasons = [r.as_json() for r in reasons]
