@@ -68,10 +68,13 @@ def sms_seed(observers: int) -> dict:
     return {"stations": made["stations"], "phones": phones}
 
 
-def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -> dict:
+def pipeline_prepare(background: int, reports: int, noops: int, stations: int, checkins: int = 0) -> dict:
     """A realistic day of `background + reports` reports, `reports` of them (and
     the generator's own few `received` ones) put back to `received`; then the
-    queue is filled, no-ops first, for a worker that is not running yet."""
+    queues are filled, no-ops first, for a worker that is not running yet; and
+    `checkins` observers check in ("arrived" at their station at 07:05), filed
+    through intake, which puts them on their own queue: the worker takes them
+    after the reports (config/queues.py), so they are timed apart."""
     import random
 
     from django.db import connection, transaction
@@ -101,8 +104,26 @@ def pipeline_prepare(background: int, reports: int, noops: int, stations: int) -
     for _ in range(noops):
         noop.delay(key)
     for pk in todo:
-        enqueue_processing(pk)
-    return {"reports": len(todo), "noop_key": key, "since": time.time()}
+        enqueue_processing(pk, "incident")
+    _file_checkins(territory, checkins)
+    return {"reports": len(todo), "checkins": checkins, "noop_key": key, "since": time.time()}
+
+
+def _file_checkins(territory, count: int) -> None:
+    import datetime as dt
+    import uuid
+    import zoneinfo
+
+    from reports.services.intake import CheckInInput, submission_submit
+
+    opening = dt.datetime.combine(territory.election.voting_day, dt.time(7, 5), zoneinfo.ZoneInfo("Asia/Almaty"))
+    for observer in territory.observers[:count]:
+        station = territory.home[observer.pk]
+        data = CheckInInput(
+            client_uuid=uuid.uuid4(), election=territory.election, station=station, occurred_at=opening,
+            latitude=station.latitude + 0.0002, longitude=station.longitude, accuracy_m=15.0, checkin_kind="arrived",
+        )  # fmt: skip
+        submission_submit(observer=observer, data=data, source="api")
 
 
 def pipeline_done(key: str, since: float) -> dict:
@@ -112,7 +133,7 @@ def pipeline_done(key: str, since: float) -> dict:
     from django.conf import settings
     from django.db.models import Count
 
-    from reports.models import Flag, IncidentReport
+    from reports.models import CheckIn, Flag, IncidentReport
 
     r = redis.Redis.from_url(settings.BENCH_REDIS_URL)
     first, last, count = r.get(f"{key}:first"), r.get(f"{key}:last"), int(r.get(f"{key}:count") or 0)
@@ -122,13 +143,22 @@ def pipeline_done(key: str, since: float) -> dict:
     done = election.filter(processing_started_at__gte=dt.datetime.fromtimestamp(since, dt.UTC), processed_at__isnull=False)
     # The first reports pay the worker's warm-up (the station index and the
     # gazetteer load once per process): time from the tenth on.
-    times = sorted(done.values_list("processed_at", flat=True))
-    per_s = None
-    if len(times) > 20 and times[-1] > times[9]:
-        per_s = round((len(times) - 10) / (times[-1] - times[9]).total_seconds(), 2)
+    per_s = _per_s(done)
+    checkins = CheckIn.objects.filter(election__code="bench-pipeline", processed_at__isnull=False)
     states = dict(done.values_list("state").annotate(n=Count("pk")).order_by())
     flags = dict(Flag.objects.filter(report__in=done).values_list("code").annotate(n=Count("pk")).order_by())
-    return {"pending": pending, "per_s": per_s, "noop_count": count, "noop_per_s": noop_per_s, "states": states, "flags": flags}
+    checkin_per_s = _per_s(checkins)
+    return {
+        "pending": pending, "per_s": per_s, "noop_count": count, "noop_per_s": noop_per_s, "states": states, "flags": flags,
+        "checkins": checkins.count(), "checkin_per_s": checkin_per_s, "checkin_states": dict(checkins.values_list("state").annotate(n=Count("pk")).order_by()),
+    }  # fmt: skip
+
+
+def _per_s(processed) -> float | None:
+    times = sorted(processed.values_list("processed_at", flat=True))
+    if len(times) > 20 and times[-1] > times[9]:
+        return round((len(times) - 10) / (times[-1] - times[9]).total_seconds(), 2)
+    return None
 
 
 # The export's own row set (its query, joins, grouped flags and photos, order),

@@ -12,6 +12,7 @@ import sys
 import time
 
 from bench.services import Services, child, log
+from config.queues import queue_names
 
 QUEUE = "bench-hotspot"
 DATABASE = "bench_hotspot"
@@ -53,7 +54,7 @@ def _drain(services: Services, env: dict, name: str, batch: list[str], timeout: 
     Django process), stop the worker; the epoch time of the drain."""
     worker, worker_log = services.spawn(
         [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", "1", "--pool", "prefork",
-         "--queues", QUEUE, "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--queues", ",".join(queue_names(QUEUE)), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env,
         f"worker-hotspot-{name}.log",
     )  # fmt: skip

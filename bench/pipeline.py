@@ -8,6 +8,7 @@ import time
 import redis
 
 from bench.services import Services, child
+from config.queues import queue_names
 
 QUEUE = "bench-pipeline"
 PENDING = "SELECT count(*) FROM reports_submission WHERE state IN ('received', 'processing')"
@@ -22,10 +23,11 @@ def run(services: Services, sizes: dict) -> dict:
         reports=sizes["pipeline_reports"],
         noops=sizes["noop_tasks"],
         stations=sizes["pipeline_stations"],
+        checkins=sizes["pipeline_checkins"],
     )
     worker, worker_log = services.spawn(
         [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", "1", "--pool", "prefork",
-         "--queues", QUEUE, "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--queues", ",".join(queue_names(QUEUE)), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env,
         "worker.log",
     )  # fmt: skip
@@ -46,6 +48,10 @@ def run(services: Services, sizes: dict) -> dict:
         "noop_tasks_per_s": done["noop_per_s"],
         "ratio": round(done["per_s"] / done["noop_per_s"], 4) if done["noop_per_s"] else None,
         "states": done["states"],
+        "checkins": done["checkins"],
+        "checkin_per_s": done["checkin_per_s"],
+        "checkin_ms": round(1000 / done["checkin_per_s"], 2) if done["checkin_per_s"] else None,
+        "checkin_states": done["checkin_states"],
         "flags": done["flags"],
         "worker": "one process (celery worker --concurrency 1), prefetch 1, acks_late",
     }

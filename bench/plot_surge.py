@@ -1,5 +1,6 @@
 """Draw docs/performance-surge.svg from the `surge` key of a results file:
-per second, the submissions answered 201, the broker's queue length and the
+per second, the submissions answered 201, the broker's queue lengths (all
+together, and the check-ins' and the reports' queues apart) and the
 submissions pending in the database, over the played hour and its drain; and
 below, each submission's lag from its 201 to its final state.
 
@@ -11,7 +12,9 @@ import sys
 from pathlib import Path
 
 W, H, PAD = 640, 260, 50
-SERIES = (("queue", "#1b5e9e", "broker queue (tasks)"), ("pending", "#7f8c8d", "pending in the database"))
+SERIES = (("queue", "#1b5e9e", "broker queues (tasks)"), ("pending", "#7f8c8d", "pending in the database"))
+# Results since the queues were split (config/queues.py) also hold each queue's length.
+QUEUE_SERIES = (("checkins", "#e67e22", "of which check-ins' queue"), ("reports", "#27ae60", "of which reports' queue"))
 
 
 def _polyline(points: list[tuple[float, float]], sx, sy, colour: str) -> str:
@@ -51,9 +54,14 @@ def draw(surge: dict) -> str:
             parts.append(
                 f'<rect x="{sx(t):.1f}" y="{sy(n, smax):.1f}" width="{max(bar, 0.5):.1f}" height="{H - PAD - sy(n, smax):.1f}" fill="#c0392b" opacity="0.35"/>'
             )
+    series = list(SERIES)
     for key, colour, _label in SERIES:
         parts.append(_polyline([(s["t"], s[key]) for s in samples], sx, sy, colour))
-    labels = [*SERIES, (None, "#c0392b", "201s per second (right axis)")]
+    if samples and "queues" in samples[0]:
+        series += QUEUE_SERIES
+        for key, colour, _label in QUEUE_SERIES:
+            parts.append(_polyline([(s["t"], s["queues"].get(key, 0)) for s in samples], sx, sy, colour))
+    labels = [*series, (None, "#c0392b", "201s per second (right axis)")]
     for i, (_key, colour, label) in enumerate(labels):
         parts.append(f'<text x="{PAD + 10}" y="{PAD + 14 * (i + 1)}" fill="{colour}">{label}</text>')
     parts.append(

@@ -33,6 +33,7 @@ import redis
 
 from bench.services import Services, child, log
 from bench.traffic import percentile
+from config.queues import queue_names
 from testkit.processes import free_port, wait_for_log
 
 QUEUE = "bench-surge"
@@ -66,7 +67,7 @@ def run(services: Services, sizes: dict) -> dict:
     )
     worker, worker_log = services.spawn(
         [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", "2", "--pool", "prefork",
-         "--queues", QUEUE, "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--queues", ",".join(queue_names(QUEUE)), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env,
         "worker-surge.log",
     )  # fmt: skip
@@ -210,6 +211,7 @@ class Watch(threading.Thread):
         super().__init__(daemon=True)
         self.pg, self.election_id = services.pg, election_id
         self.broker = redis.Redis.from_url(services.redis.url(0))
+        self.queue_keys = {name: [name, *(f"{name}\x06\x16{p}" for p in range(1, 10))] for name in queue_names(QUEUE)}
         self.acked: dict[str, float] = {}
         self.final: dict[str, float] = {}
         self.samples: list[dict] = []
@@ -237,9 +239,19 @@ class Watch(threading.Thread):
             self.pending_now = len(pending) + refreshes
             if began - last_sample >= 1:
                 last_sample = began
-                queue = sum(self.broker.llen(name) for name in (QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in range(1, 10))))
+                # Every queue of the deployment (config/queues.py) with its priority steps.
+                queues = {
+                    name.removeprefix(QUEUE).lstrip(".") or "default": sum(self.broker.llen(k) for k in keys)
+                    for name, keys in self.queue_keys.items()
+                }
                 self.samples.append(
-                    {"t": round(began - self.started_at, 1), "queue": queue, "pending": len(pending), "refreshes": refreshes}
+                    {
+                        "t": round(began - self.started_at, 1),
+                        "queue": sum(queues.values()),
+                        "queues": queues,
+                        "pending": len(pending),
+                        "refreshes": refreshes,
+                    }
                 )
             self.halt.wait(max(0.0, POLL - (time.time() - began)))
 
@@ -331,7 +343,7 @@ def _figures(sizes, world, plan, sent, watch, coordinator, last_201, drained, lo
         "checkins": sizes["surge_observers"],
         "hour_played_in_s": sizes["surge_seconds"],
         "clients": CLIENTS,
-        "worker": "one celery worker, --concurrency 2 (prefork), CLUSTER_REFRESH_DEBOUNCE_SECONDS at its default",
+        "worker": "one celery worker, --concurrency 2 (prefork), consuming every queue (config/queues.py), CLUSTER_REFRESH_DEBOUNCE_SECONDS at its default",
         "requests": len(plan),
         "statuses": statuses,
         "submitting_s": round(submitted_s, 1),

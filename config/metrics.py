@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from reports.enqueue import queue_depth
+from reports.enqueue import queue_depths
 from reports.models import Submission
 from reports.pipeline_reads import pipeline_health
 
@@ -59,8 +59,13 @@ class PipelineCollector:
 
     def collect(self):
         health = pipeline_health(timezone.now())
-        depth = queue_depth()
-        yield _gauge("elmon_queue_depth", "Tasks waiting in the broker queue (NaN when the broker does not answer).", depth)
+        depths = queue_depths()
+        depth = None if depths is None else sum(depths.values())
+        yield _gauge("elmon_queue_depth", "Tasks waiting in the broker queues, all together (NaN when the broker does not answer).", depth)
+        by_queue = GaugeMetricFamily("elmon_queue_tasks", "Tasks waiting in each broker queue (config/queues.py).", labels=["queue"])
+        for name, n in (depths or {}).items():
+            by_queue.add_metric([name], n)
+        yield by_queue
         yield _gauge("elmon_pipeline_lag_seconds", "Age of the oldest submission still received or processing (0 when none).", health.oldest_waiting_s)
         yield _gauge("elmon_pipeline_waiting", "Submissions received or processing.", health.waiting)
         yield _gauge("elmon_cluster_refresh_pending", "Clusters waiting for their duplicate/hotspot refresh.", health.clusters_pending)

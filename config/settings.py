@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from reports.thresholds import PipelineThresholds
 
 from .env import Env
+from .queues import task_queues, task_routes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -350,6 +351,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Work queues derived from it (config/queues.py): check-ins, reports, cluster refreshes and
+# outbound messages wait apart; a worker without -Q consumes every one.
+CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = task_routes(CELERY_TASK_DEFAULT_QUEUE)
 # A report is acknowledged only after it was processed; a worker killed mid-task
 # gets its report redelivered instead of losing it.
 # Connections are reused between tasks under Django's rules (config.celery),
@@ -367,6 +372,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A worker takes from its queues in the order listed (config/queues.py), not in turn.
+    "queue_order_strategy": "priority",
 }
 if env.str("CELERY_KEY_PREFIX", default=""):
     # Lets several deployments (or test runs) share one Redis without seeing each other's messages.

@@ -19,21 +19,27 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 PROCESS_REPORT = "reports.tasks.process_report"
+# The same work for a check-in, under its own name so that it is routed to its
+# own queue (config/queues.py): a wave of check-ins never delays reports.
+PROCESS_CHECKIN = "reports.tasks.process_checkin"
 REFRESH_CLUSTER = "reports.tasks.refresh_cluster"
 
 # Monotonic time until which this process does not try the broker again.
 _broker_unavailable_until = 0.0
 
 
-def enqueue_processing(report_id) -> bool:
-    """Hand a report to the pipeline. Never raises: if the broker is down the
-    report stays `received` and the sweeper enqueues it later."""
+def enqueue_processing(report_id, kind: str | None = None) -> bool:
+    """Hand a submission of `kind` (models.SubmissionKind) to the pipeline, on
+    its kind's queue (check-ins on theirs; anything else, or an unknown kind, on
+    the reports' queue, where any kind is processed correctly too). Never
+    raises: if the broker is down the submission stays `received` and the
+    sweeper enqueues it later."""
     global _broker_unavailable_until
     if time.monotonic() < _broker_unavailable_until:
         logger.info("broker recently unreachable; report %s left for the sweeper", report_id)
         return False
     try:
-        current_app.tasks[PROCESS_REPORT].delay(str(report_id))
+        current_app.tasks[PROCESS_CHECKIN if kind == "checkin" else PROCESS_REPORT].delay(str(report_id))
         return True
     except Exception:  # broker unreachable, connection reset, …
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
@@ -80,23 +86,33 @@ def enqueue_cluster_refresh(key: list[int], *, countdown: float) -> bool:
 
 
 def queue_depth() -> int | None:
-    """Messages waiting in this deployment's task queue (the broker's count;
-    for Redis, the list's length), or None without a broker or when it does not
-    answer (the situation page and /metrics then say "unknown")."""
+    """Messages waiting in this deployment's task queues together (the broker's
+    count; for Redis, the lists' lengths), or None without a broker or when it
+    does not answer (the situation page and /metrics then say "unknown")."""
+    depths = queue_depths()
+    return None if depths is None else sum(depths.values())
+
+
+def queue_depths() -> dict[str, int] | None:
+    """{queue name: messages waiting} for each of this deployment's queues
+    (config/queues.py), or None (see `queue_depth`)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
     try:
         with current_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             channel = conn.default_channel
-            queue = settings.CELERY_TASK_DEFAULT_QUEUE
-            # Kombu's Redis channel counts the queue's lists (its priority steps,
-            # the key prefix) in `_size`; a passive declare would fail before a
-            # worker bound the queue.
-            if hasattr(channel, "_size"):
-                return int(channel._size(queue))
-            _, count, _ = channel.queue_declare(queue=queue, passive=True)
-        return int(count)
+            depths = {}
+            for queue in settings.CELERY_TASK_QUEUES:
+                # Kombu's Redis channel counts the queue's lists (its priority steps,
+                # the key prefix) in `_size`; a passive declare would fail before a
+                # worker bound the queue.
+                if hasattr(channel, "_size"):
+                    depths[queue.name] = int(channel._size(queue.name))
+                else:
+                    _, count, _ = channel.queue_declare(queue=queue.name, passive=True)
+                    depths[queue.name] = int(count)
+        return depths
     except Exception:
         logger.info("queue depth unavailable", exc_info=True)
         return None

@@ -9,10 +9,12 @@ same observer sent (`peer_pool`); each as the rules see it (`peer_report`).
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Min
 
 from monitoring.gazetteer import gazetteer
@@ -130,11 +132,87 @@ def has_cluster_neighbours(election_id, subject: rules.PeerReport) -> bool:
     )
 
 
-def validation_facts(report: Submission) -> validation.ValidationFacts:
-    accreditations = tuple(
+@dataclass(frozen=True)
+class SideFacts:
+    """What the stages read besides the report and its neighbours, read
+    together (`side_facts`): one round trip on PostgreSQL instead of four."""
+
+    accreditations: tuple[validation.AccreditationFacts, ...]
+    photos: tuple[rules.PhotoFacts, ...]
+    regions: tuple[Region, ...]  # id, code and admin1 codes only, ordered by code
+    deployed: bool
+
+
+def side_facts(report: Submission) -> SideFacts:
+    """The organization's accreditations for the election (by pk), the
+    report's photos (by position, pk), the regions with their admin1 codes
+    (by code), and whether the observer is deployed at the report's station
+    (or its district or region: `monitoring.selectors.is_deployed_at`)."""
+    if connection.vendor != "postgresql":
+        return side_facts_orm(report)
+    station = report.station
+    params = {
+        "organization": report.organization_id, "election": report.election_id, "report": report.pk,
+        "observer": report.submitted_by_id, "station_election": station.election_id, "station": station.pk,
+        "district": station.district_id, "region": station.district.region_id,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_SIDE_FACTS_SQL, params)
+        rows = cursor.fetchall()
+    accreditations, photos, regions, deployed = [], [], [], False
+    for part, n, key, text, admin1, t1, t2, t3, lat, lon in rows:
+        if part == 1:
+            accreditations.append(validation.AccreditationFacts(status=text, valid_from=t1, valid_until=t2, revoked_at=t3))
+        elif part == 2:
+            photos.append(rules.PhotoFacts(number=n + 1, latitude=lat, longitude=lon, taken_at=t1))
+        elif part == 3:
+            admin1 = json.loads(admin1) if isinstance(admin1, str) else admin1
+            regions.append(Region(pk=int(text), code=key, geonames_admin1=admin1 or []))
+        else:
+            deployed = True
+    return SideFacts(tuple(accreditations), tuple(photos), tuple(regions), deployed)
+
+
+def side_facts_orm(report: Submission) -> SideFacts:
+    """`side_facts` through the ORM, four queries (SQLite; the reference the
+    PostgreSQL statement is tested against)."""
+    return SideFacts(
+        accreditations=_accreditations(report),
+        photos=report_photos(report),
+        regions=tuple(Region.objects.order_by("code")),
+        deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station),
+    )
+
+
+# `side_facts` on PostgreSQL: four reads as one statement, each part tagged and
+# ordered as its ORM query is (accreditations by pk; photos by position, pk;
+# regions by code); part 4 is a row only if the observer is deployed there.
+_SIDE_FACTS_SQL = """
+SELECT 1 AS part, a.id AS n, '' AS k, a.status::text, NULL::jsonb, a.valid_from, a.valid_until, a.revoked_at, NULL::float8, NULL::float8
+  FROM monitoring_accreditation a WHERE a.organization_id = %(organization)s AND a.election_id = %(election)s
+UNION ALL
+SELECT 2, p.position, p.id::text, NULL, NULL, p.exif_taken_at, NULL, NULL, p.exif_latitude, p.exif_longitude
+  FROM reports_attachment p WHERE p.report_id = %(report)s
+UNION ALL
+SELECT 3, 0, r.code::text, r.id::text, r.geonames_admin1::jsonb, NULL, NULL, NULL, NULL, NULL FROM monitoring_region r
+UNION ALL
+SELECT 4, 0, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL
+ WHERE EXISTS (SELECT 1 FROM monitoring_deployment d
+                WHERE d.observer_id = %(observer)s AND d.election_id = %(station_election)s
+                  AND (d.station_id = %(station)s OR d.district_id = %(district)s OR d.region_id = %(region)s))
+ORDER BY 1, 2, 3
+"""
+
+
+def _accreditations(report: Submission) -> tuple[validation.AccreditationFacts, ...]:
+    return tuple(
         validation.AccreditationFacts(status=a.status, valid_from=a.valid_from, valid_until=a.valid_until, revoked_at=a.revoked_at)
         for a in Accreditation.objects.filter(organization_id=report.organization_id, election_id=report.election_id).order_by("pk")
     )
+
+
+def validation_facts(report: Submission, side: SideFacts | None = None) -> validation.ValidationFacts:
+    accreditations = _accreditations(report) if side is None else side.accreditations
     election = report.election
     return validation.ValidationFacts(
         occurred_at=report.occurred_at,
@@ -150,16 +228,24 @@ def validation_facts(report: Submission) -> validation.ValidationFacts:
     )
 
 
-def report_location(report: Submission) -> GeotagResult:
-    """Where the submission was made: device fix, else the first photo's EXIF
-    fix, else the claimed station; with the nearest station and settlement."""
-    device = Point(report.latitude, report.longitude) if report.latitude is not None else None
-    photo_fix = (
-        report.attachments.filter(exif_latitude__isnull=False, exif_longitude__isnull=False)
-        .order_by("position", "pk")
-        .values_list("exif_latitude", "exif_longitude")
-        .first()
+def report_photos(report: Submission) -> tuple[rules.PhotoFacts, ...]:
+    """The submission's photos in order, with their EXIF fix and time: one read
+    for the geotag (`report_location`) and the photo rules (`rule_facts`)."""
+    return tuple(
+        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
+        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
+            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
+        )
     )
+
+
+def report_location(report: Submission, photos: tuple[rules.PhotoFacts, ...] | None = None) -> GeotagResult:
+    """Where the submission was made: device fix, else the first photo's EXIF
+    fix, else the claimed station; with the nearest station and settlement.
+    `photos`: `report_photos(report)` if already read."""
+    device = Point(report.latitude, report.longitude) if report.latitude is not None else None
+    photos = report_photos(report) if photos is None else photos
+    photo_fix = next(((p.latitude, p.longitude) for p in photos if p.latitude is not None and p.longitude is not None), None)
     photo = Point(*photo_fix) if photo_fix else None
     station = report.station
     return geotag(
@@ -179,41 +265,39 @@ class ResolvedPlace:
     admin_region: Region | None  # the gazetteer's first-level division, mapped to a region
 
 
-def place_resolve(report: Submission, location: GeotagResult) -> ResolvedPlace:
+def place_resolve(report: Submission, location: GeotagResult, regions: tuple[Region, ...] | None = None) -> ResolvedPlace:
     """Region and district come from the station registry (the nearest
     station's, or the claimed one's without a fix); the first-level area from
     the gazetteer."""
-    admin_region = _region_for_admin1(location.admin1) if location.admin1 else None
+    admin_region = _region_for_admin1(location.admin1, regions) if location.admin1 else None
     if location.source == "station":
         district = report.station.district
         return ResolvedPlace(district=district, region=district.region, gps_region=None, admin_region=admin_region)
-    district = (
-        District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
-        if location.nearest_station_district_id
-        else None
-    )
+    if location.nearest_station_district_id == report.station.district_id:
+        district = report.station.district  # near its own station's district (the usual case): loaded already
+    elif location.nearest_station_district_id:
+        district = District.objects.select_related("region").filter(pk=location.nearest_station_district_id).first()
+    else:
+        district = None
     gps_region = district.region if district else None
     return ResolvedPlace(district=district, region=gps_region or admin_region, gps_region=gps_region, admin_region=admin_region)
 
 
-def _region_for_admin1(admin1: str) -> Region | None:
-    for region in Region.objects.order_by("code"):
+def _region_for_admin1(admin1: str, regions: tuple[Region, ...] | None = None) -> Region | None:
+    for region in Region.objects.order_by("code") if regions is None else regions:
         if admin1 in (region.geonames_admin1 or []):
             return region
     return None
 
 
-def _photo_facts(report: Submission) -> tuple[rules.PhotoFacts, ...]:
-    return tuple(
-        rules.PhotoFacts(number=position + 1, latitude=lat, longitude=lon, taken_at=taken)
-        for position, lat, lon, taken in report.attachments.order_by("position", "pk").values_list(
-            "position", "exif_latitude", "exif_longitude", "exif_taken_at"
-        )
-    )
-
-
 def rule_facts(
-    report: Submission, location: GeotagResult, place: ResolvedPlace, subject: rules.PeerReport, pool: list[rules.PeerReport]
+    report: Submission,
+    location: GeotagResult,
+    place: ResolvedPlace,
+    subject: rules.PeerReport,
+    pool: list[rules.PeerReport],
+    photos: tuple[rules.PhotoFacts, ...] | None = None,
+    deployed: bool | None = None,
 ) -> rules.RuleFacts:
     election = report.election
     region = report.station.district.region
@@ -238,9 +322,9 @@ def rule_facts(
         gps_region_name=place.gps_region.name_en if place.gps_region else "",
         admin_region_code=place.admin_region.code if place.admin_region else None,
         settlement=location.settlement,
-        deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station),
+        deployed=is_deployed_at(observer_id=report.submitted_by_id, station=report.station) if deployed is None else deployed,
         thresholds=settings.PIPELINE,
-        photos=_photo_facts(report),
+        photos=report_photos(report) if photos is None else photos,
         peers=tuple(pool),
         checklist=_checklist_facts(report),
     )
@@ -267,5 +351,8 @@ def pipeline_health(now) -> PipelineHealth:
         return round(max(0.0, (now - moment).total_seconds()), 3) if moment else 0.0
 
     return PipelineHealth(
-        waiting=waiting["n"], oldest_waiting_s=age(waiting["oldest"]), clusters_pending=clusters["n"], oldest_cluster_s=age(clusters["oldest"])
+        waiting=waiting["n"],
+        oldest_waiting_s=age(waiting["oldest"]),
+        clusters_pending=clusters["n"],
+        oldest_cluster_s=age(clusters["oldest"]),
     )

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from .enqueue import PROCESS_REPORT, REFRESH_CLUSTER
+from .enqueue import PROCESS_CHECKIN, PROCESS_REPORT, REFRESH_CLUSTER
 from .services.checkpoints import checkpoints_for_moved_chains
 from .services.clusters import ClusterKey, cluster_refresh, clusters_sweep_stale
 from .services.pipeline import report_mark_error, report_process
@@ -24,22 +24,36 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
-@shared_task(
-    name=PROCESS_REPORT,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=settings.PIPELINE.retry_backoff_max,
-    retry_jitter=True,
-    max_retries=8,
-)
+PROCESSING = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": settings.PIPELINE.retry_backoff_max,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name=PROCESS_REPORT, **PROCESSING)
 def process_report(self, report_id: str) -> str:
+    """An incident report or a checklist (the reports' queue); any kind is
+    processed correctly here (the service reads the kind)."""
+    return _process(self, report_id)
+
+
+@shared_task(name=PROCESS_CHECKIN, **PROCESSING)
+def process_checkin(self, report_id: str) -> str:
+    """A check-in: the same service, on the check-ins' own queue (config/queues.py)."""
+    return _process(self, report_id)
+
+
+def _process(task, report_id: str) -> str:
     try:
         outcome = report_process(report_id=report_id)
     except TRANSIENT_ERRORS as exc:
-        logger.warning("transient error processing report %s (attempt %s): %s", report_id, self.request.retries + 1, type(exc).__name__)
+        logger.warning("transient error processing report %s (attempt %s): %s", report_id, task.request.retries + 1, type(exc).__name__)
         try:
             report_mark_error(report_id=report_id, error=f"{type(exc).__name__} (will retry)")
         except TRANSIENT_ERRORS:

@@ -65,6 +65,27 @@ def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime, keep
     return changed
 
 
+def flags_store_scored(report: Submission, flags: list[rules.FlagResult], now: dt.datetime, keep: tuple[str, ...] = ()) -> int:
+    """`flags_store` for the report being processed, which also returns the
+    risk `report_risk_score` would compute after it (for the report's state as
+    set, unsaved): the report's flags are read once, and the risk is computed
+    from what the writes leave (kept codes and decided flags as stored, the
+    rules' flags with their new severity, stale open ones gone)."""
+    stored = list(Flag.objects.filter(report_id=report.pk))
+    existing = {f.code: f for f in stored if f.code not in keep}
+    writes = FlagWrites()
+    writes.plan(report.pk, flags, now, existing)
+    writes.apply()
+    if report.state != ReportState.ACCEPTED:
+        return 0
+    wanted = {f.code: f for f in flags}
+    after = [f for f in stored if f.code not in wanted and (f.code in keep or f.state != Flag.State.OPEN)]
+    after += [existing.get(code) or result for code, result in wanted.items()]  # severity as just written
+    return rules.risk_score(
+        severity=report.severity, flags=[f for f in after if getattr(f, "state", Flag.State.OPEN) != Flag.State.CLEARED]
+    )
+
+
 @dataclass
 class FlagWrites:
     """Flag writes planned over any number of reports and sent in at most three

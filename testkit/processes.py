@@ -103,7 +103,7 @@ def start_worker(log: Path, *, concurrency: int = 2, name: str | None = None, ex
     cmd = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
         "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
-        "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
+        "--queues", ",".join(q.name for q in settings.CELERY_TASK_QUEUES),  # every queue (config/queues.py)
         "--hostname", f"{name}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip

@@ -30,7 +30,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
@@ -59,6 +59,8 @@ def clusters_mark_pending(*, keys: list[ClusterKey], now: dt.datetime) -> list[C
     """In the processing transaction, under the clusters' locks: the clusters
     `keys` need a refresh. Returns the clusters that had none pending: the
     caller hands them to `clusters_refresh_later` once it has committed."""
+    if connection.vendor == "postgresql":
+        return [key for key in keys if _mark_pending_upsert(key, now)]
     created = []
     for key in keys:
         identity = {"organization_id": key.organization_id, "election_id": key.election_id, "district_id": key.district_id}
@@ -72,6 +74,31 @@ def clusters_mark_pending(*, keys: list[ClusterKey], now: dt.datetime) -> list[C
                 span_from=Least("span_from", Value(key.occurred_at)), span_to=Greatest("span_to", Value(key.occurred_at))
             )
     return created
+
+
+# The pending row inserted, or its span widened to the change's time, in one
+# statement; `xmax = 0` tells an inserted row from an updated one.
+_MARK_PENDING_SQL = """
+INSERT INTO reports_clusterrefresh AS c (organization_id, election_id, district_id, requested_at, enqueued_at, span_from, span_to)
+VALUES (%(organization)s, %(election)s, %(district)s, %(now)s, %(now)s, %(at)s, %(at)s)
+ON CONFLICT (organization_id, election_id, district_id) DO UPDATE
+   SET span_from = LEAST(c.span_from, EXCLUDED.span_from), span_to = GREATEST(c.span_to, EXCLUDED.span_to)
+RETURNING (xmax = 0)
+"""
+
+
+def _mark_pending_upsert(key: ClusterKey, now: dt.datetime) -> bool:
+    """True if this inserted the cluster's pending row (its refresh must be enqueued)."""
+    params = {
+        "organization": key.organization_id,
+        "election": key.election_id,
+        "district": key.district_id,
+        "now": now,
+        "at": key.occurred_at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_PENDING_SQL, params)
+        return bool(cursor.fetchone()[0])
 
 
 def clusters_refresh_later(keys: list[ClusterKey]) -> None:

@@ -256,7 +256,7 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
                 to_value=ReportState.RECEIVED,
             )
             _chain_append(submission)
-            transaction.on_commit(lambda: enqueue_processing(submission.pk))
+            transaction.on_commit(lambda: enqueue_processing(submission.pk, submission.kind))
     except IntegrityError:
         _delete_files(saved_files)
         # Another request with the same client_uuid won the race; answer as a resend.

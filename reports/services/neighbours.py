@@ -54,9 +54,16 @@ def cluster_lock(organization_id, district_id) -> None:
 def _advisory_locks(keys: set[int]) -> None:
     if connection.vendor != "postgresql":
         return
+    ordered = sorted(keys)
     with connection.cursor() as cursor:
-        for key in sorted(keys):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        if len(ordered) == 1:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", ordered)
+        else:
+            # One round trip; the ordinality keeps the ascending order the locking rule needs.
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n) AS o",
+                [ordered],
+            )
 
 
 TRAVEL = ("impossible_travel",)

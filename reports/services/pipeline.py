@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -39,9 +39,10 @@ from ..pipeline_reads import (
     place_resolve,
     report_location,
     rule_facts,
+    side_facts,
     validation_facts,
 )
-from ..writes import event_record, flags_store, report_give_up, report_risk_score, triage_status_set
+from ..writes import event_record, flags_store_scored, report_give_up, triage_status_set
 from .bulk import BulkOutcome, each_report
 from .clusters import ClusterKey, clusters_mark_pending, clusters_refresh_later
 from .neighbours import clusters_lock, neighbours_refresh
@@ -86,11 +87,12 @@ def report_process(*, report_id) -> ProcessOutcome:
     locks; the second sees the work done and returns. Call it outside any
     transaction that already holds report locks (it takes locks in a fixed order).
     """
-    if not _claim(report_id):
+    own = _claim(report_id)
+    if own is None:
         state = Submission.objects.filter(pk=report_id).values_list("state", flat=True).first()
         return ProcessOutcome(str(report_id), state or "missing", changed=False)
     with transaction.atomic():
-        report = _lock_report(report_id)
+        report = _lock_report(report_id, own)
         if report is None:
             return ProcessOutcome(str(report_id), "missing", changed=False)
         if report.state in DONE_STATES:
@@ -151,28 +153,54 @@ def report_mark_error(*, report_id, error: str) -> None:
 # --- Claiming and locking ---
 
 
-def _claim(report_id) -> bool:
+_OWN_FIELDS = ("organization_id", "station__district_id", "submitted_by_id")
+
+
+def _claim(report_id) -> tuple | None:
     """Mark the report as being processed (a committed, conditional UPDATE, so
-    attempts survive a killed worker). False if there is nothing to claim."""
-    with transaction.atomic():
-        claimed = Submission.objects.filter(
-            pk=report_id,
-            state__in=[ReportState.RECEIVED, ReportState.PROCESSING],
-            processing_attempts__lt=settings.PIPELINE.max_attempts,
-        ).update(state=ReportState.PROCESSING, processing_started_at=timezone.now(), processing_attempts=F("processing_attempts") + 1)
-    if claimed:
-        return True
+    attempts survive a killed worker), returning its place (organization,
+    district, observer, the report it amends) for the locks; None if there is
+    nothing to claim. On PostgreSQL one statement (`UPDATE … RETURNING`)."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                _CLAIM_SQL, [timezone.now(), report_id, ReportState.RECEIVED, ReportState.PROCESSING, settings.PIPELINE.max_attempts]
+            )
+            own = cursor.fetchone()
+    else:
+        with transaction.atomic():
+            claimed = Submission.objects.filter(
+                pk=report_id,
+                state__in=[ReportState.RECEIVED, ReportState.PROCESSING],
+                processing_attempts__lt=settings.PIPELINE.max_attempts,
+            ).update(state=ReportState.PROCESSING, processing_started_at=timezone.now(), processing_attempts=F("processing_attempts") + 1)
+        own = Submission.objects.filter(pk=report_id).values_list(*_OWN_FIELDS, "amends_id").first() if claimed else None
+    if own is not None:
+        return tuple(own)
     if report_give_up(report_id):
         enqueue_report_alerts(report_id)
-    return False
+    return None
 
 
-def _lock_report(report_id) -> Submission | None:
+# `_claim` on PostgreSQL: the ORM's conditional UPDATE and the read of the
+# report's place, in one round trip.
+_CLAIM_SQL = """
+UPDATE reports_submission AS s
+   SET state = 'processing', processing_started_at = %s, processing_attempts = s.processing_attempts + 1
+  FROM monitoring_pollingstation AS st
+ WHERE s.id = %s AND st.id = s.station_id AND s.state IN (%s, %s) AND s.processing_attempts < %s
+RETURNING s.organization_id, st.district_id, s.submitted_by_id, s.amends_id
+"""
+
+
+def _lock_report(report_id, own: tuple | None = None) -> Submission | None:
     """The report, locked after the cluster locks of its neighbourhood and of
     the one of the report it corrects (a correction withdraws it from its own
-    clusters). Submitted fields never change, so reading them first is safe."""
-    fields = ("organization_id", "station__district_id", "submitted_by_id")
-    own = Submission.objects.filter(pk=report_id).values_list(*fields, "amends_id").first()
+    clusters). Submitted fields never change, so reading them first is safe
+    (`own`: what `_claim` read of them)."""
+    fields = _OWN_FIELDS
+    if own is None:
+        own = Submission.objects.filter(pk=report_id).values_list(*fields, "amends_id").first()
     if own is None:
         return None
     places = [own[:3]]
@@ -207,9 +235,10 @@ def _run_stages(report: Submission) -> _Run:
     """Validate, geotag and flag the locked report, and store the result on it."""
     now = timezone.now()
     previous_state = report.state
-    reasons = validation.validate(validation_facts(report))
-    location = report_location(report)
-    place = place_resolve(report, location)
+    side = side_facts(report)  # accreditations, photos, regions, deployment: one read
+    reasons = validation.validate(validation_facts(report, side))
+    location = report_location(report, side.photos)
+    place = place_resolve(report, location, side.regions)
     _store_geotag(report, location, place)
     accepted = not reasons
     subject = peer_report(report)
@@ -220,15 +249,18 @@ def _run_stages(report: Submission) -> _Run:
     # runs; one without neighbours raises none, so its cluster needs no refresh.
     clustered = accepted and subject.kind == rules.INCIDENT and has_cluster_neighbours(report.election_id, subject)
     kept = rules.CLUSTER_CODES if clustered else ()
-    flags = rules.evaluate(rule_facts(report, location, place, subject, pool), skip=rules.CLUSTER_CODES) if accepted else []
+    flags = (
+        rules.evaluate(rule_facts(report, location, place, subject, pool, side.photos, side.deployed), skip=rules.CLUSTER_CODES)
+        if accepted
+        else []
+    )
 
     report.state = ReportState.ACCEPTED if accepted else ReportState.REJECTED
     report.rejection_reasons = [r.as_json() for r in reasons]
     report.processed_at = now
     report.last_error = ""
     report.cluster_flags_pending = bool(kept)
-    flags_store(report.pk, flags, now, keep=kept)
-    report.risk_score = report_risk_score(report)
+    report.risk_score = flags_store_scored(report, flags, now, keep=kept)
     report.save(update_fields=REPORT_PIPELINE_FIELDS)
     return _Run(
         at=now,

@@ -21,13 +21,13 @@ def reports_sweep_stuck(*, older_than_seconds: int | None = None, limit: int = 5
         Submission.objects.filter(state__in=[ReportState.RECEIVED, ReportState.PROCESSING], received_at__lt=cutoff)
         .exclude(state=ReportState.PROCESSING, processing_started_at__gte=cutoff)
         .order_by("received_at")
-        .values_list("pk", "processing_attempts")[:limit]
+        .values_list("pk", "processing_attempts", "kind")[:limit]
     )
     enqueued = 0
-    for report_id, attempts in stuck:
+    for report_id, attempts, kind in stuck:
         if attempts >= settings.PIPELINE.max_attempts:
             if report_give_up(report_id):
                 enqueue_report_alerts(report_id)
-        elif enqueue_processing(report_id):
+        elif enqueue_processing(report_id, kind):
             enqueued += 1
     return enqueued

@@ -61,7 +61,8 @@ def purge_queue():
     from config.celery import app
 
     with app.connection_for_write() as conn:
-        app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(conn.default_channel).purge()
+        for queue in settings.CELERY_TASK_QUEUES:  # this checkout's queues (config/queues.py)
+            app.amqp.queues[queue.name].bind(conn.default_channel).purge()
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ the oldest waiting submission's, the request counters add up every worker's,
 and nothing answers without the token."""
 
 import pytest
+from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from roster.tokens import token_issue
@@ -41,6 +42,9 @@ def test_a_scrape_of_gunicorn_reports_queue_depth_lag_states_and_requests(world,
     samples = _samples(answer.body.decode())
 
     assert samples[("elmon_queue_depth", frozenset())] == 3
+    reports_queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}.reports"  # config/queues.py
+    assert samples[("elmon_queue_tasks", frozenset({("queue", reports_queue)}))] == 3
+    assert samples[("elmon_queue_tasks", frozenset({("queue", f"{settings.CELERY_TASK_DEFAULT_QUEUE}.checkins")}))] == 0
     assert samples[("elmon_pipeline_waiting", frozenset())] == 3
     assert samples[("elmon_pipeline_lag_seconds", frozenset())] > 0
     assert samples[("elmon_submissions", frozenset({("kind", "incident"), ("state", "received")}))] == 3
