@@ -29,7 +29,7 @@ from monitoring.models import Election, Observer, PollingStation
 from monitoring.selectors import accreditation_check
 
 from .. import integrity, validation
-from ..enqueue import enqueue_processing
+from ..enqueue import enqueue_processing_soon
 from ..models import (
     Attachment,
     ChainHead,
@@ -217,7 +217,8 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
     Raises SubmissionRefused (403), IdempotencyConflict (409), PhotoRejected (400)
     or PhotoBusy (503: every photo decoder of this process stayed busy).
     The submission and its photos are written in one transaction; the pipeline
-    is enqueued only after commit, and a broker failure never fails it.
+    is enqueued only after commit, in the background (`enqueue_processing_soon`),
+    and a broker failure never fails it.
     """
     content_hash = _content_sha256(observer=observer, data=data, photo_sha256s=[sha256_of(p) for p in photos])
 
@@ -260,7 +261,7 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
             data.details_save(submission)
             saved_files = _save_photos(submission, processed, station=data.station)
             _submitted_record(submission, actor=observer.user)
-            transaction.on_commit(lambda: enqueue_processing(submission.pk))
+            transaction.on_commit(lambda: enqueue_processing_soon(submission.pk))
     except IntegrityError:
         _delete_files(saved_files)
         # The key is taken: a resend, or another request with it won the race.
