@@ -109,16 +109,18 @@ def accreditation_check(*, organization_id: int | None, election_id: int) -> Acc
 
 
 def station_for_filing(*, election: Election, code: str, organization_id: int | None) -> PollingStation | None:
-    """The election's station of `code` (with its district and region), or
-    None. Read with it, never cached: the election as it stands now
-    (`station.election`: a cached election's status may be seconds old), and
-    whether `organization_id` holds an active accreditation for the election
-    (`accreditation_active`: what `accreditation_check` calls ok). One query."""
-    stations = PollingStation.objects.select_related("election", "district__region").filter(election_id=election.pk, code=code)
+    """The election's station of `code`, or None. Read with it, never cached:
+    the election as it stands now (`station.election`: a cached election's
+    status may be seconds old), and whether `organization_id` holds an active
+    accreditation for the election (`accreditation_active`: what
+    `accreditation_check` calls ok). One query; the district and region are
+    left out (intake rarely needs them: a photo's camera time without offset)."""
+    stations = PollingStation.objects.select_related("election").filter(election_id=election.pk, code=code).order_by()
     if organization_id is not None:
         active = Accreditation.objects.filter(organization_id=organization_id, election_id=OuterRef("election_id"), status=Accreditation.Status.ACTIVE)
         stations = stations.annotate(accreditation_active=Exists(active))
-    return stations.first()
+    # (election, code) is unique: no order needed.
+    return next(iter(stations[:1]), None)
 
 
 def deployments_of(*, observer: Observer, election: Election | None = None) -> QuerySet[Deployment]:

@@ -67,9 +67,10 @@ def token_authenticate(*, key: str) -> ApiToken:
     """The live token of `key` (with its user, the user's observer profile and
     organization loaded: the API's doors need them, `monitoring.selectors.observer_for`),
     or TokenInvalid / TokenExpired. One query."""
-    token = ApiToken.objects.select_related("user__observer__organization").filter(key_hash=token_key_hash(key)).first()
-    if token is None:
-        raise TokenInvalid
+    try:
+        token = ApiToken.objects.select_related("user__observer__organization").get(key_hash=token_key_hash(key))
+    except ApiToken.DoesNotExist:
+        raise TokenInvalid from None
     if not constant_time_compare(token.fingerprint, token_fingerprint(token.user)):
         token.delete()
         raise TokenInvalid

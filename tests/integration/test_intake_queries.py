@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from reports.models import IncidentReport, ReportEvent
 from roster.tokens import token_issue
 from tests.conftest import report_payload
 
@@ -36,3 +37,21 @@ def test_filing_a_report_takes_six_round_trips(world, api_client):
     ]
     assert '"roster_apitoken"' in statements[0] and '"monitoring_observerorganization"' in statements[0]
     assert '"monitoring_election"' in statements[1] and '"monitoring_accreditation"' in statements[1]
+
+
+def test_a_resend_and_a_changed_body_are_told_apart_by_the_insert(world, api_client):
+    """No look-up before the insert: the taken key fails it (the transaction
+    rolls back, the chain keeps no link for it), and the resend is answered."""
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=world.observer.user)[1]}")
+    payload = report_payload(world)
+    first = api_client.post("/api/v1/reports/", payload, format="json")
+    again = api_client.post("/api/v1/reports/", payload, format="json")
+    changed = api_client.post("/api/v1/reports/", dict(payload, description="Something else entirely."), format="json")
+    after = api_client.post("/api/v1/reports/", report_payload(world), format="json")
+
+    assert first.status_code == 201 and after.status_code == 201
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert (changed.status_code, changed.json()["report"]) == (409, first.json()["id"])
+    assert IncidentReport.objects.count() == 2
+    assert ReportEvent.objects.filter(action="submitted").count() == 2
+    assert sorted(IncidentReport.objects.values_list("chain_seq", flat=True)) == [1, 2]
