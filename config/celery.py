@@ -4,7 +4,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,8 +18,18 @@ app.autodiscover_tasks()
 # (config.settings sets it out of reach): each report would pay for a new
 # PostgreSQL session and lose its prepared statements. Django's own rule applies, as
 # between web requests: keep the connection for CONN_MAX_AGE, health-check it
-# (CONN_HEALTH_CHECKS), and drop it after an error, so a restarted database
-# costs one failed attempt, which the task retries.
+# (CONN_HEALTH_CHECKS, turned on for the worker below: the web process goes
+# without), and drop it after an error, so a restarted database costs at most
+# one failed attempt, which the task retries.
+@worker_init.connect
+def _database_health_checks_in_the_worker(**kwargs):
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] != "django.db.backends.sqlite3":
+            database["CONN_HEALTH_CHECKS"] = True
+
+
 @task_prerun.connect
 @task_postrun.connect
 def _database_connections_between_tasks(task=None, **kwargs):

@@ -133,7 +133,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No `SELECT 1` before each request's first query (a round trip on every
+    # request): a connection the database dropped fails that request with a
+    # clean 503 (config.middleware) and is closed at its end. The Celery worker
+    # keeps the check (config.celery), so a task never spends an attempt on it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     # Server-side parameter binding lets psycopg prepare the statements a
     # connection repeats (after 5 uses): the pipeline's and intake's queries

@@ -2,19 +2,42 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import Accreditation, Deployment, Election, Observer, ObserverOrganization, PollingStation
+from .shortlived import ShortLived
 from .spatial import station_index
 
 
 def observer_for(user) -> Observer | None:
+    """The user's monitoring profile with its organization and user, or None.
+    No query when authentication already loaded them (the API token does:
+    `roster.tokens.token_authenticate`)."""
     if not getattr(user, "is_authenticated", False):
         return None
+    if Observer.user.field.remote_field.is_cached(user):
+        observer = getattr(user, "observer", None)
+        if observer is None or observer.organization_id is None or Observer.organization.field.is_cached(observer):
+            return observer
     try:
         return Observer.objects.select_related("organization", "user").get(user_id=user.pk)
     except Observer.DoesNotExist:
         return None
+
+
+_elections = ShortLived(lambda code: Election.objects.filter(code=code).first())
+
+
+def election_by_code(code: str) -> Election | None:
+    """The election of `code`, as read at most a few seconds ago in this
+    process (`monitoring.shortlived`): intake's look-up of the code. Its status
+    may be that old: intake reads the election again with the station
+    (`station_for_filing`), and the pipeline once more."""
+    return _elections.get(code)
+
+
+def elections_forget() -> None:
+    _elections.forget()
 
 
 EVERY_ORGANIZATION = object()
@@ -83,6 +106,21 @@ def accreditation_check(*, organization_id: int | None, election_id: int) -> Acc
         latest = max(accreditations, key=lambda a: a.revoked_at or a.updated_at)
         return AccreditationCheck(False, "accreditation_revoked", latest)
     return AccreditationCheck(True, "active", active)
+
+
+def station_for_filing(*, election: Election, code: str, organization_id: int | None) -> PollingStation | None:
+    """The election's station of `code`, or None. Read with it, never cached:
+    the election as it stands now (`station.election`: a cached election's
+    status may be seconds old), and whether `organization_id` holds an active
+    accreditation for the election (`accreditation_active`: what
+    `accreditation_check` calls ok). One query; the district and region are
+    left out (intake rarely needs them: a photo's camera time without offset)."""
+    stations = PollingStation.objects.select_related("election").filter(election_id=election.pk, code=code).order_by()
+    if organization_id is not None:
+        active = Accreditation.objects.filter(organization_id=organization_id, election_id=OuterRef("election_id"), status=Accreditation.Status.ACTIVE)
+        stations = stations.annotate(accreditation_active=Exists(active))
+    # (election, code) is unique: no order needed.
+    return next(iter(stations[:1]), None)
 
 
 def deployments_of(*, observer: Observer, election: Election | None = None) -> QuerySet[Deployment]:

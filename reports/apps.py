@@ -24,6 +24,6 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # Registers the Celery tasks in every process (web, worker, command), so
         # `reports.enqueue` finds them by name without importing this adapter.
-        from . import tasks  # noqa: F401
+        from . import signals, tasks  # noqa: F401
 
         checks.register(evidence_key_check)

@@ -10,7 +10,11 @@ process leaves the broker alone for BROKER_FAILURE_BACKOFF_SECONDS; reports
 skipped meanwhile wait in `received` for the sweeper.
 """
 
+import atexit
 import logging
+import os
+import queue
+import threading
 import time
 
 from celery import current_app
@@ -45,6 +49,57 @@ def enqueue_processing(report_id, kind: str | None = None) -> bool:
         _broker_unavailable_until = time.monotonic() + settings.BROKER_FAILURE_BACKOFF_SECONDS
         logger.warning("could not enqueue report %s; the sweeper will retry", report_id, exc_info=True)
         return False
+
+
+class _Publisher:
+    """One thread per process that hands reports to the broker in the
+    background, in the order they came, so a request answers without waiting
+    on the broker (a round trip and kombu's work: ~6 % of a report's time under
+    load). What it has not published when the process dies stays `received`,
+    and the sweeper enqueues it (reports.services.sweeper): no report is lost,
+    one is late. At a normal exit it publishes what is left first (at most
+    DRAIN_SECONDS)."""
+
+    DRAIN_SECONDS = 5.0
+    _STOP = object()
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.pending: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="reports-enqueue", daemon=True)
+        self.thread.start()
+        atexit.register(self.drain)
+
+    def _run(self) -> None:
+        while (item := self.pending.get()) is not self._STOP:
+            enqueue_processing(*item)
+
+    def drain(self) -> None:
+        if self.pid == os.getpid() and self.thread.is_alive():
+            self.pending.put(self._STOP)
+            self.thread.join(self.DRAIN_SECONDS)
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def enqueue_processing_soon(report_id, kind: str | None = None) -> None:
+    """Hand a submission to the pipeline without waiting on the broker: this
+    process's publisher thread sends it to its kind's queue
+    (`enqueue_processing`). In the embedded mode (eager tasks) it runs at once,
+    in the caller, as before."""
+    global _publisher
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        enqueue_processing(report_id, kind)
+        return
+    publisher = _publisher
+    if publisher is None or publisher.pid != os.getpid():  # first use, or a forked child
+        with _publisher_lock:
+            if _publisher is None or _publisher.pid != os.getpid():
+                _publisher = _Publisher()
+            publisher = _publisher
+    publisher.pending.put((report_id, kind))
 
 
 # The alerts app's task (it builds on reports; reports never imports it).

@@ -13,8 +13,21 @@ from django.db.models import Prefetch, Q, QuerySet
 from monitoring.localtime import shift_window
 from monitoring.models import Deployment, Election, Observer, PollingStation
 from monitoring.selectors import deployments_of
+from monitoring.shortlived import ShortLived
 
-from .models import Attachment, CheckIn, CheckInKind, Checklist, Checkpoint, ExportRecord, Flag, IncidentReport, ReportEvent, Submission
+from .models import (
+    Attachment,
+    CheckIn,
+    CheckInKind,
+    Checklist,
+    Checkpoint,
+    ExportRecord,
+    Flag,
+    IncidentCategory,
+    IncidentReport,
+    ReportEvent,
+    Submission,
+)
 from .permissions import may_export, report_scope
 
 REPORT_RELATED = (
@@ -27,6 +40,19 @@ REPORT_RELATED = (
     "geo_district",
     "nearest_station",
 )
+
+
+_categories = ShortLived(lambda code: IncidentCategory.objects.filter(code=code, is_active=True).first())
+
+
+def active_category_by_code(code: str) -> IncidentCategory | None:
+    """The active incident category of `code`, as read at most a few seconds
+    ago in this process (`monitoring.shortlived`): intake's look-up."""
+    return _categories.get(code)
+
+
+def categories_forget() -> None:
+    _categories.forget()
 
 
 def _scoped(qs: QuerySet, user) -> QuerySet:

@@ -64,10 +64,13 @@ def token_issue(*, user, device_label: str = "") -> tuple[ApiToken, str]:
 
 
 def token_authenticate(*, key: str) -> ApiToken:
-    """The live token of `key` (with its user loaded), or TokenInvalid / TokenExpired."""
-    token = ApiToken.objects.select_related("user__observer").filter(key_hash=token_key_hash(key)).first()
-    if token is None:
-        raise TokenInvalid
+    """The live token of `key` (with its user, the user's observer profile and
+    organization loaded: the API's doors need them, `monitoring.selectors.observer_for`),
+    or TokenInvalid / TokenExpired. One query."""
+    try:
+        token = ApiToken.objects.select_related("user__observer__organization").get(key_hash=token_key_hash(key))
+    except ApiToken.DoesNotExist:
+        raise TokenInvalid from None
     if not constant_time_compare(token.fingerprint, token_fingerprint(token.user)):
         token.delete()
         raise TokenInvalid

@@ -234,3 +234,14 @@ def _upload(data: bytes, name: str) -> io.BytesIO:
     upload = io.BytesIO(data)
     upload.name = name
     return upload
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """Each test starts with empty short-lived caches (`monitoring.shortlived`):
+    its elections and categories are new rows under the same codes."""
+    from monitoring.shortlived import forget_all
+
+    forget_all()
+    yield
+    forget_all()

@@ -7,10 +7,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from monitoring.models import Election, PollingStation
+from monitoring.selectors import election_by_code, station_for_filing
 from reports.models import CheckIn, CheckInKind, IncidentCategory, IncidentReport, Severity
 from reports.permissions import may_see_flag_figures
 from reports.rules import flag_text, observer_flag_text
+from reports.selectors import active_category_by_code
 from reports.services.intake import CheckInInput, ReportInput
 from reports.validation import MAX_ACCURACY_M, incident_time_in_range, incident_time_range_text, reason_text
 
@@ -74,15 +75,20 @@ class SubmissionCreateSerializer(serializers.Serializer):
     )
 
     def validate_election(self, value):
-        try:
-            return Election.objects.get(code=value)
-        except Election.DoesNotExist:
-            raise serializers.ValidationError(_("Unknown election.")) from None
+        # Cached for a few seconds: `validate` takes the election as it stands
+        # now from the station's row.
+        election = election_by_code(value)
+        if election is None:
+            raise serializers.ValidationError(_("Unknown election."))
+        return election
 
     def validate(self, attrs):
         errors = {}
         election = attrs["election"]
-        station = PollingStation.objects.select_related("district__region").filter(election=election, code=attrs["station"]).first()
+        observer = self.context.get("observer")
+        station = station_for_filing(
+            election=election, code=attrs["station"], organization_id=observer.organization_id if observer is not None else None
+        )
         if station is None:
             errors["station"] = [
                 _("No polling station %(station)s in election %(election)s.") % {"station": attrs["station"], "election": election.code}
@@ -95,7 +101,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
         errors.update(self.check_own_fields(attrs))
         if errors:
             raise serializers.ValidationError(errors)
-        attrs["station"] = station
+        attrs["station"], attrs["election"] = station, station.election
         return attrs
 
     def check_own_fields(self, attrs) -> dict:
@@ -112,6 +118,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
             latitude=d.get("latitude"),
             longitude=d.get("longitude"),
             accuracy_m=d.get("accuracy_m"),
+            accreditation_active=getattr(d["station"], "accreditation_active", None),
         )
 
 
@@ -132,10 +139,10 @@ class ReportCreateSerializer(SubmissionCreateSerializer):
     )
 
     def validate_category(self, value):
-        try:
-            return IncidentCategory.objects.get(code=value, is_active=True)
-        except IncidentCategory.DoesNotExist:
-            raise serializers.ValidationError(_("Unknown incident category.")) from None
+        category = active_category_by_code(value)
+        if category is None:
+            raise serializers.ValidationError(_("Unknown incident category."))
+        return category
 
     def check_own_fields(self, attrs) -> dict:
         amends = None

@@ -29,7 +29,7 @@ from monitoring.models import Election, Observer, PollingStation
 from monitoring.selectors import accreditation_check
 
 from .. import integrity, validation
-from ..enqueue import enqueue_processing
+from ..enqueue import enqueue_processing_soon
 from ..models import (
     Attachment,
     ChainHead,
@@ -91,6 +91,10 @@ class SubmissionInput:
     latitude: float | None = None
     longitude: float | None = None
     accuracy_m: float | None = None
+    # What the door found in this request, with the station
+    # (`monitoring.selectors.station_for_filing`): True when the observer's
+    # organization holds an active accreditation for the election. None: intake asks.
+    accreditation_active: bool | None = None
 
     def content(self, *, photo_sha256s: Sequence[str]) -> dict:
         """The kind's own part of the canonical content (`integrity`)."""
@@ -174,12 +178,16 @@ def _content_sha256(*, observer: Observer, data: SubmissionInput, photo_sha256s:
     )
 
 
-def submission_check(*, observer: Observer, election: Election) -> None:
-    """Cheap checks that refuse a submission outright (raise SubmissionRefused)."""
+def submission_check(*, observer: Observer, election: Election, accreditation_active: bool | None = None) -> None:
+    """Cheap checks that refuse a submission outright (raise SubmissionRefused).
+    `accreditation_active` True: the caller read in this request that the
+    organization's accreditation is active (SubmissionInput); otherwise it is read here."""
     if not may_file(observer):
         raise SubmissionRefused("not_an_observer", _("Only observers of an accredited organization can file reports."))
     if not election.is_open:
         raise SubmissionRefused("election_closed", validation.reason_text({"code": "election_closed"}))
+    if accreditation_active:
+        return
     check = accreditation_check(organization_id=observer.organization_id, election_id=election.pk)
     if not check.ok:
         reason = {"code": check.code, "params": {}}
@@ -191,13 +199,8 @@ def submission_check(*, observer: Observer, election: Election) -> None:
 
 
 def _existing(observer: Observer, client_uuid) -> Submission | None:
-    # Almost every submission is new: ask for the key alone (a wide model's
-    # full SELECT costs more to build than to run), load the row on a resend.
     # Any kind: the key is the observer's, whatever they sent with it.
-    mine = Submission.objects.filter(submitted_by=observer, client_uuid=client_uuid)
-    if not mine.values_list("pk", flat=True).first():
-        return None
-    return mine.first()
+    return Submission.objects.filter(submitted_by=observer, client_uuid=client_uuid).first()
 
 
 def _replay(existing: Submission, content_hash: str) -> SubmissionResult:
@@ -214,17 +217,26 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
     Raises SubmissionRefused (403), IdempotencyConflict (409), PhotoRejected (400)
     or PhotoBusy (503: every photo decoder of this process stayed busy).
     The submission and its photos are written in one transaction; the pipeline
-    is enqueued only after commit, and a broker failure never fails it.
+    is enqueued only after commit, in the background (`enqueue_processing_soon`),
+    and a broker failure never fails it.
     """
     content_hash = _content_sha256(observer=observer, data=data, photo_sha256s=[sha256_of(p) for p in photos])
 
-    # A resend of something already received is answered before anything else,
-    # even if the organization has been suspended since.
-    existing = _existing(observer, data.client_uuid)
-    if existing is not None:
+    # Almost every submission is new, so the resend check is the insert itself:
+    # the key is unique per observer, and a resend fails the insert and is
+    # answered from the row that holds the key. Photos are costly to decode, so
+    # with photos the key is looked up first.
+    if photos and (existing := _existing(observer, data.client_uuid)) is not None:
         return _replay(existing, content_hash)
-
-    submission_check(observer=observer, election=data.election)
+    try:
+        submission_check(observer=observer, election=data.election, accreditation_active=data.accreditation_active)
+    except SubmissionRefused:
+        # A resend of something already received is answered as such, even if
+        # the organization has been suspended or the election closed since.
+        existing = _existing(observer, data.client_uuid)
+        if existing is None:
+            raise
+        return _replay(existing, content_hash)
     # All of the request's photos, bounded together (reports.photos), before the transaction.
     processed: list[ProcessedPhoto] = process_photos(photos)
 
@@ -248,18 +260,11 @@ def submission_submit(*, observer: Observer, data: SubmissionInput, source: str,
             )
             data.details_save(submission)
             saved_files = _save_photos(submission, processed, station=data.station)
-            event_record(
-                submission,
-                actor=observer.user,
-                at=submission.received_at,
-                action=ReportEvent.Action.SUBMITTED,
-                to_value=ReportState.RECEIVED,
-            )
-            _chain_append(submission)
-            transaction.on_commit(lambda: enqueue_processing(submission.pk, submission.kind))
+            _submitted_record(submission, actor=observer.user)
+            transaction.on_commit(lambda: enqueue_processing_soon(submission.pk, submission.kind))
     except IntegrityError:
         _delete_files(saved_files)
-        # Another request with the same client_uuid won the race; answer as a resend.
+        # The key is taken: a resend, or another request with it won the race.
         existing = _existing(observer, data.client_uuid)
         if existing is None:
             raise
@@ -319,30 +324,47 @@ def _delete_files(attachments: Sequence[Attachment]) -> None:
             logger.warning("could not delete orphan photo file for attachment %s", attachment.pk)
 
 
-def _chain_append(submission: Submission) -> None:
-    """Append the submission to its chain: the submissions of its kind its
-    organization filed for its election (models.ChainHead). Locks the chain
-    head, so it runs last in the intake transaction to hold the lock for an
-    instant; the moment of receipt is taken under the lock, so chain order is
-    receipt order. On PostgreSQL the append is one call of
-    `reports_chain_append` (migration 0010, the same link as
-    `integrity.chain_link`), so the lock is held for one round trip and the
-    COMMIT, not four."""
+def _submitted_record(submission: Submission, *, actor) -> None:
+    """The submission's `submitted` event and its link in its chain: the
+    submissions of its kind its organization filed for its election
+    (models.ChainHead). Locks the chain head, so it runs last in the intake
+    transaction to hold the lock for an instant; the moment of receipt is taken
+    under the lock, so chain order is receipt order. On PostgreSQL the append
+    is one call of `reports_chain_append` (migration 0010, the same link as
+    `integrity.chain_link`), sent with the event's insert in one statement, so
+    the lock is held for one round trip and the COMMIT."""
+    event = ReportEvent(
+        report=submission, actor=actor, at=submission.received_at, action=ReportEvent.Action.SUBMITTED, to_value=ReportState.RECEIVED
+    )
+    if connection.vendor != "postgresql":
+        event_record(submission, actor=event.actor, at=event.at, action=event.action, to_value=event.to_value)
+        _chain_append_portable(submission)
+        return
     chain = {"election_id": submission.election_id, "organization_id": submission.organization_id, "kind": submission.kind}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for _attempt in range(2):
-                cursor.execute(
-                    "SELECT chain_seq, chain_sha256, received_at FROM reports_chain_append(%s, %s, %s, %s, %s)",
-                    [submission.election_id, submission.organization_id, submission.kind, submission.pk, submission.content_sha256],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    submission.chain_seq, submission.chain_sha256, submission.received_at = row
-                    return
-                # The chain's first submission: create the head (a racing first one waits on the insert).
-                ChainHead.objects.get_or_create(**chain, defaults={"sha256": integrity.GENESIS})
+    append = "SELECT chain_seq, chain_sha256, received_at FROM reports_chain_append(%s, %s, %s, %s, %s)"
+    append_params = [submission.election_id, submission.organization_id, submission.kind, submission.pk, submission.content_sha256]
+    # A data-modifying WITH runs once, whatever the SELECT returns.
+    with_event = (
+        f"WITH submitted AS (INSERT INTO {ReportEvent._meta.db_table} (report_id, actor_id, at, action, from_value, to_value, note)"
+        " VALUES (%s, %s, %s, %s, '', %s, '')) "
+    )
+    event_params = [event.report_id, event.actor_id, event.at, event.action, event.to_value]
+    with connection.cursor() as cursor:
+        cursor.execute(with_event + append, event_params + append_params)
+        row = cursor.fetchone()
+        if row is None:
+            # The chain's first submission: create the head (a racing first one waits on the insert).
+            ChainHead.objects.get_or_create(**chain, defaults={"sha256": integrity.GENESIS})
+            cursor.execute(append, append_params)
+            row = cursor.fetchone()
+    if row is None:
         raise RuntimeError(f"no chain head for {chain}")
+    submission.chain_seq, submission.chain_sha256, submission.received_at = row
+
+
+def _chain_append_portable(submission: Submission) -> None:
+    """`reports_chain_append` in Python, for databases without it (SQLite)."""
+    chain = {"election_id": submission.election_id, "organization_id": submission.organization_id, "kind": submission.kind}
     ChainHead.objects.get_or_create(**chain, defaults={"sha256": integrity.GENESIS})
     head = ChainHead.objects.select_for_update().get(**chain)
     received_at = timezone.now()

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from roster.tokens import token_issue
 from testkit.http import get, post_json
-from testkit.processes import child_env, gunicorn
+from testkit.processes import child_env, gunicorn, wait_for
 from tests.conftest import report_payload
 from tests.integration.conftest import purge_queue
 
@@ -37,7 +37,16 @@ def test_a_scrape_of_gunicorn_reports_queue_depth_lag_states_and_requests(world,
         assert get(base, "/metrics", headers={"Authorization": "Bearer wrong"}).status == 401
         for _ in range(3):
             assert post_json(base, "/api/v1/reports/", report_payload(world), token=token).status == 201
-        answer = get(base, "/metrics", headers={"Authorization": f"Bearer {TOKEN}", "Accept": "text/plain"})
+        # Each worker process publishes to the broker from its own thread after
+        # the 201 (reports.enqueue.enqueue_processing_soon): scrape until all three are there.
+        scrapes = []
+
+        def scraped_three() -> bool:
+            scrapes.append(get(base, "/metrics", headers={"Authorization": f"Bearer {TOKEN}", "Accept": "text/plain"}))
+            return scrapes[-1].status == 200 and _samples(scrapes[-1].body.decode()).get(("elmon_queue_depth", frozenset())) == 3
+
+        wait_for(scraped_three, timeout=10, message="the three reports in the queue")
+        answer = scrapes[-1]
     assert answer.status == 200 and answer.headers.get("content-type", "").startswith("text/plain")
     samples = _samples(answer.body.decode())
 
