@@ -81,6 +81,10 @@ def test_the_worker_raises_every_checklist_flag_with_its_explanation(world, cele
         clean = file("observer")
         processed(clean)  # accepted before the next one, which it then conflicts with
         critical = file("observer_2", figures_changed=True)
+        # Its figures are the clean one's; accepted before the differing ones below,
+        # it conflicts with none of them (the later of two carries results_conflict,
+        # and the worker's processes may take the next ones in any order).
+        processed(critical)
         arithmetic = file("observer_2", ballots_unused=380)
         turnout = file("observer_2", registered_voters=600)
         conflict = file("observer_2", votes_nur_otan=450, votes_adal=2)
