@@ -102,7 +102,7 @@ SIZES = {
     },
 }
 GOALS = {
-    "intake": "ratio >= 0.5 and p95 <= 150 ms at 32 clients",
+    "intake": "ratio >= 0.3 and p95 <= 250 ms at 32 clients (#17; the first goal was 0.5 and 150 ms)",
     "pipeline": "ratio >= 0.25",
     "sms": "ratio at least half of intake's in the same run (a message is a submission plus its log row and reply)",
     "export": "ratio >= 0.5; peak RSS at the large size within 30 MB of the small one",

@@ -48,9 +48,13 @@ def triage_status_set(report: Submission, status: str, *, actor, note: str, at: 
 # --- Flags ---------------------------------------------------------------------------
 
 
-def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime, keep: tuple[str, ...] = ()) -> bool:
-    """Make the report's flags exactly `flags`, leaving those of the codes in
-    `keep` as they are (another writer owns them); True if anything changed.
+def flags_store_scored(report: Submission, flags: list[rules.FlagResult], now: dt.datetime, keep: tuple[str, ...] = ()) -> int:
+    """Make the processed report's flags exactly `flags`, leaving those of the
+    codes in `keep` as they are (another writer owns them), and return the risk
+    `report_risk_score` would compute after it (for the report's state as set,
+    unsaved): the report's flags are read once, and the risk is computed from
+    what the writes leave (kept codes and decided flags as stored, the rules'
+    flags with their new severity, stale open ones gone).
 
     A flag a coordinator confirmed or cleared stays even when the rules no
     longer raise it (corrected reference data, a shrunken cluster, a rejection):
@@ -58,19 +62,6 @@ def flags_store(report_id, flags: list[rules.FlagResult], now: dt.datetime, keep
     in the audit trail, and the flag's explanation is what they decided on.
     Deleting it would erase that silently (a confirmed one keeps counting in the
     risk score). Reopening it hands it back to the rules."""
-    existing = {f.code: f for f in Flag.objects.filter(report_id=report_id).exclude(code__in=keep)}
-    writes = FlagWrites()
-    changed = writes.plan(report_id, flags, now, existing)
-    writes.apply()
-    return changed
-
-
-def flags_store_scored(report: Submission, flags: list[rules.FlagResult], now: dt.datetime, keep: tuple[str, ...] = ()) -> int:
-    """`flags_store` for the report being processed, which also returns the
-    risk `report_risk_score` would compute after it (for the report's state as
-    set, unsaved): the report's flags are read once, and the risk is computed
-    from what the writes leave (kept codes and decided flags as stored, the
-    rules' flags with their new severity, stale open ones gone)."""
     stored = list(Flag.objects.filter(report_id=report.pk))
     existing = {f.code: f for f in stored if f.code not in keep}
     writes = FlagWrites()
@@ -98,7 +89,7 @@ class FlagWrites:
 
     def plan(self, report_id, flags: list[rules.FlagResult], now: dt.datetime, existing: Mapping[str, Flag]) -> bool:
         """What makes the report's flags among `existing`'s codes exactly
-        `flags` (see flags_store); True if anything would change."""
+        `flags` (see flags_store_scored); True if anything would change."""
         wanted = {f.code: f for f in flags}
         stale = [flag.pk for code, flag in existing.items() if code not in wanted and flag.state == Flag.State.OPEN]
         self.stale.extend(stale)

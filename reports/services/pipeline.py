@@ -317,7 +317,7 @@ def _store_geotag(report: Submission, location: GeotagResult, place: ResolvedPla
 def _flag_change_note(before: dict[str, str], after: set[str], keep: tuple[str, ...] = ()) -> str:
     """`before`: code → state of the stored flags; `after`: the codes raised now;
     `keep`: codes left to the cluster's refresh (unchanged here).
-    Decided flags no longer raised are kept (see `writes.flags_store`), and said so."""
+    Decided flags no longer raised are kept (see `writes.flags_store_scored`), and said so."""
     before = {code: state for code, state in before.items() if code not in keep}
     added = sorted(after - before.keys())
     removed = sorted(c for c in before.keys() - after if before[c] == Flag.State.OPEN)
