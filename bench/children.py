@@ -359,6 +359,31 @@ def hotspot_done(batch: list, drained_at: float) -> dict:
     }
 
 
+def roster_import(rows: int, phone_prefix: str) -> dict:
+    """Import `rows` generated people into the demo territory (loaded once):
+    the first import, the same file again, a dry run (seconds each)."""
+    import io
+
+    from bench.roster import roster_csv
+    from monitoring.demo import load_demo_monitoring
+    from monitoring.models import ObserverOrganization, PollingStation
+    from roster.importing import roster_import as import_roster
+    from roster.models import RosterEntry
+
+    election, _logins = load_demo_monitoring(password=None)
+    organization, _ = ObserverOrganization.objects.get_or_create(name=f"Roster benchmark {rows}")
+    text = roster_csv(rows, list(PollingStation.objects.filter(election=election).values_list("code", flat=True)), phone_prefix=phone_prefix)
+    timings = {}
+    for label, options in (("first_s", {}), ("again_s", {}), ("dry_run_s", {"dry_run": True})):
+        started = time.perf_counter()
+        summary = import_roster(organization=organization, election=election, lines=io.StringIO(text), **options)
+        timings[label] = round(time.perf_counter() - started, 2)
+        timings[label.replace("_s", "_summary")] = str(summary)
+    people = RosterEntry.objects.filter(observer__organization=organization).count()
+    deployments = sum(len(line.split(",")[6].split()) for line in text.splitlines()[1:])
+    return {"rows": rows, "people": people, "deployments": deployments, **timings}
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     sys.path.insert(0, str(ROOT))
