@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.coverage import coverage_board, coverage_dataset  # noqa: F401  (tasks of bench/coverage.py)
 from bench.export_memory import _vm  # peak resident memory, in KiB
+from bench.quick_count import quick_count_page, quick_count_protocols  # noqa: F401  (tasks of bench/quick_count.py)
 from bench.surge import surge_territory  # noqa: F401  (the task of bench/surge.py)
 
 ROOT = Path(__file__).resolve().parent.parent

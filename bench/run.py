@@ -21,6 +21,8 @@ the same run (the machine is shared; only ratios travel between runs).
 - coverage (bench/coverage.py): the coverage board's and API's server time at
   2,000 observers, 10,000 planned stations and 100,000 submissions against the
   same pages at a tenth of the size.
+- quick_count (bench/quick_count.py): the quick count's results page with
+  1,000 sampled stations reported against the estimator alone.
 - roster (bench/roster.py): the roster import of 5,000 generated people with
   their plan against the same import of 500 (time per row).
 - surge (bench/surge.py): the opening hour with a hot spot, compressed in
@@ -48,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import coverage, exports, geotag, hotspot, intake, pipeline, roster, sms, surge  # noqa: E402
+from bench import coverage, exports, geotag, hotspot, intake, pipeline, quick_count, roster, sms, surge  # noqa: E402
 from bench.services import Services, log  # noqa: E402
 
 SIZES = {
@@ -71,6 +73,8 @@ SIZES = {
         "hotspot_sizes": [100, 500, 1_000],
         "coverage_observers": [200, 2_000],
         "roster_rows": [500, 5_000],
+        "quick_count_stations": 10_000,
+        "quick_count_sample": 1_000,
         "surge_observers": 2_000,
         "surge_stations": 10_000,
         "surge_reports": 1_000,
@@ -97,6 +101,8 @@ SIZES = {
         "hotspot_sizes": [100],
         "coverage_observers": [20, 200],
         "roster_rows": [50, 500],
+        "quick_count_stations": 2_000,
+        "quick_count_sample": 200,
         "surge_observers": 60,
         "surge_stations": 400,
         "surge_reports": 30,
@@ -114,6 +120,7 @@ GOALS = {
     "geotag": "<= 1 ms per report and ratio <= 3",
     "hotspot": "ratio <= 1.5 (hot spot vs. sparse ms/report at the largest cluster)",
     "coverage": "board and API <= 500 ms at 2,000 observers, 10,000 stations, 100,000 submissions",
+    "quick_count": "results page with the whole sample reported (1,000 of 10,000 stations) well under a second",
     "roster": "first import of 5,000 rows < 30 s; ratio (time per row, large vs tenth) near 1",
     "surge": "lag_p95_s <= 5 and drain_s <= 30 (the opening hour with a hot spot, 16 clients, 2 worker processes)",
 }
@@ -126,6 +133,7 @@ BENCHES = {
     "geotag": geotag.run,
     "hotspot": hotspot.run,
     "coverage": coverage.run,
+    "quick_count": quick_count.run,
     "roster": roster.run,
     "surge": surge.run,
 }
@@ -206,6 +214,7 @@ def summary(results: dict) -> str:
         "geotag": lambda r: (f"{r['us_per_report']} µs", f"{r['raw_query_us']} µs"),
         "hotspot": lambda r: (f"{r['hotspot_ms_per_report']} ms/report", f"{r['sparse_ms_per_report']} ms/report"),
         "coverage": lambda r: (f"{r['board_ms']}/{r['api_ms']} ms", f"{r['baseline_board_ms']}/{r['baseline_api_ms']} ms"),
+        "quick_count": lambda r: (f"page {r['page_ms']} ms", f"estimator {r['estimator_ms']} ms"),
         "roster": lambda r: (f"{r['rows']:,} rows in {r['first_import_s']} s", f"{r['baseline_rows']:,} in {r['baseline_first_import_s']} s"),
         "surge": lambda r: (f"lag p95 {r['lag_p95_s']} s", f"drain {r['drain_s']} s"),
     }

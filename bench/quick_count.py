@@ -1,32 +1,44 @@
-"""The quick count's results page with the full sample reported.
+"""quick_count: the quick count's results page with the full sample reported,
+against the estimator alone over the same protocols' figures (same run).
 
-    .venv/bin/python bench/quick_count_page.py                  # 10,000 stations, a sample of 1,000
-    .venv/bin/python bench/quick_count_page.py --stations 2000 --sample 400 --runs 5
+Builds (once per database) an election of 10,000 polling stations
+(`bench/territory.py`; `--quick`: 2,000) with the demo's counting form and a
+seeded sample of 1,000 stations (`--quick`: 200), and one accepted counting
+protocol of the first organization at every sampled station (rows written in
+bulk, with the shape intake gives them). Then, in a child process on the
+benchmark's production settings, times the results page as a coordinator of
+that organization sees it (`/admin/checklists/sample/results/`, server time
+through Django's test client, median of 7) and the quick count's read,
+against the estimator (`checklists.estimator.quick_count`) alone."""
 
-Builds (once, then reuses) an election of `--stations` polling stations
-(`bench/territory.py`) with the demo's counting form and a seeded sample of
-`--sample` stations, and one accepted counting protocol of the first
-organization at every sampled station (rows written in bulk, with the shape
-intake gives them). Then, in this process with production settings, times
-the results page as a coordinator of that organization sees it
-(`/admin/checklists/sample/results/`, server time through Django's test
-client, median of `--runs`) against a baseline measured in the same run: the
-estimator alone (`checklists.estimator.quick_count`) over the same protocols'
-figures. Prints both and their ratio; `--json FILE` writes them. Uses the
-export benchmark's database (`elmon_bench_<checkout>`)."""
-
-import argparse
 import json
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.services import Services, child, log
 
-from bench.export_memory import _setup, default_database_url, ensure_database  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+PARTIES = ["nur_otan", "ak_zhol", "peoples_party", "auyl", "adal"]
+
+
+def run(services: Services, sizes: dict) -> dict:
+    env = services.database("bench_quick_count")
+    services.collectstatic(env)
+    stations, sample = sizes["quick_count_stations"], sizes["quick_count_sample"]
+    made = child(env, "quick_count_protocols", stations=stations, sample_size=sample)
+    log(f"quick count data: {stations:,} stations, {sample:,} protocols ({made['seconds']} s)")
+    measured = child(env, "quick_count_page", election=made["election"], sample_size=sample)
+    log(f"quick count page {measured['page_ms']} ms, read {measured['read_ms']} ms, estimator {measured['estimator_ms']} ms")
+    return {**measured, "ratio": round(measured["page_ms"] / measured["estimator_ms"], 1)}
+
+
+def quick_count_protocols(stations: int, sample_size: int) -> dict:
+    """(child) The election, its sample and a protocol at every sampled station (once)."""
+    started = time.perf_counter()
+    code = ensure_protocols(stations, sample_size)
+    return {"election": code, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def ensure_protocols(stations: int, sample_size: int) -> str:
@@ -93,67 +105,46 @@ def timed(function, runs: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stations", type=int, default=10_000)
-    parser.add_argument("--sample", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    database_url = default_database_url()
-    _setup(database_url)
-    ensure_database(database_url)
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed static files
+def quick_count_page(election: str, sample_size: int, runs: int = 7) -> dict:
+    """(child) Median server time of the results page, of the quick count's
+    read and of the estimator alone, for a coordinator of the organization."""
     from django.test import Client
 
     from checklists.estimator import StationFigures, quick_count
     from checklists.selectors import counted_protocols, quick_count_of, sample_of
     from monitoring.models import Election, Observer
+    from monitoring.services import observer_set_role
 
-    code = ensure_protocols(args.stations, args.sample)
-    election = Election.objects.get(code=code)
+    election = Election.objects.get(code=election)
     coordinator = (
         Observer.objects.filter(role=Observer.Role.COORDINATOR, organization__accreditations__election=election).order_by("pk").first()
     )
-    from monitoring.services import observer_set_role
-
     observer_set_role(observer=coordinator, role=Observer.Role.COORDINATOR)  # the bench's users get no admin access of their own
     user = coordinator.user
-    client = Client(SERVER_NAME="localhost")
+    client = Client()
     client.force_login(user)
-    url = f"/admin/checklists/sample/results/?election={code}"
-    response = client.get(url, secure=True)
-    assert response.status_code == 200, response.status_code
+    url = f"/admin/checklists/sample/results/?election={election.code}"
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: {response.status_code}")
     count = quick_count_of(user=user, election=election)
-    assert count.reported == args.sample, (count.reported, args.sample)
-
+    if count.reported != sample_size:
+        raise SystemExit(f"{count.reported} protocols counted of {sample_size}")
     sample = sample_of(election=election)
     counted = counted_protocols(user=user, election=election)
     strata = {s.code: s.population for s in sample.strata.all()}
     figures = [
         StationFigures(station=str(station), stratum="all", region="r", registered_voters=f.figures["registered_voters"],
-                       ballots_cast=f.figures["ballots_cast"], votes={p: f.figures[f"votes:{p}"] for p in ["nur_otan", "ak_zhol", "peoples_party", "auyl", "adal"]})
+                       ballots_cast=f.figures["ballots_cast"], votes={p: f.figures[f"votes:{p}"] for p in PARTIES})
         for station, f in counted.items()
     ]  # fmt: skip
-    parties = ["nur_otan", "ak_zhol", "peoples_party", "auyl", "adal"]
-    page = timed(lambda: client.get(url, secure=True), args.runs)
-    read = timed(lambda: quick_count_of(user=user, election=election), args.runs)
-    estimator = timed(lambda: quick_count(stations=figures, strata=strata, parties=parties, sample_size=args.sample), args.runs)
-    result = {
-        "stations": args.stations,
+    page = timed(lambda: client.get(url), runs)
+    read = timed(lambda: quick_count_of(user=user, election=election), runs)
+    estimator = timed(lambda: quick_count(stations=figures, strata=strata, parties=PARTIES, sample_size=sample_size), runs)
+    return {
+        "stations": election.stations.count(),
         "sample_reported": f"{count.reported} of {count.sample_size}",
-        "page_seconds": round(page, 4),
-        "quick_count_read_seconds": round(read, 4),
-        "estimator_alone_seconds": round(estimator, 5),
-        "page_over_estimator": round(page / estimator, 1),
+        "page_ms": round(page * 1000, 1),
+        "read_ms": round(read * 1000, 1),
+        "estimator_ms": round(estimator * 1000, 2),
     }
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
