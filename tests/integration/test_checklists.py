@@ -2,7 +2,8 @@
 through Redis to a real Celery worker. Idempotent and refused exactly like
 reports; the worker raises each checklist flag (`checklist_critical`,
 `results_arithmetic`, `turnout_over_100`, `results_conflict`) and the location
-flags, with their explanations."""
+flags (`off_site`, `no_location`, `low_gps_accuracy`, `not_deployed`), with
+their explanations."""
 
 import pytest
 
@@ -89,7 +90,10 @@ def test_the_worker_raises_every_checklist_flag_with_its_explanation(world, cele
         turnout = file("observer_2", registered_voters=600)
         conflict = file("observer_2", votes_nur_otan=450, votes_adal=2)
         off_site = post_json(base, CHECKLISTS, checklist_payload(world, **away), token=token["observer"]).json()["id"]
-    done = processed(clean, critical, arithmetic, turnout, conflict, off_site)
+        no_fix = checklist_payload(world, latitude=None, longitude=None, accuracy_m=None)
+        no_fix = post_json(base, CHECKLISTS, no_fix, token=token["observer"]).json()["id"]
+        vague = post_json(base, CHECKLISTS, checklist_payload(world, accuracy_m=800.0), token=token["observer"]).json()["id"]
+    done = processed(clean, critical, arithmetic, turnout, conflict, off_site, no_fix, vague)
     assert {s.state for s in done.values()} == {"accepted"}
 
     assert flags(clean) == {}
@@ -103,5 +107,11 @@ def test_the_worker_raises_every_checklist_flag_with_its_explanation(world, cele
     assert "votes:adal 2 vs 22; votes:nur_otan 450 vs 430" in flags(conflict)["results_conflict"].explanation
     assert flags(conflict)["results_conflict"].params["other"] == clean
     assert "off_site" in flags(off_site)
+    # Located like a report: from the station when the phone gave no fix, and a
+    # vaguer fix than the threshold said so (both may also conflict with the
+    # differing protocols above, whichever the worker accepted first).
+    assert done[no_fix].location_source == "station" and "no_location" in flags(no_fix)
+    assert "low_gps_accuracy" in flags(vague) and "low_gps_accuracy" not in flags(clean)
+    assert flags(vague)["low_gps_accuracy"].params == {"accuracy_m": 800, "threshold_m": 250}
     queued = set(Submission.objects.filter(in_triage_queue()).values_list("pk", flat=True))
-    assert {str(pk) for pk in queued} == {critical, arithmetic, turnout, conflict, off_site}
+    assert {str(pk) for pk in queued} - {no_fix, vague} == {critical, arithmetic, turnout, conflict, off_site}
