@@ -72,7 +72,13 @@ class _Publisher:
 
     def _run(self) -> None:
         while (item := self.pending.get()) is not self._STOP:
-            enqueue_processing(*item)
+            try:
+                enqueue_processing(*item)
+            except BaseException:  # never let one submission stop the thread: the sweeper has it
+                logger.exception("publishing submission %s failed; the sweeper will enqueue it", item[0])
+
+    def serves_this_process(self) -> bool:
+        return self.pid == os.getpid() and self.thread.is_alive()
 
     def drain(self) -> None:
         if self.pid == os.getpid() and self.thread.is_alive():
@@ -94,9 +100,9 @@ def enqueue_processing_soon(report_id, kind: str | None = None) -> None:
         enqueue_processing(report_id, kind)
         return
     publisher = _publisher
-    if publisher is None or publisher.pid != os.getpid():  # first use, or a forked child
+    if publisher is None or not publisher.serves_this_process():  # first use, a forked child, or a dead thread
         with _publisher_lock:
-            if _publisher is None or _publisher.pid != os.getpid():
+            if _publisher is None or not _publisher.serves_this_process():
                 _publisher = _Publisher()
             publisher = _publisher
     publisher.pending.put((report_id, kind))

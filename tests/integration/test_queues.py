@@ -29,7 +29,8 @@ def test_a_check_in_and_a_report_go_to_their_own_queues_and_a_worker_takes_both(
     purge_queue()  # no worker yet: what intake enqueues stays in the broker
     checkin = file_checkin(world, process=False)
     report = file_report(world, process=False)
-    assert waiting() == {"checkins": 1, "reports": 1}
+    # Intake publishes after the answer, from a background thread (reports.enqueue).
+    wait_for(lambda: waiting() == {"checkins": 1, "reports": 1}, timeout=10, message="intake to publish both")
 
     # Lost by the broker and found by the sweeper: each goes back onto its kind's queue.
     purge_queue()
@@ -56,7 +57,7 @@ def test_a_worker_takes_reports_before_the_check_ins_waiting_with_them(world, tm
     purge_queue()
     checkins = [file_checkin(world, process=False) for _ in range(4)]
     reports = [file_report(world, process=False) for _ in range(2)]  # filed last
-    assert waiting() == {"checkins": 4, "reports": 2}
+    wait_for(lambda: waiting() == {"checkins": 4, "reports": 2}, timeout=10, message="intake to publish all six")
     worker = start_worker(tmp_path / "worker.log", concurrency=1)
     try:
         ids = [s.pk for s in checkins + reports]
