@@ -2,13 +2,11 @@ import django_filters
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from monitoring.selectors import observer_for
-from reports.api.views import api_submit, not_an_observer, photos_read, submission_responses, with_photos
+from reports.api.views import SubmissionListCreateView, submission_responses
 from reports.models import Checklist, ReportState
 from reports.selectors import checklists_visible_to, reports_with_details
 
@@ -60,11 +58,7 @@ class ChecklistFilter(django_filters.FilterSet):
         fields = ["election", "station", "form", "state"]
 
 
-def _with_details(qs):
-    return reports_with_details(qs).select_related("filed_answers__form_version__form")
-
-
-class ChecklistListCreateView(generics.ListCreateAPIView):
+class ChecklistListCreateView(SubmissionListCreateView):
     """Observers list the checklists they filed; coordinators and auditors
     their organization's. POST files one (JSON, or multipart with `photos` and
     `answers` as JSON text): the answers are checked against the form version
@@ -73,11 +67,15 @@ class ChecklistListCreateView(generics.ListCreateAPIView):
     missing); idempotent and refused exactly like a report."""
 
     serializer_class = ChecklistSerializer
+    create_serializer_class = ChecklistCreateSerializer
+    model = Checklist
     filterset_class = ChecklistFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def with_details(self, queryset):
+        return reports_with_details(queryset).select_related("filed_answers__form_version__form")
 
     def get_queryset(self):
-        return _with_details(checklists_visible_to(self.request.user)).order_by("-received_at", "id")
+        return self.with_details(checklists_visible_to(self.request.user)).order_by("-received_at", "id")
 
     @extend_schema(
         request={"application/json": ChecklistCreateSerializer, "multipart/form-data": ChecklistCreateSerializer},
@@ -88,23 +86,7 @@ class ChecklistListCreateView(generics.ListCreateAPIView):
         ),
     )
     def post(self, request, *args, **kwargs):
-        observer = observer_for(request.user)
-        if observer is None:
-            return not_an_observer()
-        incoming = ChecklistCreateSerializer(data=with_photos(request), context={"request": request, "observer": observer})
-        incoming.is_valid(raise_exception=True)
-        photos = photos_read(request, incoming.validated_data.get("photos", []))
-        if isinstance(photos, Response):
-            return photos
-        result = api_submit(observer, incoming, photos=photos)
-        if isinstance(result, Response):
-            return result
-        context = self.get_serializer_context()
-        if not result.created:
-            checklist = _with_details(Checklist.objects.filter(pk=result.submission.pk)).get()
-            return Response(ChecklistSerializer(checklist, context=context).data, status=status.HTTP_200_OK)
-        context["known"] = {"flags": [], "attachments": list(result.photos)}
-        return Response(ChecklistSerializer(result.submission, context=context).data, status=status.HTTP_201_CREATED)
+        return self.file(request)
 
 
 def _figure(result) -> dict:

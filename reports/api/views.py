@@ -108,16 +108,59 @@ def submission_responses(serializer, *, resend: str, conflict: str) -> dict:
     }
 
 
-class ReportListCreateView(generics.ListCreateAPIView):
+class SubmissionListCreateView(generics.ListCreateAPIView):
+    """A kind of submission: the list the user may see and the door that files
+    one, through the one submit function (idempotent and refused alike for
+    every kind). A kind names its model, its create serializer, whether it
+    takes photos, and how its rows are read with their details."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    model: type
+    create_serializer_class: type
+    takes_photos = True
+
+    def with_details(self, queryset):
+        raise NotImplementedError
+
+    def file(self, request) -> Response:
+        observer = observer_for(request.user)
+        if observer is None:
+            return not_an_observer()
+        data = with_photos(request) if self.takes_photos else request.data
+        incoming = self.create_serializer_class(data=data, context={"request": request, "observer": observer})
+        incoming.is_valid(raise_exception=True)
+        photos = photos_read(request, incoming.validated_data.get("photos", [])) if self.takes_photos else ()
+        if isinstance(photos, Response):
+            return photos
+        result = api_submit(observer, incoming, photos=photos)
+        if isinstance(result, Response):
+            return result
+        context = self.get_serializer_context()
+        if not result.created:  # a resend is read back as it stands now
+            stored = self.with_details(self.model.objects.filter(pk=result.submission.pk)).get()
+            return Response(self.serializer_class(stored, context=context).data, status=status.HTTP_200_OK)
+        # A new submission is answered as intake stored it, without reading it
+        # back: `received`, no flags yet (even in the embedded mode, where the
+        # eager pipeline already ran on commit; the phone polls for the
+        # outcome), and the photos intake saved.
+        context["known"] = {"flags": [], "attachments": list(result.photos)}
+        return Response(self.serializer_class(result.submission, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class ReportListCreateView(SubmissionListCreateView):
     """Observers list the reports they filed; coordinators and auditors their
     organization's. POST files a report (JSON, or multipart with `photos`)."""
 
     serializer_class = ReportSerializer
+    create_serializer_class = ReportCreateSerializer
+    model = IncidentReport
     filterset_class = ReportFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def with_details(self, queryset):
+        return reports_with_details(queryset)
 
     def get_queryset(self):
-        return reports_with_details(reports_visible_to(self.request.user)).order_by("-received_at", "id")
+        return self.with_details(reports_visible_to(self.request.user)).order_by("-received_at", "id")
 
     @extend_schema(
         request={"application/json": ReportCreateSerializer, "multipart/form-data": ReportCreateSerializer},
@@ -128,26 +171,7 @@ class ReportListCreateView(generics.ListCreateAPIView):
         ),
     )
     def post(self, request, *args, **kwargs):
-        observer = observer_for(request.user)
-        if observer is None:
-            return not_an_observer()
-        incoming = ReportCreateSerializer(data=with_photos(request), context={"request": request, "observer": observer})
-        incoming.is_valid(raise_exception=True)
-        photos = photos_read(request, incoming.validated_data.get("photos", []))
-        if isinstance(photos, Response):
-            return photos
-        result = api_submit(observer, incoming, photos=photos)
-        if isinstance(result, Response):
-            return result
-        if not result.created:  # a resend is read back as it stands now
-            report = reports_with_details(IncidentReport.objects.filter(pk=result.submission.pk)).get()
-            return Response(ReportSerializer(report, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
-        # A new report is answered as intake stored it, without reading it back:
-        # `received`, no flags yet (even in the embedded mode, where the eager
-        # pipeline already ran on commit; the phone polls the report for its
-        # outcome), and the photos intake saved.
-        context = {**self.get_serializer_context(), "known": {"flags": [], "attachments": list(result.photos)}}
-        return Response(ReportSerializer(result.submission, context=context).data, status=status.HTTP_201_CREATED)
+        return self.file(request)
 
 
 class ReportDetailView(generics.RetrieveAPIView):
@@ -178,18 +202,23 @@ def _checkins_with_details(qs):
     return qs.select_related(*related).prefetch_related(Prefetch("flags", queryset=Flag.objects.order_by("code")))
 
 
-class CheckInListCreateView(generics.ListCreateAPIView):
+class CheckInListCreateView(SubmissionListCreateView):
     """Observers list their own check-ins; coordinators and auditors their
     organization's (`?election=CODE`, newest first). POST checks in (JSON, or
     a form as the web app's outbox sends it): arrived at the station, all
     quiet, or left; idempotent and refused exactly like a report."""
 
     serializer_class = CheckInSerializer
+    create_serializer_class = CheckInCreateSerializer
+    model = CheckIn
+    takes_photos = False
     filterset_class = CheckInFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def with_details(self, queryset):
+        return _checkins_with_details(queryset)
 
     def get_queryset(self):
-        return _checkins_with_details(checkins_visible_to(self.request.user)).order_by("-received_at", "id")
+        return self.with_details(checkins_visible_to(self.request.user)).order_by("-received_at", "id")
 
     @extend_schema(
         request={"application/json": CheckInCreateSerializer, "multipart/form-data": CheckInCreateSerializer},
@@ -200,18 +229,4 @@ class CheckInListCreateView(generics.ListCreateAPIView):
         ),
     )
     def post(self, request, *args, **kwargs):
-        observer = observer_for(request.user)
-        if observer is None:
-            return not_an_observer()
-        incoming = CheckInCreateSerializer(data=request.data, context={"request": request, "observer": observer})
-        incoming.is_valid(raise_exception=True)
-        result = api_submit(observer, incoming)
-        if isinstance(result, Response):
-            return result
-        context = self.get_serializer_context()
-        if not result.created:
-            checkin = _checkins_with_details(CheckIn.objects.filter(pk=result.submission.pk)).get()
-            return Response(CheckInSerializer(checkin, context=context).data, status=status.HTTP_200_OK)
-        return Response(
-            CheckInSerializer(result.submission, context={**context, "known": {"flags": []}}).data, status=status.HTTP_201_CREATED
-        )
+        return self.file(request)
