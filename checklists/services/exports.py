@@ -22,12 +22,11 @@ from django.utils import timezone
 
 from monitoring.localtime import format_utc
 from monitoring.models import Election
-from reports import export, signing
+from reports import export
 from reports.models import ExportRecord
 from reports.permissions import may_export, user_public_label
 from reports.selectors import checklists_visible_to
-from reports.services.checkpoints import checkpoints_for_export
-from reports.services.exports import scope_label
+from reports.services.exports import export_manifest, export_record_finish, scope_label
 
 from ..answers import protocol_figures
 from ..formdoc import VOTES
@@ -114,32 +113,18 @@ class _ExportStream:
                 yield "".join(out).encode("utf-8")
                 out = []
         yield "".join(out).encode("utf-8")
-        rows_sha256 = digest.hexdigest()
-        chain_list = chains.as_json()
-        entries = export.manifest_entries(
-            {
-                "format": self.format,
-                "export_id": export_id,
-                "generated_at": format_utc(self.record.started_at),
-                "generated_by": self.generated_by,
-                "scope": self.scope,
-                "filters": self._filters(),
-                "row_count": row_number,
-                "chains": chain_list,
-                "rows_sha256": rows_sha256,
-                "public_key": signing.public_key_pem(),
-                "checkpoints": checkpoints_for_export(chain_list),
-            }
-        )
-        yield lines.manifest(entries).encode("utf-8")
-        *labelled, (_key, manifest_sha256) = entries
-        ExportRecord.objects.filter(pk=self.record.pk).update(
-            finished_at=timezone.now(),
+        manifest = export_manifest(
+            self.record,
+            file_format=self.format,
+            generated_by=self.generated_by,
+            scope=self.scope,
+            filters=self._filters(),
             row_count=row_number,
-            rows_sha256=rows_sha256,
-            manifest=[list(entry) for entry in labelled],
-            manifest_sha256=manifest_sha256,
+            chains=chains,
+            rows_sha256=digest.hexdigest(),
         )
+        yield lines.manifest(manifest).encode("utf-8")
+        export_record_finish(self.record, manifest, row_count=row_number)
 
 
 def _identity(filed: FiledAnswers, election: Election) -> list[str]:

@@ -105,35 +105,59 @@ class ExportStream:
             if self.progress is not None:
                 self.progress(count)
 
-        rows_sha256 = digest.hexdigest()
-        chain_list = chains.as_json()
-        entries = export.manifest_entries(
-            {
-                "format": export.FORMAT,
-                "export_id": export_id,
-                "generated_at": format_utc(self.record.started_at),
-                "generated_by": self.generated_by,
-                "scope": self.scope,
-                "filters": self.filters.resolved(self.record.started_at).as_json(),
-                "row_count": row_number,
-                "chains": chain_list,
-                "rows_sha256": rows_sha256,
-                "public_key": signing.public_key_pem(),
-                "checkpoints": checkpoints_for_export(chain_list),
-            }
-        )
-        yield lines.manifest(entries).encode("utf-8")
-        # The whole manifest, not only the rows hash: its labels (filters, scope,
-        # requester, time) are what a relabelled file changes.
-        *labelled, (_key, manifest_sha256) = entries
-        ExportRecord.objects.filter(pk=self.record.pk).update(
-            finished_at=timezone.now(),
+        manifest = export_manifest(
+            self.record,
+            file_format=export.FORMAT,
+            generated_by=self.generated_by,
+            scope=self.scope,
+            filters=self.filters.resolved(self.record.started_at).as_json(),
             row_count=row_number,
-            rows_sha256=rows_sha256,
-            manifest=[list(entry) for entry in labelled],
-            manifest_sha256=manifest_sha256,
+            chains=chains,
+            rows_sha256=digest.hexdigest(),
         )
+        yield lines.manifest(manifest).encode("utf-8")
+        export_record_finish(self.record, manifest, row_count=row_number)
         self.record.refresh_from_db()
+
+
+def export_manifest(
+    record: ExportRecord, *, file_format: str, generated_by: str, scope: str, filters: dict, row_count: int, chains, rows_sha256: str
+) -> list[tuple[str, str]]:
+    """The manifest that closes an export file of any format: its labels, the
+    rows hash, the chains it holds with the signed checkpoints covering them,
+    and last its own hash (`reports.export.manifest_entries`)."""
+    chain_list = chains.as_json()
+    return export.manifest_entries(
+        {
+            "format": file_format,
+            "export_id": str(record.pk),
+            "generated_at": format_utc(record.started_at),
+            "generated_by": generated_by,
+            "scope": scope,
+            "filters": filters,
+            "row_count": row_count,
+            "chains": chain_list,
+            "rows_sha256": rows_sha256,
+            "public_key": signing.public_key_pem(),
+            "checkpoints": checkpoints_for_export(chain_list),
+        }
+    )
+
+
+def export_record_finish(record: ExportRecord, manifest: list[tuple[str, str]], *, row_count: int) -> None:
+    """Complete the export's record once the whole file has been produced. The
+    whole manifest is kept, not only the rows hash: its labels (filters, scope,
+    requester, time) are what a relabelled file changes."""
+    labels = dict(manifest)
+    *labelled, (_key, manifest_sha256) = manifest
+    ExportRecord.objects.filter(pk=record.pk).update(
+        finished_at=timezone.now(),
+        row_count=row_count,
+        rows_sha256=labels["rows_sha256"],
+        manifest=[list(entry) for entry in labelled],
+        manifest_sha256=manifest_sha256,
+    )
+    record.refresh_from_db()
 
 
 def reports_export(
