@@ -12,29 +12,15 @@ import pytest
 
 from monitoring.models import Accreditation, Election
 from monitoring.services import accreditation_set_status
-from reports.models import CheckIn, Flag, IncidentReport, Submission
-from roster.tokens import token_issue
+from reports.models import CheckIn, IncidentReport, Submission
 from testkit.http import get, post_json
 from testkit.processes import gunicorn, wait_for
 from tests.conftest import CHECKINS, REPORTS, checkin_payload, report_payload
+from tests.integration.submissions import flags, processed, tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
-DONE = ("accepted", "rejected", "failed")
-
-
-def tokens(world, *who) -> dict:
-    return {name: token_issue(user=getattr(world, name).user)[1] for name in who}
-
-
-def processed(*ids) -> dict:
-    wait_for(lambda: Submission.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=60, message="the worker")
-    return {str(s.pk): s for s in Submission.objects.filter(pk__in=ids)}
-
-
-def flags(submission_id) -> dict:
-    return {f.code: f for f in Flag.objects.filter(report_id=submission_id)}
 
 
 def test_a_check_in_is_idempotent_and_refused_like_a_report(world, celery_worker, tmp_path):

@@ -9,29 +9,15 @@ import pytest
 
 from checklists.models import FiledAnswers
 from monitoring.models import Election
-from reports.models import Checklist, Flag, Submission, in_triage_queue
-from roster.tokens import token_issue
+from reports.models import Checklist, Submission, in_triage_queue
 from testkit.http import post_json
-from testkit.processes import gunicorn, wait_for
+from testkit.processes import gunicorn
 from tests.conftest import REPORTS, report_payload
+from tests.integration.submissions import flags, processed, tokens
 from tests.unit.checklists.filing import CHECKLISTS, checklist_payload, counting_answers, forms_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-DONE = ("accepted", "rejected", "failed")
-
-
-def tokens(world, *who) -> dict:
-    return {name: token_issue(user=getattr(world, name).user)[1] for name in who}
-
-
-def processed(*ids) -> dict:
-    wait_for(lambda: Submission.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=60, message="the worker")
-    return {str(s.pk): s for s in Submission.objects.filter(pk__in=ids)}
-
-
-def flags(submission_id) -> dict:
-    return {f.code: f for f in Flag.objects.filter(report_id=submission_id)}
 
 
 def test_a_checklist_is_idempotent_and_refused_like_a_report(world, celery_worker, tmp_path):

@@ -31,6 +31,7 @@ from testkit.http import request
 from testkit.processes import child_env, gunicorn, start_worker, stop, wait_for
 from testkit.sms_gateway import sms_gateway
 from tests.integration.conftest import purge_queue
+from tests.integration.submissions import processed
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +41,6 @@ SECRET = "webhook-secret"
 SEND_TOKEN = "send-token"
 SEND_SECRET = "send-secret"
 OBSERVER = "+77011234567"
-DONE = ("accepted", "rejected", "failed")
 OPENING = "C 02001 OP A1 Y A2 9 A3 8 A4 N A5 N B1 Y B2 Y B5 Y C1 N C2 Y D1 Y D3 2"  # C1 N: the box not shown empty
 # 618 cast, but 8 invalid + 430 + 70 + 55 + 33 + 40 votes = 636: the figures do not add up.
 PROTOCOL = (
@@ -117,11 +117,6 @@ def deliver(base, text, *, gateway_id, sender=OBSERVER, at=None, secret=SECRET, 
 def replies_to(gateway, phone, count):
     wait_for(lambda: len(gateway.to(phone)) >= count, timeout=60, message=f"{count} replies to {phone} at the gateway")
     return gateway.to(phone)
-
-
-def processed(*ids):
-    wait_for(lambda: Submission.objects.filter(pk__in=ids, state__in=DONE).count() == len(ids), timeout=60, message="the worker")
-    return {str(s.pk): s for s in Submission.objects.filter(pk__in=ids)}
 
 
 def test_every_code_is_filed_or_answered_and_the_replies_reach_the_gateway(world, phones, web, gateway):
