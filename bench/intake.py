@@ -5,13 +5,12 @@ same server that inserts one row (bench/urls.py)."""
 import datetime as dt
 import json
 import random
-import sys
 import time
 import uuid
 
 from bench.services import Services, child
 from bench.traffic import post_load
-from testkit.processes import free_port, wait_for_log
+from testkit.processes import wait_for_log
 
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -20,13 +19,8 @@ def run(services: Services, sizes: dict) -> dict:
     clients, seconds = sizes["intake_clients"], sizes["intake_seconds"]
     env = services.database("bench_intake")
     seed = child(env, "intake_seed", observers=clients)
-    services.pg.query("bench_intake", "CREATE TABLE IF NOT EXISTS bench_baseline_report (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
-    port = free_port()
-    web, web_log = services.spawn(
-        [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-        env,
-        "gunicorn.log",
-    )
+    services.baseline_table("bench_intake")
+    web, web_log, port = services.web(env, "gunicorn.log")
     try:
         wait_for_log(web_log, "Booting worker", web)
         time.sleep(2)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from testkit.private_services import PrivatePostgres, PrivateRedis
-from testkit.processes import ROOT, spawn, stop
+from testkit.processes import ROOT, free_port, spawn, stop
 from testkit.signing_key import evidence_key_file
 
 CHILD_TIMEOUT = 3600
@@ -79,6 +79,19 @@ class Services:
         proc = spawn(cmd, path, env)
         self.procs.append(proc)
         return proc, path
+
+    def web(self, env: dict, log_name: str) -> tuple[subprocess.Popen, Path, int]:
+        """gunicorn with config/gunicorn.conf.py on the bench's settings (the
+        app and the baseline view, bench.urls) on a free loopback port:
+        (process, its log, the port)."""
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--config", "config/gunicorn.conf.py"]
+        proc, path = self.spawn([*command, "--bind", f"127.0.0.1:{port}"], env, log_name)
+        return proc, path, port
+
+    def baseline_table(self, database: str) -> None:
+        """The table of the baseline view (bench.urls): one insert per request."""
+        self.pg.query(database, "CREATE TABLE IF NOT EXISTS bench_baseline_report (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
 
     def end(self, proc: subprocess.Popen) -> None:
         stop(proc)

@@ -7,13 +7,12 @@ baseline view on the same server (parse the JSON, insert one row)."""
 import datetime as dt
 import itertools
 import json
-import sys
 import time
 
 from bench.services import Services, child
 from bench.traffic import post_load
 from sms.signature import sign
-from testkit.processes import free_port, wait_for_log
+from testkit.processes import wait_for_log
 
 SECRET = "bench-sms-secret"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -23,13 +22,8 @@ def run(services: Services, sizes: dict) -> dict:
     clients, seconds = sizes["sms_clients"], sizes["sms_seconds"]
     env = {**services.database("bench_sms"), "SMS_GATEWAY_SECRET": SECRET, "SMS_OUTBOX_DIR": str(services.work / "sms-outbox")}
     seed = child(env, "sms_seed", observers=clients)
-    services.pg.query("bench_sms", "CREATE TABLE IF NOT EXISTS bench_baseline_report (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
-    port = free_port()
-    web, web_log = services.spawn(
-        [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-        env,
-        "gunicorn-sms.log",
-    )
+    services.baseline_table("bench_sms")
+    web, web_log, port = services.web(env, "gunicorn-sms.log")
     try:
         wait_for_log(web_log, "Booting worker", web)
         time.sleep(2)

@@ -34,7 +34,7 @@ import redis
 from bench.services import Services, child, log
 from bench.traffic import percentile
 from config.queues import queue_names
-from testkit.processes import free_port, wait_for_log
+from testkit.processes import wait_for_log
 
 QUEUE = "bench-surge"
 DATABASE = "bench_surge"
@@ -59,12 +59,7 @@ def run(services: Services, sizes: dict) -> dict:
     world = child(env, "surge_territory", stations=sizes["surge_stations"], observers=sizes["surge_observers"])
     log(f"surge: territory and {len(world['observers']):,} tokens in {time.monotonic() - began:.1f} s")
     plan = _plan(world, sizes)
-    port = free_port()
-    web, web_log = services.spawn(
-        [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-        env,
-        "gunicorn-surge.log",
-    )
+    web, web_log, port = services.web(env, "gunicorn-surge.log")
     worker, worker_log = services.spawn(
         [sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", "2", "--pool", "prefork",
          "--queues", ",".join(queue_names(QUEUE)), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
