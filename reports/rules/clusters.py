@@ -14,12 +14,10 @@ import datetime as dt
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 
-from monitoring.localtime import to_local
-
 from ..thresholds import PipelineThresholds
+from .cross import duplicate_flag, hotspot_flag
 from .facts import FlagResult, PeerReport
-from .measures import minutes, related_ids, trigram_similarity, trigrams
-from .risk import FLAG_SEVERITY
+from .measures import trigram_similarity, trigrams
 
 # The cross-report flags that depend on a whole cluster, recomputed by its batched refresh.
 CLUSTER_CODES = ("duplicate", "hotspot")
@@ -63,23 +61,7 @@ def _duplicates(standing: list[PeerReport], thresholds: PipelineThresholds):
                 if similarity >= minimum:
                     matches.append((peer, abs((peer.occurred_at - subject.occurred_at).total_seconds()), similarity))
             if matches:
-                yield subject.report_id, _duplicate_flag(subject, matches, thresholds)
-
-
-def _duplicate_flag(subject: PeerReport, matches: list, thresholds: PipelineThresholds) -> FlagResult:
-    return FlagResult(
-        "duplicate",
-        FLAG_SEVERITY["duplicate"],
-        {
-            "station": subject.station_code,
-            "count": len(matches),
-            "window_minutes": thresholds.duplicate_window_minutes,
-            "closest_minutes": minutes(min(gap for _, gap, _ in matches)),
-            "similarity": round(max(s for _, _, s in matches), 2),
-            "threshold": thresholds.duplicate_min_similarity,
-            "related_reports": related_ids((p for p, _, _ in matches), thresholds.related_reports_max),
-        },
-    )
+                yield subject.report_id, duplicate_flag(subject, matches, thresholds)
 
 
 def _hotspots(standing: list[PeerReport], thresholds: PipelineThresholds):
@@ -99,7 +81,8 @@ def _hotspots(standing: list[PeerReport], thresholds: PipelineThresholds):
         for variant, windows, minimum in scopes:
             cluster = windows[subject.report_id]
             if len(cluster) >= minimum:
-                yield subject.report_id, _hotspot_flag(subject, cluster, variant, thresholds)
+                related = _related(subject, cluster, thresholds.related_reports_max)
+                yield subject.report_id, hotspot_flag(subject, cluster, variant, thresholds, related)
                 break
 
 
@@ -130,19 +113,7 @@ def _densest_windows(group: list[PeerReport], width: dt.timedelta) -> dict[str, 
     return result
 
 
-def _hotspot_flag(subject: PeerReport, cluster: Sequence[PeerReport], variant: str | None, thresholds: PipelineThresholds) -> FlagResult:
-    limit = thresholds.related_reports_max
-    related = [p.report_id for p in cluster[: limit + 1] if p.report_id != subject.report_id][:limit]
-    params = {
-        "place": subject.district_name if variant else subject.station_code,
-        "count": len(cluster),
-        "threshold": thresholds.hotspot_district_min_reports if variant else thresholds.hotspot_station_min_reports,
-        "window_minutes": thresholds.hotspot_window_minutes,
-        "start": to_local(cluster[0].occurred_at, subject.timezone).strftime("%Y-%m-%d %H:%M"),
-        "end": to_local(cluster[-1].occurred_at, subject.timezone).strftime("%H:%M"),
-        "zone": subject.timezone,
-        "related_reports": related,
-    }
-    if variant:
-        params["variant"] = variant
-    return FlagResult("hotspot", FLAG_SEVERITY["hotspot"], params)
+def _related(subject: PeerReport, cluster: Sequence[PeerReport], limit: int) -> list[str]:
+    """`measures.related_ids` of the cluster without the subject, without
+    sorting again (the cluster is in time order already)."""
+    return [p.report_id for p in cluster[: limit + 1] if p.report_id != subject.report_id][:limit]

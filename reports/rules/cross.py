@@ -85,9 +85,12 @@ def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Pipe
         similarity = text_similarity(subject.description, peer.description)
         if similarity >= minimum:
             matches.append((peer, gap, similarity))
-    if not matches:
-        return None
-    closest = min(gap for _, gap, _ in matches)
+    return duplicate_flag(subject, matches, thresholds) if matches else None
+
+
+def duplicate_flag(subject: PeerReport, matches: list, thresholds: PipelineThresholds) -> FlagResult:
+    """The `duplicate` flag of `subject` from its matches: (peer, gap in
+    seconds, similarity) each. Shared with the cluster pass (rules.clusters)."""
     return FlagResult(
         "duplicate",
         FLAG_SEVERITY["duplicate"],
@@ -95,9 +98,9 @@ def duplicate(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Pipe
             "station": subject.station_code,
             "count": len(matches),
             "window_minutes": thresholds.duplicate_window_minutes,
-            "closest_minutes": minutes(closest),
+            "closest_minutes": minutes(min(gap for _, gap, _ in matches)),
             "similarity": round(max(s for _, _, s in matches), 2),
-            "threshold": minimum,
+            "threshold": thresholds.duplicate_min_similarity,
             "related_reports": related_ids((p for p, _, _ in matches), thresholds.related_reports_max),
         },
     )
@@ -129,32 +132,37 @@ def hotspot(subject: PeerReport, peers: Sequence[PeerReport], thresholds: Pipeli
     if others is None:
         return None  # corrected: the correction carries the flag
     scopes = (
-        (None, [p for p in others if p.station_id == subject.station_id], thresholds.hotspot_station_min_reports, subject.station_code),
-        (
-            "district",
-            [p for p in others if p.district_id == subject.district_id],
-            thresholds.hotspot_district_min_reports,
-            subject.district_name,
-        ),
+        (None, [p for p in others if p.station_id == subject.station_id], thresholds.hotspot_station_min_reports),
+        ("district", [p for p in others if p.district_id == subject.district_id], thresholds.hotspot_district_min_reports),
     )
-    for variant, scope_peers, minimum, place in scopes:
+    for variant, scope_peers, minimum in scopes:
         cluster = densest_window(subject, [subject, *scope_peers], window)
         if len(cluster) < minimum:
             continue
-        params = {
-            "place": place,
-            "count": len(cluster),
-            "threshold": minimum,
-            "window_minutes": thresholds.hotspot_window_minutes,
-            "start": to_local(cluster[0].occurred_at, subject.timezone).strftime("%Y-%m-%d %H:%M"),
-            "end": to_local(cluster[-1].occurred_at, subject.timezone).strftime("%H:%M"),
-            "zone": subject.timezone,
-            "related_reports": related_ids((p for p in cluster if p.report_id != subject.report_id), thresholds.related_reports_max),
-        }
-        if variant:
-            params["variant"] = variant
-        return FlagResult("hotspot", FLAG_SEVERITY["hotspot"], params)
+        related = related_ids((p for p in cluster if p.report_id != subject.report_id), thresholds.related_reports_max)
+        return hotspot_flag(subject, cluster, variant, thresholds, related)
     return None
+
+
+def hotspot_flag(
+    subject: PeerReport, cluster: Sequence[PeerReport], variant: str | None, thresholds: PipelineThresholds, related: list[str]
+) -> FlagResult:
+    """The `hotspot` flag of `subject` in its densest window `cluster` (in time
+    order): at its station (`variant` None) or in its district. Shared with the
+    cluster pass (rules.clusters), which finds `related` its own faster way."""
+    params = {
+        "place": subject.district_name if variant else subject.station_code,
+        "count": len(cluster),
+        "threshold": thresholds.hotspot_district_min_reports if variant else thresholds.hotspot_station_min_reports,
+        "window_minutes": thresholds.hotspot_window_minutes,
+        "start": to_local(cluster[0].occurred_at, subject.timezone).strftime("%Y-%m-%d %H:%M"),
+        "end": to_local(cluster[-1].occurred_at, subject.timezone).strftime("%H:%M"),
+        "zone": subject.timezone,
+        "related_reports": related,
+    }
+    if variant:
+        params["variant"] = variant
+    return FlagResult("hotspot", FLAG_SEVERITY["hotspot"], params)
 
 
 CROSS_REPORT_RULES: dict[str, Callable[[PeerReport, Sequence[PeerReport], PipelineThresholds], FlagResult | None]] = {
